@@ -1,0 +1,294 @@
+//! The sections of the configuration file and their defaults.
+
+use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use serde::Deserialize;
+
+/// `[sip]`: signalling.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SipConfig {
+    /// Address for both UDP and TCP.
+    pub listen: SocketAddr,
+    /// The address put in Via, Contact and Record-Route when `listen` is a wildcard.
+    pub advertised_ip: Option<IpAddr>,
+    /// Our SIP domain and digest realm.
+    pub domain: String,
+    /// RFC 3261 T1 (round-trip estimate), milliseconds.
+    pub t1_ms: u64,
+    /// Largest message accepted on a stream (bytes); larger ones close the connection.
+    pub max_message_size: usize,
+    /// Number of transaction shards (0 = one per CPU core).
+    pub shards: usize,
+    /// Inbox size of each shard; a full inbox sheds new requests with 503.
+    pub shard_queue: usize,
+    /// How long an extension may ring before the caller gets 480.
+    pub no_answer_timeout_secs: u64,
+    /// REGISTER: shortest accepted expiry (423 below it).
+    pub min_expires: u32,
+    /// REGISTER: longest granted expiry.
+    pub max_expires: u32,
+    /// REGISTER: expiry when the request names none.
+    pub default_expires: u32,
+    /// Digest nonces older than this are stale.
+    pub nonce_ttl_secs: u64,
+    /// Failed-authentication ban.
+    pub ban: BanConfig,
+}
+
+impl Default for SipConfig {
+    fn default() -> Self {
+        SipConfig {
+            listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 5060),
+            advertised_ip: None,
+            domain: "centrala".to_string(),
+            t1_ms: 500,
+            max_message_size: 65_535,
+            shards: 0,
+            shard_queue: 4096,
+            no_answer_timeout_secs: 30,
+            min_expires: 60,
+            max_expires: 3600,
+            default_expires: 3600,
+            nonce_ttl_secs: 300,
+            ban: BanConfig::default(),
+        }
+    }
+}
+
+impl SipConfig {
+    pub(super) fn validate(&self) -> Result<(), String> {
+        if self.min_expires > self.max_expires {
+            return Err("sip.min_expires is larger than sip.max_expires".into());
+        }
+        if self.t1_ms == 0 || self.shard_queue == 0 {
+            return Err("sip.t1_ms and sip.shard_queue must be positive".into());
+        }
+        Ok(())
+    }
+}
+
+/// `[sip.ban]`: after `max_failures` failed authentications within `window_secs`, a source
+/// address gets 403 for `ban_secs`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BanConfig {
+    /// Failures that trigger a ban.
+    pub max_failures: u32,
+    /// Window in which the failures are counted.
+    pub window_secs: u64,
+    /// How long the ban lasts.
+    pub ban_secs: u64,
+}
+
+impl Default for BanConfig {
+    fn default() -> Self {
+        BanConfig {
+            max_failures: 5,
+            window_secs: 60,
+            ban_secs: 600,
+        }
+    }
+}
+
+/// `[http]`: API, metrics, health and pages.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Listening address.
+    pub listen: SocketAddr,
+    /// Bearer token for `/api/v1` (change it in production).
+    pub api_token: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 8080),
+            api_token: "demo-admin-token".to_string(),
+        }
+    }
+}
+
+/// `[media]`: where anchored RTP flows.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaConfig {
+    /// Address the RTP sockets bind to.
+    pub bind_ip: IpAddr,
+    /// Address written into SDP (defaults to `bind_ip`, or the SIP address when that is a
+    /// wildcard).
+    pub advertised_ip: Option<IpAddr>,
+    /// First RTP port (even).
+    pub rtp_port_min: u16,
+    /// Last RTP port.
+    pub rtp_port_max: u16,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        MediaConfig {
+            bind_ip: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            advertised_ip: None,
+            rtp_port_min: 10000,
+            rtp_port_max: 20000,
+        }
+    }
+}
+
+impl MediaConfig {
+    pub(super) fn validate(&self) -> Result<(), String> {
+        if self.rtp_port_min >= self.rtp_port_max || self.rtp_port_max - self.rtp_port_min < 4 {
+            return Err("media.rtp_port_min..rtp_port_max must hold at least 4 ports".into());
+        }
+        Ok(())
+    }
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://path` (created if missing) or `postgres://...`.
+    pub url: String,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: "sqlite://data/centrala.db".to_string(),
+        }
+    }
+}
+
+/// What a user does in the contact centre.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Takes contacts from the queues.
+    Agent,
+    /// Monitors agents and queues.
+    Supervisor,
+    /// A plain extension.
+    #[default]
+    User,
+}
+
+/// `[[extensions]]`: a user who registers phones under `number`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Extension {
+    /// The extension number, also the SIP user name.
+    pub number: String,
+    /// Digest password.
+    pub password: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: String,
+    /// Role.
+    #[serde(default)]
+    pub role: Role,
+}
+
+/// `[[trunks]]`: a carrier connection.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trunk {
+    /// Name used in logs, CDRs and dialplans.
+    pub name: String,
+    /// Source addresses whose INVITEs are accepted without digest authentication.
+    #[serde(default)]
+    pub inbound_ips: Vec<IpAddr>,
+    /// How to send calls to the carrier.
+    #[serde(default)]
+    pub outbound: Option<TrunkOutbound>,
+}
+
+/// `[trunks.outbound]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrunkOutbound {
+    /// The carrier's SIP address, `host:port`.
+    pub proxy: SocketAddr,
+    /// `udp` (default) or `tcp`.
+    #[serde(default = "default_transport")]
+    pub transport: String,
+    /// Digest user name, when the carrier challenges.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Digest password.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Keep a registration with the carrier.
+    #[serde(default)]
+    pub register: bool,
+    /// Domain for request URIs and From (defaults to the proxy address).
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// Numbers starting with this prefix are sent to this trunk (the prefix is stripped).
+    #[serde(default)]
+    pub dial_prefix: Option<String>,
+}
+
+fn default_transport() -> String {
+    "udp".to_string()
+}
+
+pub(super) fn demo_extensions() -> Vec<Extension> {
+    let user = |number: &str, name: &str, role| Extension {
+        number: number.to_string(),
+        password: format!("demo{number}"),
+        name: name.to_string(),
+        role,
+    };
+    vec![
+        user("1001", "Agent Anna", Role::Agent),
+        user("1002", "Agent Bartek", Role::Agent),
+        user("1003", "Agent Celina", Role::Agent),
+        user("2001", "Supervisor Dorota", Role::Supervisor),
+    ]
+}
+
+pub(super) fn validate_extensions(extensions: &[Extension]) -> Result<(), String> {
+    let mut seen = HashSet::new();
+    for ext in extensions {
+        if ext.number.is_empty() || !ext.number.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(format!(
+                "extension number {:?} must be letters or digits",
+                ext.number
+            ));
+        }
+        if ext.password.is_empty() {
+            return Err(format!("extension {} has an empty password", ext.number));
+        }
+        if !seen.insert(ext.number.as_str()) {
+            return Err(format!("duplicate extension {}", ext.number));
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn validate_trunks(trunks: &[Trunk]) -> Result<(), String> {
+    let mut seen = HashSet::new();
+    for trunk in trunks {
+        if !seen.insert(trunk.name.as_str()) {
+            return Err(format!("duplicate trunk {}", trunk.name));
+        }
+        if let Some(out) = &trunk.outbound {
+            if out.transport != "udp" && out.transport != "tcp" {
+                return Err(format!(
+                    "trunk {}: transport must be udp or tcp",
+                    trunk.name
+                ));
+            }
+            if out.register && (out.username.is_none() || out.password.is_none()) {
+                return Err(format!(
+                    "trunk {}: register needs username and password",
+                    trunk.name
+                ));
+            }
+        }
+    }
+    Ok(())
+}

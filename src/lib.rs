@@ -1,0 +1,11 @@
+//! Centrala: a telephony-first PBX/CTI gateway for contact centres.
+//!
+//! See `docs/ARCHITECTURE.md` for the module map and how a call flows through it.
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod config;
+pub mod server;
+pub mod sip;
+pub mod store;
+pub mod telemetry;

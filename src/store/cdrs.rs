@@ -1,0 +1,128 @@
+//! Call detail records: one row per call, written when the call ends.
+
+use sqlx::Row;
+
+use super::{Store, StoreError};
+
+/// One finished call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CdrRecord {
+    /// Our id of the call.
+    pub id: String,
+    /// SIP Call-ID of the caller's leg.
+    pub call_id: String,
+    /// Calling number or user.
+    pub caller: String,
+    /// Called number.
+    pub callee: String,
+    /// Where the call came from: `extension` or `trunk:<name>`.
+    pub origin: String,
+    /// Unix ms when the INVITE arrived.
+    pub started_at_ms: i64,
+    /// Unix ms of the answer, if answered.
+    pub answered_at_ms: Option<i64>,
+    /// Unix ms of the end.
+    pub ended_at_ms: i64,
+    /// How the call ended: `answered`, `busy`, `no_answer`, `cancelled`, `unavailable`, `failed`.
+    pub result: String,
+    /// Why, e.g. `normal_clearing` or the SIP status that ended it.
+    pub hangup_cause: String,
+    /// Who ended it: `caller`, `callee` or `system`.
+    pub hangup_side: String,
+}
+
+impl CdrRecord {
+    /// Total time from INVITE to end.
+    pub fn duration_ms(&self) -> i64 {
+        self.ended_at_ms - self.started_at_ms
+    }
+
+    /// Talk time (zero when unanswered).
+    pub fn billsec_ms(&self) -> i64 {
+        self.answered_at_ms.map_or(0, |at| self.ended_at_ms - at)
+    }
+}
+
+impl Store {
+    /// Writes a CDR.
+    pub async fn insert_cdr(&self, cdr: &CdrRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO cdrs (id, call_id, caller, callee, origin, started_at_ms, answered_at_ms, \
+             ended_at_ms, duration_ms, billsec_ms, result, hangup_cause, hangup_side) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(&cdr.id)
+        .bind(&cdr.call_id)
+        .bind(&cdr.caller)
+        .bind(&cdr.callee)
+        .bind(&cdr.origin)
+        .bind(cdr.started_at_ms)
+        .bind(cdr.answered_at_ms)
+        .bind(cdr.ended_at_ms)
+        .bind(cdr.duration_ms())
+        .bind(cdr.billsec_ms())
+        .bind(&cdr.result)
+        .bind(&cdr.hangup_cause)
+        .bind(&cdr.hangup_side)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The newest CDRs first, at most `limit`, skipping `offset`.
+    pub async fn recent_cdrs(&self, limit: i64, offset: i64) -> Result<Vec<CdrRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, call_id, caller, callee, origin, started_at_ms, answered_at_ms, \
+             ended_at_ms, result, hangup_cause, hangup_side FROM cdrs \
+             ORDER BY started_at_ms DESC, id DESC LIMIT $1 OFFSET $2",
+        )
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(CdrRecord {
+                    id: row.try_get(0)?,
+                    call_id: row.try_get(1)?,
+                    caller: row.try_get(2)?,
+                    callee: row.try_get(3)?,
+                    origin: row.try_get(4)?,
+                    started_at_ms: row.try_get(5)?,
+                    answered_at_ms: row.try_get(6)?,
+                    ended_at_ms: row.try_get(7)?,
+                    result: row.try_get(8)?,
+                    hangup_cause: row.try_get(9)?,
+                    hangup_side: row.try_get(10)?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testing::fresh_store;
+
+    #[tokio::test]
+    async fn cdr_round_trip_with_derived_durations() {
+        let (store, _dir) = fresh_store().await;
+        let cdr = CdrRecord {
+            id: "k1".into(),
+            call_id: "abc@host".into(),
+            caller: "1001".into(),
+            callee: "1002".into(),
+            origin: "extension".into(),
+            started_at_ms: 1_000,
+            answered_at_ms: Some(3_000),
+            ended_at_ms: 10_000,
+            result: "answered".into(),
+            hangup_cause: "normal_clearing".into(),
+            hangup_side: "caller".into(),
+        };
+        store.insert_cdr(&cdr).await.unwrap();
+        assert_eq!(store.recent_cdrs(10, 0).await.unwrap(), vec![cdr.clone()]);
+        assert_eq!((cdr.duration_ms(), cdr.billsec_ms()), (9_000, 7_000));
+    }
+}

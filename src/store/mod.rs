@@ -1,0 +1,151 @@
+//! Persistence: the one module that imports sqlx.
+//!
+//! Owns: the connection pool, migrations (`migrations/`), and the repositories for registrar
+//! bindings and call detail records.
+//! Must not touch: SIP, media, routing logic. Other modules hand it plain row structs.
+//! Driven by: `main` (connect, migrate) and the subsystems that persist state.
+//!
+//! One code path serves both databases through sqlx's `Any` driver: SQLite (WAL) in `./data` by
+//! default, PostgreSQL when the URL says `postgres://`. The SQL is kept portable (no
+//! database-specific types; `ON CONFLICT` upserts work on both).
+
+mod bindings;
+mod cdrs;
+
+use std::path::Path;
+use std::str::FromStr;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use thiserror::Error;
+
+pub use bindings::StoredBinding;
+pub use cdrs::CdrRecord;
+
+/// A storage failure. Always our side's problem (the database is part of the deployment).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database URL cannot be used.
+    #[error("bad database url {url:?}: {message}")]
+    BadUrl {
+        /// The URL as configured.
+        url: String,
+        /// Why.
+        message: String,
+    },
+    /// Creating the data directory failed.
+    #[error("cannot create {path}: {source}")]
+    Directory {
+        /// The directory.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The database answered with an error.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Applying migrations failed.
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+}
+
+impl Store {
+    /// Connects to `url`, creating the SQLite file (and its directory) when needed, and applies
+    /// the migrations.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let url = prepare_url(url)?;
+        let options = AnyConnectOptions::from_str(&url).map_err(|err| StoreError::BadUrl {
+            url: url.clone(),
+            message: err.to_string(),
+        })?;
+        let sqlite = url.starts_with("sqlite:");
+        let pool = AnyPoolOptions::new()
+            .max_connections(if sqlite { 4 } else { 8 })
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if sqlite {
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 5000").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    /// Whether the database answers (for `/healthz`).
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+/// SQLite: make sure the directory exists and the file is created on first use.
+fn prepare_url(url: &str) -> Result<String, StoreError> {
+    let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
+        return Ok(url.to_string());
+    };
+    let file = path.split('?').next().unwrap_or(path);
+    if let Some(dir) = Path::new(file)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(if url.contains('?') {
+        url.to_string()
+    } else {
+        format!("{url}?mode=rwc")
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Store;
+
+    /// A fresh store: SQLite in a temp dir, or a fresh PostgreSQL database when
+    /// `CENTRALA_TEST_POSTGRES` holds a server URL (e.g. `postgres://postgres@127.0.0.1:5432`).
+    pub async fn fresh_store() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = match std::env::var("CENTRALA_TEST_POSTGRES") {
+            Ok(server) => create_pg_database(&server).await,
+            Err(_) => format!("sqlite://{}/t.db", dir.path().display()),
+        };
+        (Store::connect(&url).await.expect("connect"), dir)
+    }
+
+    async fn create_pg_database(server: &str) -> String {
+        use sqlx::Executor;
+        sqlx::any::install_default_drivers();
+        let name = format!("centrala_unit_{}", rand::random::<u64>());
+        let admin = sqlx::AnyPool::connect(&format!("{server}/postgres"))
+            .await
+            .expect("postgres admin connection");
+        admin
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create database");
+        format!("{server}/{name}")
+    }
+}

@@ -4,7 +4,9 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod calls;
 pub mod config;
+pub mod media;
 pub mod server;
 pub mod sip;
 pub mod store;

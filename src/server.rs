@@ -1,17 +1,25 @@
 //! Wiring: starts every subsystem from a `Config` and stops them.
 //!
-//! Owns: the order of start-up (store, then SIP, then HTTP) and shutdown.
+//! Owns: the order of start-up (store, registrar, SIP, HTTP) and shutdown.
 //! Must not touch: protocol logic; it only connects the parts.
 
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::api::{self, ApiState};
+use crate::calls::{CallManager, CallsConfig};
 use crate::config::Config;
+use crate::media::ports::PortPool;
+use crate::sip::auth::{Algorithm, AuthGuard, GuardConfig};
+use crate::sip::endpoint::{Endpoint, EndpointConfig};
+use crate::sip::registrar::{RegistrarConfig, RegistrarService};
+use crate::sip::transport;
 use crate::store::Store;
 use crate::telemetry::Metrics;
 
@@ -29,6 +37,7 @@ impl Server {
         let store = Store::connect(&config.database.url)
             .await
             .with_context(|| format!("opening the database {}", config.database.url))?;
+        let sip_addr = start_sip(&config, store.clone(), metrics.clone()).await?;
         let listener = TcpListener::bind(config.http.listen)
             .await
             .with_context(|| format!("binding HTTP {}", config.http.listen))?;
@@ -45,7 +54,7 @@ impl Server {
         });
         Ok(Server {
             http_addr,
-            sip_addr: config.sip.listen,
+            sip_addr,
             http_task,
         })
     }
@@ -64,4 +73,115 @@ impl Server {
     pub async fn shutdown(self) {
         self.http_task.abort();
     }
+}
+
+/// Binds SIP, restores registrations, and starts the endpoint with the call manager.
+async fn start_sip(
+    config: &Config,
+    store: Store,
+    metrics: Arc<Metrics>,
+) -> anyhow::Result<SocketAddr> {
+    let sip = &config.sip;
+    let bound = transport::bind(sip.listen, sip.max_message_size)
+        .await
+        .with_context(|| format!("binding SIP {}", sip.listen))?;
+    let local = bound.handle().local_addr();
+    let advertised_ip = sip.advertised_ip.unwrap_or_else(|| routable(local.ip()));
+    let media_ip = config.media.advertised_ip.unwrap_or_else(|| {
+        if config.media.bind_ip.is_unspecified() {
+            advertised_ip
+        } else {
+            config.media.bind_ip
+        }
+    });
+    let users: HashMap<String, String> = config
+        .extensions
+        .iter()
+        .map(|e| (e.number.clone(), e.password.clone()))
+        .collect();
+    let guard = Arc::new(AuthGuard::new(
+        GuardConfig {
+            realm: sip.domain.clone(),
+            nonce_ttl: Duration::from_secs(sip.nonce_ttl_secs),
+            max_failures: sip.ban.max_failures,
+            window: Duration::from_secs(sip.ban.window_secs),
+            ban_for: Duration::from_secs(sip.ban.ban_secs),
+            algorithms: sip
+                .digest_algorithms
+                .iter()
+                .filter_map(|token| Algorithm::from_token(token).ok())
+                .collect(),
+        },
+        users,
+    ));
+    let registrar = RegistrarService::start(
+        RegistrarConfig {
+            min_expires: sip.min_expires,
+            max_expires: sip.max_expires,
+            default_expires: sip.default_expires,
+            ..RegistrarConfig::default()
+        },
+        guard.clone(),
+        store.clone(),
+        metrics.clone(),
+    )
+    .await?;
+    let shards = if sip.shards == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        sip.shards
+    };
+    let endpoint = Endpoint::start(
+        bound.handle(),
+        EndpointConfig {
+            shards,
+            shard_queue: sip.shard_queue,
+            t1: Duration::from_millis(sip.t1_ms),
+            advertised: SocketAddr::new(advertised_ip, local.port()),
+            domain: sip.domain.clone(),
+        },
+        metrics.clone(),
+    );
+    let ports = PortPool::new(
+        config.media.bind_ip,
+        config.media.rtp_port_min,
+        config.media.rtp_port_max,
+    );
+    let calls = CallManager::new(
+        CallsConfig {
+            no_answer_timeout: Duration::from_secs(sip.no_answer_timeout_secs),
+            extensions: config
+                .extensions
+                .iter()
+                .map(|e| (e.number.clone(), e.clone()))
+                .collect(),
+            trunks: config.trunks.clone(),
+            media_ip,
+        },
+        guard,
+        registrar,
+        ports,
+        Arc::new(store),
+        metrics,
+    );
+    endpoint.set_handler(Arc::new(calls));
+    bound.start(endpoint.ingress());
+    Ok(local)
+}
+
+/// The address to advertise when bound to a wildcard: loopback is the only safe guess without
+/// configuration (deployments set `sip.advertised_ip` or `CENTRALA_PUBLIC_IP`).
+fn routable(ip: IpAddr) -> IpAddr {
+    if ip.is_unspecified() {
+        local_ip().unwrap_or(IpAddr::from([127, 0, 0, 1]))
+    } else {
+        ip
+    }
+}
+
+/// The primary local address, found by "connecting" a UDP socket (no packet is sent).
+fn local_ip() -> Option<IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.1:9").ok()?;
+    socket.local_addr().ok().map(|a| a.ip())
 }

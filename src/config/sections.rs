@@ -33,6 +33,11 @@ pub struct SipConfig {
     pub default_expires: u32,
     /// Digest nonces older than this are stale.
     pub nonce_ttl_secs: u64,
+    /// Digest algorithms offered, one challenge each, most preferred first (`MD5`,
+    /// `SHA-256`). MD5 comes first by default because many clients (SIPp, older desk phones)
+    /// answer only the first challenge and know only MD5; put `SHA-256` first when every
+    /// phone supports it (RFC 8760).
+    pub digest_algorithms: Vec<String>,
     /// Failed-authentication ban.
     pub ban: BanConfig,
 }
@@ -52,6 +57,7 @@ impl Default for SipConfig {
             max_expires: 3600,
             default_expires: 3600,
             nonce_ttl_secs: 300,
+            digest_algorithms: vec!["MD5".into(), "SHA-256".into()],
             ban: BanConfig::default(),
         }
     }
@@ -61,6 +67,13 @@ impl SipConfig {
     pub(super) fn validate(&self) -> Result<(), String> {
         if self.min_expires > self.max_expires {
             return Err("sip.min_expires is larger than sip.max_expires".into());
+        }
+        for token in &self.digest_algorithms {
+            if crate::sip::auth::Algorithm::from_token(token).is_err() {
+                return Err(format!(
+                    "sip.digest_algorithms: unknown algorithm {token:?}"
+                ));
+            }
         }
         if self.t1_ms == 0 || self.shard_queue == 0 {
             return Err("sip.t1_ms and sip.shard_queue must be positive".into());

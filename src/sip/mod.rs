@@ -1,5 +1,12 @@
 //! SIP signalling: message parsing and printing, transactions, dialogs, registrar, digest
-//! authentication and the transport shell.
+//! authentication, the endpoint (sharded transaction shell) and the transport.
 
+pub mod auth;
+pub mod dialog;
+pub mod endpoint;
+pub mod message;
 pub mod method;
 pub mod peer;
+pub mod registrar;
+pub mod transaction;
+pub mod transport;

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a Debian machine: real SIP peers (SIPp from
+# sip-tester, baresip), tcpdump for loopback captures, sox, libopus for the Opus codec, and a
+# PostgreSQL server when none answers on 127.0.0.1:5432. Safe to run again.
+set -euo pipefail
+
+packages=(sip-tester baresip baresip-core tcpdump sox libopus-dev pkg-config postgresql-client)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# PostgreSQL: the suite also runs the store against it.
+if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  fi
+  version=$(ls /etc/postgresql | sort -V | tail -n1)
+  conf=/etc/postgresql/$version/main
+  grep -q "^host all all 127.0.0.1/32 trust" "$conf/pg_hba.conf" ||
+    sed -i '1i host all all 127.0.0.1/32 trust' "$conf/pg_hba.conf"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+pg_isready -h 127.0.0.1 -p 5432

@@ -1,0 +1,447 @@
+//! The call task: set-up (forks ringing), answer, and tear-down, driven by `TuEvent`s and its
+//! own timers (no-answer, 2xx retransmission until ACK, end grace).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+use tracing::Instrument;
+
+use super::cdr::{CdrDraft, CdrSink, Outcome, Side, now_ms};
+use super::fork::Fork;
+use super::target::{Origin, Target, result_of_status};
+use crate::media::ports::PortPool;
+use crate::media::relay::{self, MediaSession};
+use crate::media::sdp::{OriginState, SessionDescription, anchored_offer, remote_audio};
+use crate::sip::dialog::Dialog;
+use crate::sip::endpoint::{Endpoint, IncomingRequest, SERVER, ServerTxn, TuEvent, TuSender};
+use crate::sip::message::{Message, MessageBuilder};
+use crate::sip::method::Method;
+use crate::sip::peer::Peer;
+
+/// How long a call waits for stragglers (responses to CANCEL or BYE) before it ends.
+const END_GRACE: Duration = Duration::from_secs(4);
+
+/// Everything a call needs to start.
+pub(super) struct Setup {
+    pub endpoint: Endpoint,
+    pub request: IncomingRequest,
+    pub local_tag: String,
+    pub origin: Origin,
+    pub target: Target,
+    pub ports: PortPool,
+    pub media_ip: IpAddr,
+    pub no_answer_timeout: Duration,
+    pub cdrs: Arc<dyn CdrSink>,
+    pub events: TuSender,
+}
+
+/// One of the two sides of a connected call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Leg {
+    /// The caller.
+    A,
+    /// The answering fork toward the callee.
+    B,
+}
+
+/// What a request we sent is for, by its tag.
+pub(super) enum Pending {
+    /// The INVITE (or its authenticated retry) of fork `index`.
+    ForkInvite(usize),
+    /// A CANCEL or BYE; only its completion matters.
+    Teardown,
+    /// A request relayed from the other leg; its response is relayed back.
+    Relay { txn: ServerTxn, request: Message },
+    /// A re-INVITE relayed from the other leg.
+    Reinvite {
+        from: Leg,
+        txn: ServerTxn,
+        request: Message,
+        offer: SessionDescription,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Phase {
+    Ringing,
+    Connected { winner: usize },
+    Ending,
+    Done,
+}
+
+/// The caller's side.
+pub(super) struct CallerLeg {
+    pub dialog: Dialog,
+    pub invite: Message,
+    pub txn: ServerTxn,
+    pub offer: SessionDescription,
+    pub ringing_sent: bool,
+    pub final_sent: bool,
+}
+
+/// Our 2xx to the caller, retransmitted until the ACK comes (RFC 3261 13.3.1.4).
+pub(super) struct AckWait {
+    pub response: Message,
+    pub next: Instant,
+    pub interval: Duration,
+    pub give_up: Instant,
+}
+
+pub(super) struct Call {
+    pub endpoint: Endpoint,
+    pub events: TuSender,
+    pub a: CallerLeg,
+    pub forks: Vec<Fork>,
+    pub phase: Phase,
+    pub target: Target,
+    pub caller_name: String,
+    ports: PortPool,
+    media_ip: IpAddr,
+    pub media: Option<MediaSession>,
+    pub origin_a: OriginState,
+    pub origin_b: OriginState,
+    pub no_answer_at: Option<Instant>,
+    pub ack_wait: Option<AckWait>,
+    pub end_by: Option<Instant>,
+    pub pending: HashMap<u64, Pending>,
+    next_tag: u64,
+    pub cdr: CdrDraft,
+    cdrs: Arc<dyn CdrSink>,
+}
+
+impl Call {
+    /// Prepares a call, or answers the INVITE with an error and returns `None`.
+    pub fn new(setup: Setup) -> Option<Call> {
+        let Setup {
+            endpoint,
+            request,
+            local_tag,
+            origin,
+            target,
+            ports,
+            media_ip,
+            no_answer_timeout,
+            cdrs,
+            events,
+        } = setup;
+        let IncomingRequest { msg, txn, from } = request;
+        let refuse = |status: u16, reason: &str| {
+            endpoint.reply(
+                txn,
+                MessageBuilder::response_to(&msg, status, reason, Some(&local_tag)),
+            );
+            endpoint.metrics().call_finished(result_of_status(status));
+            None
+        };
+        let Ok(dialog) = Dialog::uas(&msg, &local_tag, from) else {
+            return refuse(400, "Bad Dialog Headers");
+        };
+        let offer = match sdp_of(&msg) {
+            Some(offer) => offer,
+            None => return refuse(488, "Not Acceptable Here (SDP offer required)"),
+        };
+        let caller = match &origin {
+            Origin::Extension(user) => user.clone(),
+            Origin::Trunk(_) => msg
+                .from()
+                .ok()
+                .and_then(|f| f.uri().ok())
+                .and_then(|u| u.user.map(str::to_owned))
+                .unwrap_or_default(),
+        };
+        let cdr = CdrDraft {
+            id: format!("{:016x}", rand::random::<u64>()),
+            call_id: dialog.call_id.clone(),
+            caller: caller.clone(),
+            callee: target.number().to_owned(),
+            origin: origin.describe(),
+            started_at_ms: now_ms(),
+            answered_at_ms: None,
+            ended: None,
+        };
+        Some(Call {
+            a: CallerLeg {
+                dialog,
+                invite: msg,
+                txn,
+                offer,
+                ringing_sent: false,
+                final_sent: false,
+            },
+            forks: Vec::new(),
+            phase: Phase::Ringing,
+            target,
+            caller_name: caller,
+            ports,
+            media_ip,
+            media: None,
+            origin_a: OriginState::new(),
+            origin_b: OriginState::new(),
+            no_answer_at: Some(Instant::now() + no_answer_timeout),
+            ack_wait: None,
+            end_by: None,
+            pending: HashMap::new(),
+            next_tag: 0,
+            cdr,
+            cdrs,
+            endpoint,
+            events,
+        })
+    }
+
+    /// Runs the call to its end.
+    pub async fn run(self, rx: mpsc::UnboundedReceiver<TuEvent>) {
+        let span = tracing::info_span!("call", id = %self.cdr.id, call_id = %self.cdr.call_id);
+        self.drive(rx).instrument(span).await;
+    }
+
+    async fn drive(mut self, mut rx: mpsc::UnboundedReceiver<TuEvent>) {
+        self.endpoint.metrics().active_calls.inc();
+        tracing::info!(callee = %self.cdr.callee, origin = %self.cdr.origin, "call offered");
+        if self.start().await {
+            while self.phase != Phase::Done {
+                let deadline = self.next_deadline();
+                tokio::select! {
+                    event = rx.recv() => match event {
+                        Some(event) => self.on_event(event),
+                        None => break,
+                    },
+                    () = sleep_until(deadline) => self.on_timer(Instant::now()),
+                }
+                if self.phase == Phase::Ending && self.pending.is_empty() {
+                    self.phase = Phase::Done;
+                }
+            }
+        }
+        self.finish().await;
+    }
+
+    /// Opens the media session and rings the forks; false when the call was refused.
+    async fn start(&mut self) -> bool {
+        let media = match MediaSession::open(&self.ports, self.media_ip).await {
+            Ok(media) => media,
+            Err(err) => {
+                tracing::warn!(%err, "no media ports");
+                self.fail_caller(
+                    503,
+                    "Service Unavailable",
+                    Outcome::Failed,
+                    "no_media_ports",
+                );
+                return false;
+            }
+        };
+        let Some(remote) = remote_audio(&self.a.offer) else {
+            self.fail_caller(
+                488,
+                "Not Acceptable Here",
+                Outcome::Failed,
+                "no_common_codec",
+            );
+            return false;
+        };
+        media.set_remote(relay::Side::A, remote.rtp);
+        let Some(b_offer) = anchored_offer(
+            &self.a.offer,
+            media.local(relay::Side::B),
+            &mut self.origin_b,
+        ) else {
+            self.fail_caller(
+                488,
+                "Not Acceptable Here",
+                Outcome::Failed,
+                "no_common_codec",
+            );
+            return false;
+        };
+        self.media = Some(media);
+        let body = Bytes::from(b_offer.to_string());
+        for fork in Fork::for_target(self, &self.target.clone()) {
+            self.forks.push(fork);
+            let index = self.forks.len() - 1;
+            self.send_fork_invite(index, body.clone(), None);
+        }
+        true
+    }
+
+    fn on_event(&mut self, event: TuEvent) {
+        match event {
+            TuEvent::Response { tag, msg } => self.on_response(tag, msg),
+            TuEvent::Failed { tag } => self.on_failed(tag),
+            TuEvent::Cancelled { .. } => {
+                if self.phase == Phase::Ringing && !self.a.final_sent {
+                    tracing::info!("caller cancelled");
+                    self.cdr
+                        .end(Outcome::Cancelled, "caller_cancel", Side::Caller);
+                    self.respond_a(487, "Request Terminated");
+                    self.cancel_forks();
+                    self.ending();
+                }
+            }
+            TuEvent::Ack { msg } => {
+                if msg.call_id().ok() == Some(self.a.dialog.call_id.as_str()) {
+                    self.ack_wait = None;
+                }
+            }
+            TuEvent::StrayResponse { msg } => self.reack(&msg),
+            TuEvent::Request { msg, txn, from } => self.on_request(msg, txn, from),
+        }
+    }
+
+    fn on_timer(&mut self, now: Instant) {
+        if self.no_answer_at.is_some_and(|at| at <= now) {
+            self.no_answer_at = None;
+            if self.phase == Phase::Ringing {
+                tracing::info!("no answer");
+                self.cdr
+                    .end(Outcome::NoAnswer, "no_answer_timeout", Side::System);
+                self.respond_a(480, "Temporarily Unavailable");
+                self.cancel_forks();
+                self.ending();
+            }
+        }
+        if let Some(wait) = &mut self.ack_wait {
+            if wait.give_up <= now {
+                tracing::warn!("caller never acknowledged the answer; hanging up");
+                self.ack_wait = None;
+                self.hang_up_both(Outcome::Failed, "no_ack");
+            } else if wait.next <= now {
+                self.endpoint
+                    .send_stateless(&wait.response, self.a.dialog.peer);
+                wait.interval = (wait.interval * 2).min(Duration::from_secs(4));
+                wait.next = now + wait.interval;
+            }
+        }
+        if self.end_by.is_some_and(|at| at <= now) {
+            self.phase = Phase::Done;
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        [
+            self.no_answer_at,
+            self.ack_wait.as_ref().map(|w| w.next.min(w.give_up)),
+            self.end_by,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Enters the end phase: wait briefly for outstanding responses, then finish.
+    pub fn ending(&mut self) {
+        self.phase = Phase::Ending;
+        self.no_answer_at = None;
+        self.end_by.get_or_insert(Instant::now() + END_GRACE);
+    }
+
+    /// Answers the caller's INVITE with a final error and ends the call.
+    pub fn fail_caller(&mut self, status: u16, reason: &str, outcome: Outcome, cause: &str) {
+        self.cdr.end(outcome, cause, Side::System);
+        self.respond_a(status, reason);
+        self.ending();
+    }
+
+    /// Sends a final (non-2xx) or provisional response to the caller's INVITE.
+    pub fn respond_a(&mut self, status: u16, reason: &str) {
+        if self.a.final_sent {
+            return;
+        }
+        self.a.final_sent = status >= 200;
+        let response = MessageBuilder::response_to(
+            &self.a.invite,
+            status,
+            reason,
+            Some(&self.a.dialog.local_tag),
+        );
+        self.endpoint.reply(self.a.txn, response);
+    }
+
+    /// A fresh tag for a request we send, remembered with its purpose.
+    pub fn track(&mut self, pending: Pending) -> u64 {
+        self.next_tag += 1;
+        self.pending.insert(self.next_tag, pending);
+        self.next_tag
+    }
+
+    /// Sends a request built from `builder` to `peer` under `pending`.
+    pub fn send(&mut self, builder: MessageBuilder, peer: Peer, pending: Pending) {
+        match Message::parse(builder.header("User-Agent", SERVER).build(), true) {
+            Ok(msg) => {
+                let tag = self.track(pending);
+                self.endpoint
+                    .send_request(msg, peer, self.events.clone(), tag);
+            }
+            Err(err) => tracing::error!(%err, "we built an unparsable request"),
+        }
+    }
+
+    async fn finish(mut self) {
+        if let Some(media) = self.media.take() {
+            media.close().await;
+        }
+        self.endpoint.unsubscribe(&self.a.dialog.call_id);
+        for fork in &self.forks {
+            self.endpoint.unsubscribe(&fork.dialog.call_id);
+        }
+        let metrics = self.endpoint.metrics().clone();
+        metrics.active_calls.dec();
+        metrics.call_finished(self.cdr.outcome().as_str());
+        let cdr = self.cdr.finish();
+        tracing::info!(result = %cdr.result, cause = %cdr.hangup_cause, side = %cdr.hangup_side, "call ended");
+        self.cdrs.record(cdr).await;
+    }
+
+    fn on_request(&mut self, msg: Message, txn: ServerTxn, _from: Peer) {
+        let call_id = msg.call_id().unwrap_or_default().to_owned();
+        let leg = match self.phase {
+            _ if call_id == self.a.dialog.call_id => Some(Leg::A),
+            Phase::Connected { winner } if self.forks[winner].dialog.call_id == call_id => {
+                Some(Leg::B)
+            }
+            _ => None,
+        };
+        match leg {
+            Some(leg) if matches!(self.phase, Phase::Connected { .. }) => {
+                self.in_dialog_request(leg, msg, txn)
+            }
+            Some(Leg::A) if msg.method() == Some(&Method::Bye) && self.phase == Phase::Ringing => {
+                // A BYE before our 2xx: treat as a cancel (RFC 3261 15: the UAS may).
+                self.endpoint
+                    .reply(txn, MessageBuilder::response_to(&msg, 200, "OK", None));
+                self.cdr
+                    .end(Outcome::Cancelled, "caller_bye_before_answer", Side::Caller);
+                self.respond_a(487, "Request Terminated");
+                self.cancel_forks();
+                self.ending();
+            }
+            _ => {
+                let response =
+                    MessageBuilder::response_to(&msg, 481, "Call/Transaction Does Not Exist", None);
+                self.endpoint.reply(txn, response);
+            }
+        }
+    }
+}
+
+/// The SDP body of `msg`, if it has one that parses.
+pub(super) fn sdp_of(msg: &Message) -> Option<SessionDescription> {
+    let is_sdp = msg
+        .content_type()
+        .is_some_and(|t| t.to_ascii_lowercase().starts_with("application/sdp"));
+    if !is_sdp || msg.body().is_empty() {
+        return None;
+    }
+    SessionDescription::parse(std::str::from_utf8(msg.body()).ok()?).ok()
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}

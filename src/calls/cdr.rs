@@ -1,0 +1,103 @@
+//! The call detail record of one call, filled in as the call progresses.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::BoxFuture;
+use crate::store::CdrRecord;
+
+/// Where finished CDRs go (the store in production).
+pub trait CdrSink: Send + Sync + 'static {
+    /// Persists one CDR; failures are logged by the implementation.
+    fn record(&self, cdr: CdrRecord) -> BoxFuture<'_, ()>;
+}
+
+/// How a call ended, as counted in metrics and written in the CDR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Outcome {
+    Answered,
+    Busy,
+    NoAnswer,
+    Cancelled,
+    Unavailable,
+    Failed,
+}
+
+impl Outcome {
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Answered => "answered",
+            Outcome::Busy => "busy",
+            Outcome::NoAnswer => "no_answer",
+            Outcome::Cancelled => "cancelled",
+            Outcome::Unavailable => "unavailable",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// Who ended the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Side {
+    Caller,
+    Callee,
+    System,
+}
+
+/// The CDR under construction.
+pub(super) struct CdrDraft {
+    pub id: String,
+    pub call_id: String,
+    pub caller: String,
+    pub callee: String,
+    pub origin: String,
+    pub started_at_ms: i64,
+    pub answered_at_ms: Option<i64>,
+    pub ended: Option<(Outcome, String, Side)>,
+}
+
+impl CdrDraft {
+    /// Records the end once; later calls keep the first cause.
+    pub fn end(&mut self, outcome: Outcome, cause: impl Into<String>, side: Side) {
+        if self.ended.is_none() {
+            self.ended = Some((outcome, cause.into(), side));
+        }
+    }
+
+    pub fn answered(&mut self) {
+        self.answered_at_ms.get_or_insert_with(now_ms);
+    }
+
+    pub fn outcome(&self) -> Outcome {
+        self.ended.as_ref().map_or(Outcome::Failed, |(o, _, _)| *o)
+    }
+
+    pub fn finish(self) -> CdrRecord {
+        let (outcome, cause, side) =
+            self.ended
+                .unwrap_or((Outcome::Failed, "internal".into(), Side::System));
+        CdrRecord {
+            id: self.id,
+            call_id: self.call_id,
+            caller: self.caller,
+            callee: self.callee,
+            origin: self.origin,
+            started_at_ms: self.started_at_ms,
+            answered_at_ms: self.answered_at_ms,
+            ended_at_ms: now_ms(),
+            result: outcome.as_str().into(),
+            hangup_cause: cause,
+            hangup_side: match side {
+                Side::Caller => "caller",
+                Side::Callee => "callee",
+                Side::System => "system",
+            }
+            .into(),
+        }
+    }
+}
+
+pub(super) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

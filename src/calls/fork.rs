@@ -1,0 +1,386 @@
+//! The callee side during set-up: one fork per registered contact (or one toward a trunk),
+//! their responses, the answer, CANCEL of the losers, and the best final response when all
+//! fail (RFC 3261 16.7, simplified: 6xx, then 486, then the first 4xx, else the first).
+
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use super::call::{AckWait, Call, Pending, Phase, sdp_of};
+use super::cdr::{Outcome, Side};
+use super::target::{Target, result_of_status};
+use crate::config::Trunk;
+use crate::media::relay;
+use crate::media::sdp::{anchored_answer, remote_audio};
+use crate::sip::auth::{authorization, parse_challenge};
+use crate::sip::dialog::Dialog;
+use crate::sip::endpoint::{ALLOW, SERVER};
+use crate::sip::message::{Message, MessageBuilder, reason_phrase};
+use crate::sip::method::Method;
+use crate::sip::peer::{Peer, Transport};
+
+/// Where a fork stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ForkState {
+    Calling,
+    Ringing,
+    Answered,
+    Failed(u16),
+}
+
+/// One outgoing INVITE toward the callee.
+pub(super) struct Fork {
+    pub dialog: Dialog,
+    /// The last INVITE sent (for CANCEL, which copies its Via and CSeq).
+    pub invite: Option<Message>,
+    pub state: ForkState,
+    /// A CANCEL is due as soon as a provisional response arrives (RFC 3261 9.1).
+    pub cancel_due: bool,
+    /// Digest credentials to answer a trunk's challenge, and whether we already did.
+    pub credentials: Option<(String, String)>,
+    pub auth_tried: bool,
+    /// The SDP offer body, for an authenticated retry.
+    pub offer: Bytes,
+}
+
+impl Fork {
+    /// The forks a call to `target` starts with.
+    pub fn for_target(call: &Call, target: &Target) -> Vec<Fork> {
+        let caller = &call.caller_name;
+        let domain = call.endpoint.domain().to_owned();
+        let local_uri = format!("\"{caller}\" <sip:{caller}@{domain}>");
+        match target {
+            Target::Extension { number, contacts } => contacts
+                .iter()
+                .map(|binding| {
+                    let dialog = Dialog::uac(
+                        new_call_id(),
+                        local_uri.clone(),
+                        format!("<sip:{number}@{domain}>"),
+                        binding.contact.clone(),
+                        binding.source,
+                    );
+                    Fork::new(dialog, None)
+                })
+                .collect(),
+            Target::Trunk { trunk, number } => {
+                trunk_fork(trunk, number, &local_uri).into_iter().collect()
+            }
+        }
+    }
+
+    fn new(dialog: Dialog, credentials: Option<(String, String)>) -> Fork {
+        Fork {
+            dialog,
+            invite: None,
+            state: ForkState::Calling,
+            cancel_due: false,
+            credentials,
+            auth_tried: false,
+            offer: Bytes::new(),
+        }
+    }
+
+    fn is_final(&self) -> bool {
+        matches!(self.state, ForkState::Answered | ForkState::Failed(_))
+    }
+}
+
+fn trunk_fork(trunk: &Trunk, number: &str, local_uri: &str) -> Option<Fork> {
+    let out = trunk.outbound.as_ref()?;
+    let host = out.domain.clone().unwrap_or_else(|| out.proxy.to_string());
+    let transport = if out.transport == "tcp" {
+        Transport::Tcp { conn: None }
+    } else {
+        Transport::Udp
+    };
+    let dialog = Dialog::uac(
+        new_call_id(),
+        local_uri.to_owned(),
+        format!("<sip:{number}@{host}>"),
+        format!("sip:{number}@{host}"),
+        Peer {
+            transport,
+            addr: out.proxy,
+        },
+    );
+    let credentials = out.username.clone().zip(out.password.clone());
+    Some(Fork::new(dialog, credentials))
+}
+
+fn new_call_id() -> String {
+    format!(
+        "{:016x}{:016x}@centrala",
+        rand::random::<u64>(),
+        rand::random::<u64>()
+    )
+}
+
+impl Call {
+    /// Sends (or re-sends with credentials) the INVITE of fork `index`.
+    pub fn send_fork_invite(
+        &mut self,
+        index: usize,
+        offer: Bytes,
+        authorization: Option<(&str, String)>,
+    ) {
+        let endpoint = self.endpoint.clone();
+        let fork = &mut self.forks[index];
+        fork.offer = offer.clone();
+        let transport = fork.dialog.peer.transport;
+        let mut builder = fork
+            .dialog
+            .request(&Method::Invite, &endpoint.via(transport))
+            .header("Contact", endpoint.contact(transport))
+            .header("Allow", ALLOW)
+            .header("User-Agent", SERVER);
+        if let Some((name, value)) = authorization {
+            builder = builder.header(name, value);
+        }
+        let peer = fork.dialog.peer;
+        let Ok(msg) = Message::parse(builder.body("application/sdp", offer).build(), true) else {
+            tracing::error!("we built an unparsable INVITE");
+            return;
+        };
+        fork.invite = Some(msg.clone());
+        endpoint.subscribe(&fork.dialog.call_id, self.events.clone());
+        let tag = self.track(Pending::ForkInvite(index));
+        endpoint.send_request(msg, peer, self.events.clone(), tag);
+    }
+
+    /// A response to fork `index`'s INVITE.
+    pub fn fork_response(&mut self, tag: u64, index: usize, msg: Message) {
+        let status = msg.status().unwrap_or(500);
+        if status >= 200 {
+            self.pending.remove(&tag);
+        }
+        match status {
+            100 => {}
+            101..=199 => self.fork_provisional(index),
+            200..=299 => self.fork_answered(index, &msg),
+            401 | 407 if self.retry_with_credentials(index, &msg) => {}
+            _ => self.fork_failed(index, status),
+        }
+    }
+
+    /// The INVITE of fork `index` got no response at all.
+    pub fn fork_failed(&mut self, index: usize, status: u16) {
+        self.forks[index].state = ForkState::Failed(status);
+        if self.phase != Phase::Ringing || !self.forks.iter().all(Fork::is_final) {
+            return;
+        }
+        let statuses: Vec<u16> = self
+            .forks
+            .iter()
+            .filter_map(|f| match f.state {
+                ForkState::Failed(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        let best = statuses
+            .iter()
+            .copied()
+            .find(|s| *s >= 600)
+            .or_else(|| statuses.iter().copied().find(|s| *s == 486))
+            .or_else(|| statuses.iter().copied().find(|s| (400..500).contains(s)))
+            .or_else(|| statuses.first().copied())
+            .unwrap_or(480);
+        // A callee that never answered at all looks like "not available" to the caller.
+        let best = if best == 408 { 480 } else { best };
+        tracing::info!(status = best, "every fork failed");
+        self.cdr.end(
+            outcome_of(best),
+            format!("{best} {}", reason_phrase(best)),
+            Side::Callee,
+        );
+        self.respond_a(best, reason_phrase(best));
+        self.ending();
+    }
+
+    fn fork_provisional(&mut self, index: usize) {
+        let fork = &mut self.forks[index];
+        fork.state = ForkState::Ringing;
+        if fork.cancel_due {
+            fork.cancel_due = false;
+            self.cancel_fork(index);
+            return;
+        }
+        if self.phase == Phase::Ringing && !self.a.ringing_sent && !self.a.final_sent {
+            self.a.ringing_sent = true;
+            self.respond_a(180, "Ringing");
+        }
+    }
+
+    fn fork_answered(&mut self, index: usize, msg: &Message) {
+        let fork = &mut self.forks[index];
+        let first_answer = fork.state != ForkState::Answered;
+        fork.state = ForkState::Answered;
+        if fork.dialog.confirm(msg).is_err() {
+            tracing::warn!("unusable 2xx from a fork");
+        }
+        self.ack_fork(index, msg);
+        if !first_answer {
+            return;
+        }
+        if self.phase != Phase::Ringing || self.a.final_sent {
+            // Answered after another fork won or after a cancel: hang it up.
+            self.bye(index);
+            return;
+        }
+        let answer = sdp_of(msg);
+        let (Some(answer), Some(media)) = (answer, self.media.as_ref()) else {
+            self.bye(index);
+            return self.fork_failed(index, 488);
+        };
+        let a_answer = anchored_answer(
+            &answer,
+            &self.a.offer,
+            media.local(relay::Side::A),
+            &mut self.origin_a,
+        );
+        let (Some(a_answer), Some(remote)) = (a_answer, remote_audio(&answer)) else {
+            self.bye(index);
+            return self.fork_failed(index, 488);
+        };
+        media.set_remote(relay::Side::B, remote.rtp);
+        self.answer_caller(index, a_answer.to_string());
+    }
+
+    fn answer_caller(&mut self, winner: usize, sdp: String) {
+        for index in 0..self.forks.len() {
+            if index != winner && !self.forks[index].is_final() {
+                self.cancel_fork(index);
+            }
+        }
+        let transport = self.a.dialog.peer.transport;
+        let response =
+            MessageBuilder::response_to(&self.a.invite, 200, "OK", Some(&self.a.dialog.local_tag))
+                .header("Contact", self.endpoint.contact(transport))
+                .header("Allow", ALLOW)
+                .header("Server", SERVER)
+                .body("application/sdp", Bytes::from(sdp))
+                .build();
+        let Ok(response) = Message::parse(response, true) else {
+            tracing::error!("we built an unparsable 200");
+            return;
+        };
+        self.a.final_sent = true;
+        self.endpoint.respond(self.a.txn, response.clone());
+        let t1 = self.endpoint.t1();
+        let now = Instant::now();
+        self.ack_wait = Some(AckWait {
+            response,
+            next: now + t1,
+            interval: t1,
+            give_up: now + t1 * 64,
+        });
+        self.phase = Phase::Connected { winner };
+        self.no_answer_at = None;
+        self.cdr.answered();
+        tracing::info!("answered");
+    }
+
+    fn retry_with_credentials(&mut self, index: usize, msg: &Message) -> bool {
+        let fork = &mut self.forks[index];
+        let (Some((user, password)), false) = (fork.credentials.clone(), fork.auth_tried) else {
+            return false;
+        };
+        let (challenge_header, answer_header) = if msg.status() == Some(401) {
+            ("WWW-Authenticate", "Authorization")
+        } else {
+            ("Proxy-Authenticate", "Proxy-Authorization")
+        };
+        let Some(challenge) = msg
+            .headers(challenge_header)
+            .find_map(|v| parse_challenge(v).ok())
+        else {
+            return false;
+        };
+        fork.auth_tried = true;
+        let cnonce = format!("{:016x}", rand::random::<u64>());
+        let uri = fork.dialog.remote_target.clone();
+        let value = authorization(&challenge, &user, &password, "INVITE", &uri, &cnonce, 1);
+        let offer = fork.offer.clone();
+        self.send_fork_invite(index, offer, Some((answer_header, value)));
+        true
+    }
+
+    /// CANCELs every fork still ringing (or marks it to cancel at its first provisional).
+    pub fn cancel_forks(&mut self) {
+        for index in 0..self.forks.len() {
+            if !self.forks[index].is_final() {
+                self.cancel_fork(index);
+            }
+        }
+    }
+
+    fn cancel_fork(&mut self, index: usize) {
+        let fork = &mut self.forks[index];
+        let Some(invite) = fork.invite.clone() else {
+            return;
+        };
+        if fork.state == ForkState::Calling {
+            fork.cancel_due = true;
+            return;
+        }
+        let (Some(uri), Some(via), Ok(cseq)) =
+            (invite.request_uri(), invite.header("Via"), invite.cseq())
+        else {
+            return;
+        };
+        let mut builder = MessageBuilder::request(&Method::Cancel, uri)
+            .header("Via", via)
+            .header("Max-Forwards", 70);
+        for route in invite.headers("Route") {
+            builder = builder.header("Route", route);
+        }
+        let builder = builder
+            .header("From", invite.header("From").unwrap_or_default())
+            .header("To", invite.header("To").unwrap_or_default())
+            .header("Call-ID", invite.header("Call-ID").unwrap_or_default())
+            .header("CSeq", format!("{} CANCEL", cseq.seq));
+        let peer = fork.dialog.peer;
+        self.send(builder, peer, Pending::Teardown);
+    }
+
+    /// ACKs a 2xx of fork `index` (also used for retransmitted 2xx).
+    pub fn ack_fork(&mut self, index: usize, response: &Message) {
+        let Ok(cseq) = response.cseq() else { return };
+        let dialog = &self.forks[index].dialog;
+        let via = self.endpoint.via(dialog.peer.transport);
+        match Message::parse(dialog.ack(cseq.seq, &via).build(), true) {
+            Ok(ack) => self.endpoint.send_stateless(&ack, dialog.peer),
+            Err(err) => tracing::error!(%err, "we built an unparsable ACK"),
+        }
+    }
+
+    /// Sends BYE on fork `index`.
+    pub fn bye(&mut self, index: usize) {
+        let dialog = &mut self.forks[index].dialog;
+        let via = self.endpoint.via(dialog.peer.transport);
+        let builder = dialog.request(&Method::Bye, &via);
+        let peer = dialog.peer;
+        self.send(builder, peer, Pending::Teardown);
+    }
+
+    /// A 2xx that matched no transaction: a retransmission; ACK it again.
+    pub fn reack(&mut self, msg: &Message) {
+        let call_id = msg.call_id().unwrap_or_default();
+        let is_2xx = msg.status().is_some_and(|s| (200..300).contains(&s));
+        if let Some(index) = self.forks.iter().position(|f| f.dialog.call_id == call_id)
+            && is_2xx
+        {
+            self.ack_fork(index, msg);
+        }
+    }
+}
+
+fn outcome_of(status: u16) -> Outcome {
+    match result_of_status(status) {
+        "busy" => Outcome::Busy,
+        "unavailable" => Outcome::Unavailable,
+        "no_answer" => Outcome::NoAnswer,
+        "cancelled" => Outcome::Cancelled,
+        _ => Outcome::Failed,
+    }
+}

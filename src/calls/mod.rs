@@ -1,0 +1,169 @@
+//! Calls: the back-to-back user agent. Each call is one tokio task that owns its legs (the
+//! caller's dialog and the forks toward the callee), its anchored media session and its CDR.
+//!
+//! Owns: the decision what to do with a new INVITE (authenticate, find the target, refuse or
+//! start a call task), the call tasks themselves, and the CDR of every call.
+//! Must not touch: SIP parsing or transactions (through `sip::endpoint`), sockets (media goes
+//! through `media::relay`), the database (through the `CdrSink` trait).
+//! Driven by: the endpoint, through `RequestHandler`.
+//!
+//! See `LIFECYCLE.md` next to this file for the states of a call.
+
+mod bridge;
+mod call;
+mod cdr;
+mod fork;
+mod target;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use crate::config::{Extension, Trunk};
+use crate::media::ports::PortPool;
+use crate::sip::auth::{AuthGuard, Decision};
+use crate::sip::endpoint::{Endpoint, IncomingRequest, RequestHandler, TuSender, new_tag};
+use crate::sip::message::MessageBuilder;
+use crate::sip::registrar::{RegistrarService, unix_now};
+use crate::store::CdrRecord;
+use crate::telemetry::Metrics;
+
+use call::Call;
+pub use cdr::CdrSink;
+use target::Origin;
+
+/// Settings of the call layer.
+#[derive(Debug, Clone)]
+pub struct CallsConfig {
+    /// How long the callee may ring before the caller gets 480.
+    pub no_answer_timeout: Duration,
+    /// Configured users by number.
+    pub extensions: HashMap<String, Extension>,
+    /// Carrier trunks.
+    pub trunks: Vec<Trunk>,
+    /// Address written into SDP.
+    pub media_ip: IpAddr,
+}
+
+/// Decides what happens to each new INVITE and REGISTER.
+pub struct CallManager {
+    config: CallsConfig,
+    guard: Arc<AuthGuard>,
+    registrar: Arc<RegistrarService>,
+    ports: PortPool,
+    cdrs: Arc<dyn CdrSink>,
+    metrics: Arc<Metrics>,
+}
+
+impl CallManager {
+    /// A manager over the given parts.
+    pub fn new(
+        config: CallsConfig,
+        guard: Arc<AuthGuard>,
+        registrar: Arc<RegistrarService>,
+        ports: PortPool,
+        cdrs: Arc<dyn CdrSink>,
+        metrics: Arc<Metrics>,
+    ) -> CallManager {
+        CallManager {
+            config,
+            guard,
+            registrar,
+            ports,
+            cdrs,
+            metrics,
+        }
+    }
+
+    fn origin(&self, endpoint: &Endpoint, request: &IncomingRequest, tag: &str) -> Option<Origin> {
+        let source = request.from.addr.ip();
+        if let Some(trunk) = self
+            .config
+            .trunks
+            .iter()
+            .find(|t| t.inbound_ips.contains(&source))
+        {
+            return Some(Origin::Trunk(trunk.name.clone()));
+        }
+        let unix = unix_now();
+        let msg = &request.msg;
+        let refusal =
+            match self
+                .guard
+                .check(Instant::now(), unix, msg, source, "Proxy-Authorization")
+            {
+                Decision::Authenticated(user) => return Some(Origin::Extension(user)),
+                Decision::Challenge { stale } => self.guard.challenge(unix, msg, 407, stale, tag),
+                Decision::Forbidden => {
+                    self.metrics
+                        .banned_addresses
+                        .set(self.guard.banned_count(Instant::now()) as i64);
+                    MessageBuilder::response_to(msg, 403, "Forbidden", Some(tag))
+                }
+                Decision::Malformed => {
+                    MessageBuilder::response_to(msg, 400, "Bad Credentials", Some(tag))
+                }
+            };
+        endpoint.reply(request.txn, refusal);
+        None
+    }
+}
+
+impl RequestHandler for CallManager {
+    fn invite(&self, endpoint: &Endpoint, request: IncomingRequest) -> Option<TuSender> {
+        endpoint.reply(
+            request.txn,
+            MessageBuilder::response_to(&request.msg, 100, "Trying", None),
+        );
+        let tag = new_tag();
+        let origin = self.origin(endpoint, &request, &tag)?;
+        let target = match target::resolve(&self.config, &self.registrar, &origin, &request.msg) {
+            Ok(target) => target,
+            Err((status, reason)) => {
+                let response =
+                    MessageBuilder::response_to(&request.msg, status, reason, Some(&tag));
+                endpoint.reply(request.txn, response);
+                self.metrics.call_finished(target::result_of_status(status));
+                return None;
+            }
+        };
+        let (tx, rx) = mpsc::unbounded_channel();
+        let call = Call::new(call::Setup {
+            endpoint: endpoint.clone(),
+            request,
+            local_tag: tag,
+            origin,
+            target,
+            ports: self.ports.clone(),
+            media_ip: self.config.media_ip,
+            no_answer_timeout: self.config.no_answer_timeout,
+            cdrs: self.cdrs.clone(),
+            events: tx.clone(),
+        })?;
+        tokio::spawn(call.run(rx));
+        Some(tx)
+    }
+
+    fn register(&self, endpoint: &Endpoint, request: IncomingRequest) {
+        self.registrar.handle(endpoint, request);
+    }
+}
+
+/// A boxed future, for the store traits (async functions in `dyn` traits need boxing).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Writes CDRs to the store.
+impl CdrSink for crate::store::Store {
+    fn record(&self, cdr: CdrRecord) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if let Err(err) = self.insert_cdr(&cdr).await {
+                tracing::error!(%err, call = %cdr.id, "could not write the CDR");
+            }
+        })
+    }
+}

@@ -1,0 +1,166 @@
+//! Opus (RFC 6716) for voice: a mono encoder tuned for VoIP and a decoder with loss
+//! concealment, over the `opus` crate (system libopus).
+//!
+//! Owns one libopus encoder or decoder state per direction of a call leg. Works at 8, 16 or
+//! 48 kHz internally (the RTP clock of Opus is always 48 kHz, RFC 7587; that mapping is the
+//! RTP layer's business). Frames are 20 ms. Pure apart from the C library; no I/O.
+
+use opus::{Application, Channels};
+
+use crate::media::codec::CodecError;
+use crate::media::resample::SampleRate;
+
+/// Largest Opus packet we produce (RFC 6716 allows 1275 bytes per frame).
+pub const MAX_PACKET: usize = 1275;
+
+/// A mono Opus encoder (application VoIP).
+pub struct OpusEncoder {
+    inner: opus::Encoder,
+    rate: SampleRate,
+}
+
+impl std::fmt::Debug for OpusEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpusEncoder")
+            .field("rate", &self.rate)
+            .finish()
+    }
+}
+
+impl OpusEncoder {
+    /// An encoder for mono audio at `rate`, with in-band FEC enabled.
+    pub fn new(rate: SampleRate) -> Result<Self, CodecError> {
+        let mut inner = opus::Encoder::new(rate.hz(), Channels::Mono, Application::Voip)?;
+        inner.set_inband_fec(true)?;
+        inner.set_packet_loss_perc(5)?;
+        Ok(OpusEncoder { inner, rate })
+    }
+
+    /// Sample rate of the PCM this encoder takes.
+    pub fn rate(&self) -> SampleRate {
+        self.rate
+    }
+
+    /// Encode one frame (2.5-60 ms of samples; 20 ms in Centrala) into `out`; returns bytes.
+    pub fn encode(&mut self, pcm: &[i16], out: &mut [u8]) -> Result<usize, CodecError> {
+        Ok(self.inner.encode(pcm, out)?)
+    }
+
+    /// Set the target bitrate in bits per second.
+    pub fn set_bitrate(&mut self, bps: i32) -> Result<(), CodecError> {
+        Ok(self.inner.set_bitrate(opus::Bitrate::Bits(bps))?)
+    }
+}
+
+/// A mono Opus decoder with packet-loss concealment.
+pub struct OpusDecoder {
+    inner: opus::Decoder,
+    rate: SampleRate,
+}
+
+impl std::fmt::Debug for OpusDecoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpusDecoder")
+            .field("rate", &self.rate)
+            .finish()
+    }
+}
+
+impl OpusDecoder {
+    /// A decoder producing mono audio at `rate`.
+    pub fn new(rate: SampleRate) -> Result<Self, CodecError> {
+        let inner = opus::Decoder::new(rate.hz(), Channels::Mono)?;
+        Ok(OpusDecoder { inner, rate })
+    }
+
+    /// Sample rate of the PCM this decoder produces.
+    pub fn rate(&self) -> SampleRate {
+        self.rate
+    }
+
+    /// Decode one packet into `out` (room for the packet's duration); returns samples.
+    pub fn decode(&mut self, packet: &[u8], out: &mut [i16]) -> Result<usize, CodecError> {
+        if packet.is_empty() {
+            return Err(CodecError::EmptyPayload);
+        }
+        Ok(self.inner.decode(packet, out, false)?)
+    }
+
+    /// Conceal one lost frame: fills `out` (a multiple of 2.5 ms, e.g. 20 ms) from the
+    /// decoder's state; returns samples.
+    pub fn conceal(&mut self, out: &mut [i16]) -> Result<usize, CodecError> {
+        Ok(self.inner.decode(&[], out, false)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::dtmf::inband::goertzel_power;
+    use crate::media::tone::{ToneGenerator, ToneSpec};
+
+    fn tone_frames(rate: SampleRate, frames: usize) -> Vec<Vec<i16>> {
+        let spec = ToneSpec {
+            freq1: 1000.0,
+            freq2: None,
+            amplitude: 10000,
+            on_ms: 10_000,
+            off_ms: 0,
+            repeat: true,
+        };
+        let mut g = ToneGenerator::new(spec, rate.hz());
+        (0..frames)
+            .map(|_| {
+                let mut f = vec![0i16; rate.samples_per_frame()];
+                g.fill(&mut f);
+                f
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tone_survives_at_every_rate_and_plc_has_frame_length() {
+        for rate in [SampleRate::Hz8000, SampleRate::Hz16000, SampleRate::Hz48000] {
+            let mut enc = OpusEncoder::new(rate).unwrap();
+            let mut dec = OpusDecoder::new(rate).unwrap();
+            let frame = rate.samples_per_frame();
+            let mut packet = [0u8; MAX_PACKET];
+            let mut decoded = Vec::new();
+            let mut out = vec![0i16; frame];
+            for pcm in tone_frames(rate, 50) {
+                let n = enc.encode(&pcm, &mut packet).unwrap();
+                assert!(n > 0 && n < 400, "{rate:?}: {n} bytes");
+                let m = dec.decode(&packet[..n], &mut out).unwrap();
+                assert_eq!(m, frame);
+                decoded.extend_from_slice(&out);
+            }
+            let settled = &decoded[decoded.len() / 2..];
+            let wanted = goertzel_power(settled, 1000.0, rate.hz());
+            let expected = (10000.0 * settled.len() as f64 / 2.0).powi(2);
+            assert!(wanted > expected * 0.5, "{rate:?}: tone lost");
+            assert!(wanted > 100.0 * goertzel_power(settled, 1500.0, rate.hz()));
+            // A lost frame: concealment produces exactly one frame, still tone-like.
+            let m = dec.conceal(&mut out).unwrap();
+            assert_eq!(m, frame);
+            assert!(out.iter().any(|s| s.abs() > 1000), "{rate:?}: PLC silent");
+        }
+    }
+
+    #[test]
+    fn bad_packets_are_errors_not_panics() {
+        let mut dec = OpusDecoder::new(SampleRate::Hz8000).unwrap();
+        let mut out = [0i16; 160];
+        assert!(matches!(
+            dec.decode(&[], &mut out),
+            Err(CodecError::EmptyPayload)
+        ));
+        // A 120 ms packet does not fit a 20 ms buffer: libopus refuses, we report it.
+        let mut enc = OpusEncoder::new(SampleRate::Hz8000).unwrap();
+        let mut packet = [0u8; MAX_PACKET];
+        let n = enc.encode(&[0i16; 960], &mut packet).unwrap();
+        assert!(dec.decode(&packet[..n], &mut out).is_err());
+        // Garbage (TOC byte claiming an invalid frame count code 3 with zero frames).
+        assert!(dec.decode(&[0x03, 0x00], &mut out).is_err());
+        assert!(enc.set_bitrate(24000).is_ok());
+    }
+}

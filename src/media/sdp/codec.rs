@@ -1,0 +1,156 @@
+//! The codecs Centrala negotiates, and reading the remote party's audio stream out of an SDP.
+//!
+//! Owns: the supported codec table (`SUPPORTED`: PCMU/8000 on 0, PCMA/8000 on 8,
+//! telephone-event/8000 on a dynamic type), matching payload types against it (static types
+//! without an rtpmap are understood, RFC 3551 table 4), and `remote_audio`.
+//! Driven by: `media::sdp::negotiate` and the call layer.
+
+use std::net::SocketAddr;
+
+use crate::media::sdp::Direction;
+use crate::media::sdp::media::MediaDescription;
+use crate::media::sdp::session::SessionDescription;
+
+/// A codec Centrala supports on the fast path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Codec {
+    /// The encoding name as registered (`PCMU`); matched case-insensitively.
+    pub name: &'static str,
+    /// The static payload type (RFC 3551), or `None` for a dynamic one.
+    pub static_pt: Option<u8>,
+    /// The RTP clock rate in Hz.
+    pub clock_rate: u32,
+}
+
+impl Codec {
+    /// G.711 µ-law.
+    pub const PCMU: Codec = Codec {
+        name: "PCMU",
+        static_pt: Some(0),
+        clock_rate: 8000,
+    };
+    /// G.711 A-law.
+    pub const PCMA: Codec = Codec {
+        name: "PCMA",
+        static_pt: Some(8),
+        clock_rate: 8000,
+    };
+    /// RFC 4733 DTMF events.
+    pub const TELEPHONE_EVENT: Codec = Codec {
+        name: "telephone-event",
+        static_pt: None,
+        clock_rate: 8000,
+    };
+
+    /// Whether this is `telephone-event` rather than an audio codec.
+    pub fn is_telephone_event(&self) -> bool {
+        *self == Codec::TELEPHONE_EVENT
+    }
+}
+
+/// Every codec Centrala negotiates, in its own preference order.
+pub const SUPPORTED: [Codec; 3] = [Codec::PCMU, Codec::PCMA, Codec::TELEPHONE_EVENT];
+
+/// A supported codec bound to the payload type an SDP gave it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Payload {
+    /// The payload type number.
+    pub pt: u8,
+    /// The codec.
+    pub codec: Codec,
+}
+
+/// The audio stream of the remote party, as its SDP describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteAudio {
+    /// Where to send RTP. Its IP is unspecified (`0.0.0.0`) for an old-style hold.
+    pub rtp: SocketAddr,
+    /// Where to send RTCP: `a=rtcp` if given, else RTP port + 1.
+    pub rtcp: SocketAddr,
+    /// The supported audio codecs in the SDP's preference order (telephone-event excluded).
+    pub codecs: Vec<Payload>,
+    /// The telephone-event payload type, when offered.
+    pub telephone_event: Option<u8>,
+    /// The direction from the remote party's point of view; an old-style hold (`c=0.0.0.0`)
+    /// removes "receives".
+    pub direction: Direction,
+    /// `a=ptime`, when given.
+    pub ptime: Option<u32>,
+    /// The index of the stream among the SDP's media descriptions.
+    pub index: usize,
+}
+
+/// The first usable audio stream of `sdp`: `m=audio` over `RTP/AVP` or `RTP/AVPF`, port not 0,
+/// a connection address, and at least one supported audio codec. `None` otherwise.
+pub fn remote_audio(sdp: &SessionDescription) -> Option<RemoteAudio> {
+    let index = audio_index(sdp)?;
+    let m = sdp.media.get(index)?;
+    let connection = sdp.connection_for(index)?;
+    let payloads = supported_payloads(m);
+    let codecs: Vec<Payload> = payloads
+        .iter()
+        .copied()
+        .filter(|p| !p.codec.is_telephone_event())
+        .collect();
+    let telephone_event = payloads
+        .iter()
+        .find(|p| p.codec.is_telephone_event())
+        .map(|p| p.pt);
+    let rtp = SocketAddr::new(connection.address, m.port);
+    let rtcp = match m.rtcp {
+        Some(rtcp) => SocketAddr::new(rtcp.address.unwrap_or(connection.address), rtcp.port),
+        None => SocketAddr::new(connection.address, m.port.wrapping_add(1)),
+    };
+    let direction = effective_direction(m.direction, connection.is_hold());
+    Some(RemoteAudio {
+        rtp,
+        rtcp,
+        codecs,
+        telephone_event,
+        direction,
+        ptime: m.ptime,
+        index,
+    })
+}
+
+/// The index of the first audio stream we can anchor: plain RTP, port not 0, a supported audio
+/// codec, and a connection address (its own or the session's).
+pub(crate) fn audio_index(sdp: &SessionDescription) -> Option<usize> {
+    sdp.media.iter().enumerate().position(|(index, m)| {
+        m.kind == "audio"
+            && m.port != 0
+            && matches!(m.proto.as_str(), "RTP/AVP" | "RTP/AVPF")
+            && sdp.connection_for(index).is_some()
+            && supported_payloads(m)
+                .iter()
+                .any(|p| !p.codec.is_telephone_event())
+    })
+}
+
+/// The formats of `m` that map to a supported codec, in `m`'s order.
+pub(crate) fn supported_payloads(m: &MediaDescription) -> Vec<Payload> {
+    m.formats.iter().filter_map(|&pt| payload(m, pt)).collect()
+}
+
+/// The direction that applies once an old-style hold address is taken into account.
+pub(crate) fn effective_direction(direction: Direction, hold_address: bool) -> Direction {
+    if hold_address {
+        direction.intersect(Direction::SendOnly)
+    } else {
+        direction
+    }
+}
+
+fn payload(m: &MediaDescription, pt: u8) -> Option<Payload> {
+    let codec = match m.rtpmap(pt) {
+        Some(map) => SUPPORTED.into_iter().find(|codec| {
+            codec.name.eq_ignore_ascii_case(&map.encoding)
+                && codec.clock_rate == map.clock_rate
+                && map.channels.is_none_or(|channels| channels == 1)
+        })?,
+        None => SUPPORTED
+            .into_iter()
+            .find(|codec| codec.static_pt == Some(pt))?,
+    };
+    Some(Payload { pt, codec })
+}

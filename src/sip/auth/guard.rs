@@ -1,0 +1,163 @@
+//! The authentication gate in front of REGISTER and INVITE: digest verification against the
+//! configured users, challenges, and the failed-authentication ban.
+//!
+//! Owns: the `DigestServer`, the `BanList` and the user directory.
+//! Must not touch: sockets or the clock (`now` and `unix_secs` are passed in).
+//! Driven by: the registrar service and the call manager, which map `Decision` to responses.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::{BanList, DigestServer, Verdict, parse_credentials};
+use crate::sip::message::{Message, MessageBuilder};
+
+/// What to do with a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// The credentials are right; the authenticated user name.
+    Authenticated(String),
+    /// Answer 401/407 with fresh challenges (`stale` when the nonce only aged).
+    Challenge {
+        /// Whether to mark the challenges `stale=true`.
+        stale: bool,
+    },
+    /// Answer 403: wrong password, unknown user, or a banned address.
+    Forbidden,
+    /// Answer 400: the credentials cannot be parsed.
+    Malformed,
+}
+
+/// Settings of the gate.
+#[derive(Debug, Clone)]
+pub struct GuardConfig {
+    /// Digest realm.
+    pub realm: String,
+    /// How long a nonce is fresh.
+    pub nonce_ttl: Duration,
+    /// Failures that trigger a ban.
+    pub max_failures: u32,
+    /// Window in which they count.
+    pub window: Duration,
+    /// Ban length.
+    pub ban_for: Duration,
+    /// Challenge algorithms, most preferred first.
+    pub algorithms: Vec<super::Algorithm>,
+}
+
+/// The authentication gate; shared by all shards.
+pub struct AuthGuard {
+    digest: DigestServer,
+    bans: Mutex<BanList>,
+    users: HashMap<String, String>,
+}
+
+impl AuthGuard {
+    /// A gate for `users` (name -> password) with a random nonce secret.
+    pub fn new(config: GuardConfig, users: HashMap<String, String>) -> AuthGuard {
+        AuthGuard {
+            digest: DigestServer::new(config.realm, rand::random(), config.nonce_ttl)
+                .with_algorithms(config.algorithms),
+            bans: Mutex::new(BanList::new(
+                config.max_failures,
+                config.window,
+                config.ban_for,
+            )),
+            users,
+        }
+    }
+
+    /// Checks the credentials of `msg` from `source` in `header` (`Authorization` or
+    /// `Proxy-Authorization`). A new ban is logged once, with the address.
+    pub fn check(
+        &self,
+        now: Instant,
+        unix_secs: u64,
+        msg: &Message,
+        source: IpAddr,
+        header: &str,
+    ) -> Decision {
+        if self.is_banned(now, source) {
+            return Decision::Forbidden;
+        }
+        let realm = self.digest.realm();
+        let credentials = msg
+            .headers(header)
+            .filter_map(|value| parse_credentials(value).ok())
+            .find(|c| c.realm == realm);
+        let Some(credentials) = credentials else {
+            let present = msg.headers(header).next().is_some();
+            return if present && msg.headers(header).all(|v| parse_credentials(v).is_err()) {
+                Decision::Malformed
+            } else {
+                Decision::Challenge { stale: false }
+            };
+        };
+        let method = msg.method().map(|m| m.as_str()).unwrap_or("");
+        let password = self.users.get(credentials.username.as_ref());
+        let verdict = match password {
+            Some(password) => self
+                .digest
+                .verify(&credentials, method, password, unix_secs),
+            None => Verdict::BadPassword,
+        };
+        match verdict {
+            Verdict::Ok => {
+                self.lock().record_success(source);
+                Decision::Authenticated(credentials.username.into_owned())
+            }
+            Verdict::Stale => Decision::Challenge { stale: true },
+            Verdict::BadNonce => Decision::Challenge { stale: false },
+            Verdict::Malformed => Decision::Malformed,
+            Verdict::BadPassword => {
+                let mut bans = self.lock();
+                bans.handle_timeout(now);
+                if bans.record_failure(now, source) {
+                    tracing::warn!(address = %source, "banning address after repeated failed authentication");
+                }
+                Decision::Forbidden
+            }
+        }
+    }
+
+    /// Whether `source` is banned now.
+    pub fn is_banned(&self, now: Instant, source: IpAddr) -> bool {
+        self.lock().is_banned(now, source)
+    }
+
+    /// Addresses banned now (metric).
+    pub fn banned_count(&self, now: Instant) -> usize {
+        self.lock().banned_count(now)
+    }
+
+    /// A 401 (REGISTER) or 407 (other requests) carrying our challenges.
+    pub fn challenge(
+        &self,
+        unix_secs: u64,
+        request: &Message,
+        status: u16,
+        stale: bool,
+        to_tag: &str,
+    ) -> MessageBuilder {
+        let (reason, header) = if status == 401 {
+            ("Unauthorized", "WWW-Authenticate")
+        } else {
+            ("Proxy Authentication Required", "Proxy-Authenticate")
+        };
+        let mut builder = MessageBuilder::response_to(request, status, reason, Some(to_tag));
+        for value in self
+            .digest
+            .challenges(unix_secs, stale, &mut rand::thread_rng())
+        {
+            builder = builder.header(header, value);
+        }
+        builder
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BanList> {
+        self.bans
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}

@@ -1,0 +1,119 @@
+//! The front door: every received message is parsed and checked here before a shard sees it.
+//! Refusals that need no transaction (malformed requests, 416/420/483, load shedding with 503)
+//! are answered statelessly.
+
+use bytes::{Bytes, BytesMut};
+use tokio::sync::mpsc::error::TrySendError;
+
+use super::shard::ShardInput;
+use super::{Endpoint, SERVER, SUPPORTED, new_tag};
+use crate::sip::message::{
+    Message, MessageBuilder, Rejection, validate_request, via_with_received,
+};
+use crate::sip::method::Method;
+use crate::sip::peer::Peer;
+
+pub(super) fn receive(endpoint: &Endpoint, bytes: Bytes, from: Peer, datagram: bool) {
+    let metrics = &endpoint.inner.metrics;
+    metrics.sip_message("in");
+    let msg = match Message::parse(bytes, datagram) {
+        Ok(msg) => msg,
+        Err(err) => {
+            metrics.sip_parse_errors.inc();
+            tracing::debug!(%err, %from, "dropping unparsable SIP message");
+            return;
+        }
+    };
+    let msg = if msg.is_request() {
+        stamp_received(msg, from, datagram)
+    } else {
+        msg
+    };
+    if msg.is_request() {
+        if let Err(rejection) = validate_request(&msg, SUPPORTED) {
+            metrics.sip_parse_errors.inc();
+            tracing::debug!(status = rejection.status, reason = %rejection.reason, %from, "refusing request");
+            if msg.method() != Some(&Method::Ack) {
+                let response = refusal(&msg, &rejection);
+                metrics.sip_message("out");
+                endpoint.inner.transport.send(from, response);
+            }
+            return;
+        }
+    } else if msg.top_via().is_err() || msg.cseq().is_err() || msg.call_id().is_err() {
+        metrics.sip_parse_errors.inc();
+        tracing::debug!(%from, "dropping malformed response");
+        return;
+    }
+    let shard = endpoint.shard_of_message(&msg);
+    match endpoint.inner.shards[shard].try_send(ShardInput::Incoming { msg, from }) {
+        Ok(()) | Err(TrySendError::Closed(_)) => {}
+        Err(TrySendError::Full(ShardInput::Incoming { msg, from })) => shed(endpoint, &msg, from),
+        Err(TrySendError::Full(_)) => {}
+    }
+}
+
+/// A shard is overloaded: refuse new requests with 503 and Retry-After so that well-behaved
+/// peers back off; responses and ACKs are dropped (their senders retransmit).
+fn shed(endpoint: &Endpoint, msg: &Message, from: Peer) {
+    endpoint.inner.metrics.sip_load_shed.inc();
+    if !msg.is_request() || msg.method() == Some(&Method::Ack) {
+        return;
+    }
+    let response = MessageBuilder::response_to(msg, 503, "Service Unavailable", None)
+        .header("Retry-After", 1)
+        .build();
+    endpoint.inner.transport.send(from, response);
+}
+
+/// The response to a request refused by `validate_request`; a 420 lists the option-tags we
+/// do not support (RFC 3261 8.2.2.3).
+fn refusal(msg: &Message, rejection: &Rejection) -> Bytes {
+    let mut builder =
+        MessageBuilder::response_to(msg, rejection.status, &rejection.reason, Some(&new_tag()))
+            .header("Server", SERVER);
+    if !rejection.unsupported.is_empty() {
+        builder = builder.header("Unsupported", rejection.unsupported.join(", "));
+    }
+    builder.build()
+}
+
+/// RFC 3581 and RFC 3261 18.2.1: adds `received` (and the `rport` value) to the top Via of a
+/// request, so that every response built from it carries them. The top Via is replaced in a
+/// copy of the buffer; a folded Via (not a plain slice of the buffer) is left alone.
+fn stamp_received(msg: Message, from: Peer, datagram: bool) -> Message {
+    let Some(value) = msg.header("Via") else {
+        return msg;
+    };
+    let buf = msg.as_bytes();
+    let Some(start) = (value.as_ptr() as usize).checked_sub(buf.as_ptr() as usize) else {
+        return msg;
+    };
+    if start + value.len() > buf.len() {
+        return msg;
+    }
+    let top = value[..top_via_len(value)].trim_end();
+    let stamped = via_with_received(top, from.addr);
+    if stamped == top {
+        return msg;
+    }
+    let mut out = BytesMut::with_capacity(buf.len() + stamped.len() - top.len().min(stamped.len()));
+    out.extend_from_slice(&buf[..start]);
+    out.extend_from_slice(stamped.as_bytes());
+    out.extend_from_slice(&buf[start + top.len()..]);
+    Message::parse(out.freeze(), datagram).unwrap_or(msg)
+}
+
+/// Length of the first element of a comma-separated Via value (commas inside quotes do not
+/// count).
+fn top_via_len(value: &str) -> usize {
+    let mut quoted = false;
+    for (i, c) in value.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => return i,
+            _ => {}
+        }
+    }
+    value.len()
+}

@@ -1,0 +1,145 @@
+//! Semicolon parameters (`;name[=value]`) of URIs, Via and name-addr headers.
+//!
+//! Owns: `Params`, a validated view of the raw parameter text. Lookups are case-insensitive on
+//! the name; values come back as written (quoted values keep their quotes). LWS around `;` and
+//! `=` is tolerated, as RFC 3261 allows it in header parameters.
+
+use crate::sip::message::error::ParseError;
+use crate::sip::message::header::{find_unquoted, is_token, is_wsp, trim_wsp};
+
+/// Semicolon parameters `;name[=value]`, kept as the raw text, looked up case-insensitively.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Params<'a>(&'a str);
+
+impl<'a> Params<'a> {
+    /// Validates `text`, which is empty or starts with `;`. Every parameter needs a token name;
+    /// a value, if present, must be non-empty. Fails on `;;` or a bare `;`.
+    pub fn parse(text: &'a str) -> Result<Params<'a>, ParseError> {
+        let text = trim_wsp(text);
+        if text.is_empty() {
+            return Ok(Params(""));
+        }
+        if !text.starts_with(';') {
+            return Err(ParseError::Syntax("parameters must start with ';'"));
+        }
+        for piece in Pieces::new(&text[1..]) {
+            let piece = piece.ok_or(ParseError::Syntax("unterminated quoted parameter"))?;
+            let (name, value) = split_piece(piece);
+            if !is_token(name) {
+                return Err(ParseError::Syntax("empty or invalid parameter name"));
+            }
+            if value.is_some_and(|v| v.is_empty() || (v.bytes().any(is_wsp) && !v.starts_with('"')))
+            {
+                return Err(ParseError::Syntax("invalid parameter value"));
+            }
+        }
+        Ok(Params(text))
+    }
+
+    /// The value of parameter `name`: `None` if absent, `Some(None)` if present without a value.
+    pub fn get(&self, name: &str) -> Option<Option<&'a str>> {
+        self.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// Every parameter in order, names and values trimmed.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, Option<&'a str>)> + use<'a> {
+        let inner = self.0.strip_prefix(';').unwrap_or(self.0);
+        let pieces = if inner.is_empty() {
+            None
+        } else {
+            Some(Pieces::new(inner))
+        };
+        pieces
+            .into_iter()
+            .flatten()
+            .map_while(|piece| piece.map(split_piece))
+    }
+
+    /// The raw text, starting with `;` (empty when there are no parameters).
+    pub fn as_str(&self) -> &'a str {
+        self.0
+    }
+
+    /// True if there are no parameters.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Splits the parameter list (after the first `;`) at `;` outside quotes. Yields `None` for an
+/// unterminated quote, then stops.
+struct Pieces<'a> {
+    rest: Option<&'a str>,
+}
+
+impl<'a> Pieces<'a> {
+    fn new(text: &'a str) -> Pieces<'a> {
+        Pieces { rest: Some(text) }
+    }
+}
+
+impl<'a> Iterator for Pieces<'a> {
+    type Item = Option<&'a str>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let rest = self.rest.take()?;
+        match find_unquoted(rest, b';') {
+            Err(()) => Some(None),
+            Ok(Some(at)) => {
+                self.rest = Some(&rest[at + 1..]);
+                Some(Some(&rest[..at]))
+            }
+            Ok(None) => Some(Some(rest)),
+        }
+    }
+}
+
+fn split_piece(piece: &str) -> (&str, Option<&str>) {
+    match piece.find('=') {
+        Some(eq) => (trim_wsp(&piece[..eq]), Some(trim_wsp(&piece[eq + 1..]))),
+        None => (trim_wsp(piece), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_is_case_insensitive_and_trims() {
+        let p = Params::parse(" ;   tag    = 1918181833n ; LR;q=0.5").unwrap();
+        assert_eq!(p.get("TAG"), Some(Some("1918181833n")));
+        assert_eq!(p.get("lr"), Some(None));
+        assert_eq!(p.get("q"), Some(Some("0.5")));
+        assert_eq!(p.get("maddr"), None);
+        assert_eq!(p.iter().count(), 3);
+        assert_eq!(p.as_str(), ";   tag    = 1918181833n ; LR;q=0.5");
+    }
+
+    #[test]
+    fn quoted_values_may_hold_semicolons() {
+        let p = Params::parse(r#";x="a;b\"c";y"#).unwrap();
+        assert_eq!(p.get("x"), Some(Some(r#""a;b\"c""#)));
+        assert_eq!(p.get("y"), Some(None));
+    }
+
+    #[test]
+    fn empty_and_malformed_parameters_are_rejected() {
+        for bad in [
+            ";;",
+            ";",
+            ";a;;b",
+            "a=b",
+            ";=x",
+            ";a=",
+            r#";a="open"#,
+            ";a=b c",
+        ] {
+            assert!(Params::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Params::parse("").unwrap().is_empty());
+        assert_eq!(Params::default().iter().count(), 0);
+    }
+}

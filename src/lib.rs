@@ -7,6 +7,7 @@ pub mod api;
 pub mod calls;
 pub mod config;
 pub mod media;
+pub mod routing;
 pub mod server;
 pub mod sip;
 pub mod store;

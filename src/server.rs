@@ -18,7 +18,9 @@ use crate::config::Config;
 use crate::media::ports::PortPool;
 use crate::sip::auth::{Algorithm, AuthGuard, GuardConfig};
 use crate::sip::endpoint::{Endpoint, EndpointConfig};
+use crate::sip::peer::{Peer, Transport};
 use crate::sip::registrar::{RegistrarConfig, RegistrarService};
+use crate::sip::registration_client::{self, RegistrationConfig};
 use crate::sip::transport;
 use crate::store::Store;
 use crate::telemetry::Metrics;
@@ -166,7 +168,39 @@ async fn start_sip(
     );
     endpoint.set_handler(Arc::new(calls));
     bound.start(endpoint.ingress());
+    register_trunks(config, &endpoint);
     Ok(local)
+}
+
+/// Keeps a registration with each trunk that asks for one.
+fn register_trunks(config: &Config, endpoint: &Endpoint) {
+    for trunk in &config.trunks {
+        let Some(out) = trunk.outbound.as_ref().filter(|o| o.register) else {
+            continue;
+        };
+        let (Some(username), Some(password)) = (out.username.clone(), out.password.clone()) else {
+            continue;
+        };
+        let transport = if out.transport == "tcp" {
+            Transport::Tcp { conn: None }
+        } else {
+            Transport::Udp
+        };
+        registration_client::spawn(
+            endpoint.clone(),
+            RegistrationConfig {
+                domain: out.domain.clone().unwrap_or_else(|| out.proxy.to_string()),
+                username,
+                password,
+                expires: Duration::from_secs(3600),
+                retry_after: Duration::from_secs(30),
+            },
+            Peer {
+                transport,
+                addr: out.proxy,
+            },
+        );
+    }
 }
 
 /// The address to advertise when bound to a wildcard: loopback is the only safe guess without

@@ -8,5 +8,6 @@ pub mod message;
 pub mod method;
 pub mod peer;
 pub mod registrar;
+pub mod registration_client;
 pub mod transaction;
 pub mod transport;

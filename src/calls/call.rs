@@ -80,6 +80,7 @@ pub(super) struct CallerLeg {
     pub txn: ServerTxn,
     pub offer: SessionDescription,
     pub ringing_sent: bool,
+    pub early_media_sent: bool,
     pub final_sent: bool,
 }
 
@@ -170,6 +171,7 @@ impl Call {
                 txn,
                 offer,
                 ringing_sent: false,
+                early_media_sent: false,
                 final_sent: false,
             },
             forks: Vec::new(),
@@ -277,7 +279,7 @@ impl Call {
                     tracing::info!("caller cancelled");
                     self.cdr
                         .end(Outcome::Cancelled, "caller_cancel", Side::Caller);
-                    self.respond_a(487, "Request Terminated");
+                    self.respond_a(487, "Request Terminated", None);
                     self.cancel_forks();
                     self.ending();
                 }
@@ -299,7 +301,7 @@ impl Call {
                 tracing::info!("no answer");
                 self.cdr
                     .end(Outcome::NoAnswer, "no_answer_timeout", Side::System);
-                self.respond_a(480, "Temporarily Unavailable");
+                self.respond_a(480, "Temporarily Unavailable", None);
                 self.cancel_forks();
                 self.ending();
             }
@@ -342,22 +344,25 @@ impl Call {
     /// Answers the caller's INVITE with a final error and ends the call.
     pub fn fail_caller(&mut self, status: u16, reason: &str, outcome: Outcome, cause: &str) {
         self.cdr.end(outcome, cause, Side::System);
-        self.respond_a(status, reason);
+        self.respond_a(status, reason, None);
         self.ending();
     }
 
-    /// Sends a final (non-2xx) or provisional response to the caller's INVITE.
-    pub fn respond_a(&mut self, status: u16, reason: &str) {
+    /// Sends a final (non-2xx) or provisional response to the caller's INVITE, with an SDP
+    /// body when given (early media).
+    pub fn respond_a(&mut self, status: u16, reason: &str, sdp: Option<String>) {
         if self.a.final_sent {
             return;
         }
         self.a.final_sent = status >= 200;
-        let response = MessageBuilder::response_to(
-            &self.a.invite,
-            status,
-            reason,
-            Some(&self.a.dialog.local_tag),
-        );
+        let tag = Some(self.a.dialog.local_tag.as_str());
+        let mut response = MessageBuilder::response_to(&self.a.invite, status, reason, tag);
+        if let Some(sdp) = sdp {
+            let transport = self.a.dialog.peer.transport;
+            response = response
+                .header("Contact", self.endpoint.contact(transport))
+                .body("application/sdp", Bytes::from(sdp));
+        }
         self.endpoint.reply(self.a.txn, response);
     }
 
@@ -415,7 +420,7 @@ impl Call {
                     .reply(txn, MessageBuilder::response_to(&msg, 200, "OK", None));
                 self.cdr
                     .end(Outcome::Cancelled, "caller_bye_before_answer", Side::Caller);
-                self.respond_a(487, "Request Terminated");
+                self.respond_a(487, "Request Terminated", None);
                 self.cancel_forks();
                 self.ending();
             }

@@ -11,7 +11,7 @@ use super::cdr::{Outcome, Side};
 use super::target::{Target, result_of_status};
 use crate::config::Trunk;
 use crate::media::relay;
-use crate::media::sdp::{anchored_answer, remote_audio};
+use crate::media::sdp::{SessionDescription, anchored_answer, remote_audio};
 use crate::sip::auth::{authorization, parse_challenge};
 use crate::sip::dialog::Dialog;
 use crate::sip::endpoint::{ALLOW, SERVER};
@@ -156,7 +156,7 @@ impl Call {
         }
         match status {
             100 => {}
-            101..=199 => self.fork_provisional(index),
+            101..=199 => self.fork_provisional(index, &msg),
             200..=299 => self.fork_answered(index, &msg),
             401 | 407 if self.retry_with_credentials(index, &msg) => {}
             _ => self.fork_failed(index, status),
@@ -193,11 +193,11 @@ impl Call {
             format!("{best} {}", reason_phrase(best)),
             Side::Callee,
         );
-        self.respond_a(best, reason_phrase(best));
+        self.respond_a(best, reason_phrase(best), None);
         self.ending();
     }
 
-    fn fork_provisional(&mut self, index: usize) {
+    fn fork_provisional(&mut self, index: usize, msg: &Message) {
         let fork = &mut self.forks[index];
         fork.state = ForkState::Ringing;
         if fork.cancel_due {
@@ -205,10 +205,35 @@ impl Call {
             self.cancel_fork(index);
             return;
         }
-        if self.phase == Phase::Ringing && !self.a.ringing_sent && !self.a.final_sent {
-            self.a.ringing_sent = true;
-            self.respond_a(180, "Ringing");
+        if self.phase != Phase::Ringing || self.a.final_sent {
+            return;
         }
+        if let Some(early) = sdp_of(msg).filter(|_| !self.a.early_media_sent) {
+            self.early_media(&early);
+        } else if !self.a.ringing_sent && !self.a.early_media_sent {
+            self.a.ringing_sent = true;
+            self.respond_a(180, "Ringing", None);
+        }
+    }
+
+    /// A 183 with SDP from a fork: the caller hears the callee's early media (ring-back,
+    /// announcements) through our ports; the 2xx answer later repeats the same SDP.
+    fn early_media(&mut self, answer: &SessionDescription) {
+        let Some(media) = self.media.as_ref() else {
+            return;
+        };
+        let a_answer = anchored_answer(
+            answer,
+            &self.a.offer,
+            media.local(relay::Side::A),
+            &mut self.origin_a,
+        );
+        let (Some(a_answer), Some(remote)) = (a_answer, remote_audio(answer)) else {
+            return;
+        };
+        media.set_remote(relay::Side::B, remote.rtp);
+        self.a.early_media_sent = true;
+        self.respond_a(183, "Session Progress", Some(a_answer.to_string()));
     }
 
     fn fork_answered(&mut self, index: usize, msg: &Message) {

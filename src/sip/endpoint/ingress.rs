@@ -16,11 +16,16 @@ use crate::sip::peer::Peer;
 pub(super) fn receive(endpoint: &Endpoint, bytes: Bytes, from: Peer, datagram: bool) {
     let metrics = &endpoint.inner.metrics;
     metrics.sip_message("in");
+    let bytes_for_reply = bytes.clone();
     let msg = match Message::parse(bytes, datagram) {
         Ok(msg) => msg,
         Err(err) => {
             metrics.sip_parse_errors.inc();
-            tracing::debug!(%err, %from, "dropping unparsable SIP message");
+            tracing::debug!(%err, %from, "unparsable SIP message");
+            if let Some(response) = bad_request(&bytes_for_reply, &err.to_string()) {
+                metrics.sip_message("out");
+                endpoint.inner.transport.send(from, response);
+            }
             return;
         }
     };
@@ -116,4 +121,75 @@ fn top_via_len(value: &str) -> usize {
         }
     }
     value.len()
+}
+
+/// RFC 3261 8.2 for a request the parser refused: when the head still shows a request with
+/// Via, From, To, Call-ID and CSeq lines, answer 400 with those copied, so the sender learns
+/// why instead of retransmitting into silence. Responses and unreadable heads get nothing.
+fn bad_request(bytes: &[u8], why: &str) -> Option<Bytes> {
+    let head_end = memchr::memmem::find(bytes, b"\r\n\r\n").unwrap_or(bytes.len());
+    let head = std::str::from_utf8(&bytes[..head_end]).ok()?;
+    let mut lines = head.split("\r\n");
+    let start = lines.next()?;
+    if start.starts_with("SIP/") || !start.ends_with("SIP/2.0") || start.starts_with("ACK ") {
+        return None;
+    }
+    let mut copied = Vec::new();
+    for line in lines {
+        let (name, value) = line.split_once(':')?;
+        let canonical = match name.trim().to_ascii_lowercase().as_str() {
+            "via" | "v" => "Via",
+            "from" | "f" => "From",
+            "to" | "t" => "To",
+            "call-id" | "i" => "Call-ID",
+            "cseq" => "CSeq",
+            _ => continue,
+        };
+        copied.push((canonical, value.trim()));
+    }
+    for needed in ["Via", "From", "To", "Call-ID", "CSeq"] {
+        if !copied.iter().any(|(name, _)| *name == needed) {
+            return None;
+        }
+    }
+    let reason: String = format!("Bad Request ({why})")
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    let mut builder = MessageBuilder::response(400, &reason);
+    for (name, value) in copied {
+        builder = builder.header(name, value);
+    }
+    Some(builder.header("Server", SERVER).build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unparsable_requests_get_400_with_their_headers() {
+        let bytes = b"INVITE sip:1002@pbx SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK7\r\n\
+From: <sip:1001@pbx>;tag=1\r\nTo: <sip:1002@pbx>\r\nCall-ID: x@y\r\nCSeq: 1 INVITE\r\n\
+Content-Length: 9999\r\n\r\nshort";
+        let err = Message::parse(Bytes::from_static(bytes), true).unwrap_err();
+        let response = bad_request(bytes, &err.to_string()).expect("a 400");
+        let response = Message::parse(response, true).unwrap();
+        assert_eq!(response.status(), Some(400));
+        assert_eq!(response.top_via().unwrap().branch(), Some("z9hG4bK7"));
+        assert_eq!(response.call_id().unwrap(), "x@y");
+    }
+
+    #[test]
+    fn responses_and_headless_garbage_get_nothing() {
+        assert!(bad_request(b"SIP/2.0 200 OK\r\nVia: x\r\n\r\n", "x").is_none());
+        assert!(bad_request(b"\x00\x01garbage", "x").is_none());
+        assert!(bad_request(b"INVITE sip:a@b SIP/2.0\r\nVia: x\r\n\r\n", "x").is_none());
+    }
+
+    #[test]
+    fn top_via_stops_at_the_first_comma_outside_quotes() {
+        assert_eq!(top_via_len("SIP/2.0/UDP a;x=\"1,2\", SIP/2.0/UDP b"), 22);
+        assert_eq!(top_via_len("SIP/2.0/UDP a"), 13);
+    }
 }

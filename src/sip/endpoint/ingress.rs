@@ -189,7 +189,7 @@ Content-Length: 9999\r\n\r\nshort";
 
     #[test]
     fn top_via_stops_at_the_first_comma_outside_quotes() {
-        assert_eq!(top_via_len("SIP/2.0/UDP a;x=\"1,2\", SIP/2.0/UDP b"), 22);
+        assert_eq!(top_via_len("SIP/2.0/UDP a;x=\"1,2\", SIP/2.0/UDP b"), 21);
         assert_eq!(top_via_len("SIP/2.0/UDP a"), 13);
     }
 }

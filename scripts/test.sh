@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the test dependencies, checks formatting and lints, runs the
-# unit, integration and end-to-end tests (real centrala binary, SIPp, baresip) on SQLite,
-# then the store and end-to-end tests again on PostgreSQL.
+# unit, integration and end-to-end tests (the real centrala binary driven by SIPp and baresip)
+# on SQLite, then the store and end-to-end tests again on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-test-deps.sh
+# The end-to-end tests claim port blocks in 30000-45999; keep the kernel's ephemeral ports
+# out of that range where we may (best effort: not every container allows it).
+sysctl -q -w net.ipv4.ip_local_reserved_ports=30000-45999 2>/dev/null || true
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
@@ -13,6 +16,7 @@ cargo clippy --all-targets --locked -- -D warnings
 export CENTRALA_E2E=1
 cargo test --locked --all-targets
 
-echo "== again on PostgreSQL =="
+echo "== store and end-to-end tests again on PostgreSQL =="
 export CENTRALA_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432
-cargo test --locked --all-targets store:: postgres
+cargo test --locked --lib store::
+cargo test --locked --test e2e

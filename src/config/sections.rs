@@ -34,9 +34,10 @@ pub struct SipConfig {
     /// Digest nonces older than this are stale.
     pub nonce_ttl_secs: u64,
     /// Digest algorithms offered, one challenge each, most preferred first (`MD5`,
-    /// `SHA-256`). MD5 comes first by default because many clients (SIPp, older desk phones)
-    /// answer only the first challenge and know only MD5; put `SHA-256` first when every
-    /// phone supports it (RFC 8760).
+    /// `SHA-256`). Both are always accepted; only the offer is configured. The default offers
+    /// MD5 alone: SIPp 3.6 answers only the first challenge and knows only MD5, and baresip
+    /// 1.0 (libre) gives up on the whole response when any challenge uses an algorithm it
+    /// lacks. Offer `["SHA-256", "MD5"]` (RFC 8760 order) when every phone copes.
     pub digest_algorithms: Vec<String>,
     /// Failed-authentication ban.
     pub ban: BanConfig,
@@ -57,7 +58,7 @@ impl Default for SipConfig {
             max_expires: 3600,
             default_expires: 3600,
             nonce_ttl_secs: 300,
-            digest_algorithms: vec!["MD5".into(), "SHA-256".into()],
+            digest_algorithms: vec!["MD5".into()],
             ban: BanConfig::default(),
         }
     }

@@ -1,0 +1,16 @@
+//! End-to-end tests: the real `centrala` binary driven by real SIP peers (SIPp, baresip) on
+//! loopback, checked on the wire (tcpdump captures decoded to audio) and through the API.
+//!
+//! They need root (SIPp's pcap play and tcpdump use raw sockets) and the peers installed
+//! (`scripts/install-test-deps.sh`); set `CENTRALA_E2E=1` to run them (`scripts/test.sh` does),
+//! otherwise each test returns early with a note. `CENTRALA_TEST_POSTGRES=postgres://...` runs
+//! the PBX on a fresh PostgreSQL database per test instead of SQLite.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod baresip;
+mod calls;
+mod registrar;
+mod robustness;
+mod support;

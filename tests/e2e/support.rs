@@ -1,0 +1,160 @@
+//! The PBX under test: a `centrala` on its own port block and directory, with a test config.
+
+use std::net::SocketAddr;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::common::centrala::{Centrala, http_get_with};
+use crate::common::ports::{PeerPorts, PortBlock};
+use crate::common::process::TestDir;
+use crate::common::sipp::Sipp;
+
+/// The token the test config sets for `/api/v1`.
+pub const TOKEN: &str = "e2e-token";
+
+/// Whether end-to-end tests run here (they need root and the real peers).
+pub fn enabled(test: &str) -> bool {
+    let on = std::env::var_os("CENTRALA_E2E").is_some();
+    if !on {
+        eprintln!("{test}: skipped (set CENTRALA_E2E=1 to run the end-to-end tests)");
+    }
+    on
+}
+
+/// A running PBX and everything a test needs to talk to it.
+pub struct Pbx {
+    pub ports: PortBlock,
+    pub dir: TestDir,
+    pub centrala: Centrala,
+    pub sip: SocketAddr,
+}
+
+impl Pbx {
+    /// Starts a PBX with the test users 1001-1003 (passwords `pw1001`...) and `extra` TOML
+    /// appended to the `[sip]` section.
+    pub fn start(test: &str, extra_sip: &str) -> Pbx {
+        Self::start_full(test, extra_sip, "")
+    }
+
+    /// Like `start`, with more top-level TOML (e.g. `[[trunks]]`) appended.
+    pub fn start_full(test: &str, extra_sip: &str, extra_top: &str) -> Pbx {
+        let ports = PortBlock::claim();
+        let dir = TestDir::new(test).expect("test dir");
+        let sip: SocketAddr = format!("127.0.0.1:{}", ports.sip()).parse().unwrap();
+        let http: SocketAddr = format!("127.0.0.1:{}", ports.http()).parse().unwrap();
+        let (rtp_min, rtp_max) = ports.rtp_range();
+        let config = format!(
+            "[sip]\nlisten = \"{sip}\"\n{extra_sip}\n\
+             [http]\nlisten = \"{http}\"\napi_token = \"{TOKEN}\"\n\
+             [media]\nbind_ip = \"127.0.0.1\"\nrtp_port_min = {rtp_min}\nrtp_port_max = {rtp_max}\n\
+             [database]\nurl = \"{db}\"\n\
+             [[extensions]]\nnumber = \"1001\"\npassword = \"pw1001\"\nrole = \"agent\"\n\
+             [[extensions]]\nnumber = \"1002\"\npassword = \"pw1002\"\nrole = \"agent\"\n\
+             [[extensions]]\nnumber = \"1003\"\npassword = \"pw1003\"\nrole = \"agent\"\n\
+             {extra_top}",
+            db = database_url(test),
+        );
+        let centrala = Centrala::start(&dir, config, http).expect("centrala starts");
+        Pbx {
+            ports,
+            dir,
+            centrala,
+            sip,
+        }
+    }
+
+    /// A SIPp run aimed at the PBX from peer slot `slot`.
+    pub fn sipp(&self, slot: u16, name: &str, scenario: &str) -> Sipp {
+        Sipp::new(self.dir.path(), name, scenario)
+            .remote(self.sip)
+            .peer_ports(self.peer(slot))
+            .timeout(Duration::from_secs(30))
+            .calls(1)
+    }
+
+    /// The ports of peer slot `slot`.
+    pub fn peer(&self, slot: u16) -> PeerPorts {
+        self.ports.peer(slot)
+    }
+
+    /// Registers `user` from peer slot `slot`'s SIP port (so a SIPp UAS started there later
+    /// receives the calls), asserting success.
+    pub fn register(&self, slot: u16, user: &str) {
+        let result = self
+            .sipp(slot, &format!("register-{user}-{slot}"), "register.xml")
+            .service(user)
+            .auth(user, &format!("pw{user}"))
+            .set("expires", 300)
+            .run()
+            .expect("sipp runs");
+        assert!(
+            result.check().is_ok(),
+            "REGISTER {user} failed:\n{}",
+            result.describe()
+        );
+    }
+
+    /// GET on the API with the test token; panics unless 200.
+    pub fn api(&self, path: &str) -> Value {
+        let auth = format!("Bearer {TOKEN}");
+        let (status, body) = http_get_with(self.centrala.http(), path, &[("Authorization", &auth)])
+            .expect("API answers");
+        assert_eq!(status, 200, "GET {path}: {body}");
+        serde_json::from_str(&body).expect("JSON")
+    }
+
+    /// The CDRs, newest first, waiting up to 10 s until there are at least `count`.
+    pub fn cdrs(&self, count: usize) -> Vec<Value> {
+        for _ in 0..100 {
+            let items = self.api("/api/v1/cdrs")["items"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if items.len() >= count {
+                return items;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("fewer than {count} CDRs: {}", self.api("/api/v1/cdrs"));
+    }
+
+    /// The value of a Prometheus sample line starting with `name` (labels included).
+    pub fn metric(&self, name: &str) -> f64 {
+        let (_, text) = http_get_with(self.centrala.http(), "/metrics", &[]).expect("metrics");
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or(0.0)
+    }
+}
+
+/// SQLite in the test's directory, or a fresh PostgreSQL database when
+/// `CENTRALA_TEST_POSTGRES` names a server.
+fn database_url(test: &str) -> String {
+    let Ok(server) = std::env::var("CENTRALA_TEST_POSTGRES") else {
+        return "sqlite://data/centrala.db".into();
+    };
+    let name = format!("e2e_{}_{}", test, std::process::id());
+    let url = url_parts(&server);
+    let status = Command::new("psql")
+        .args([
+            "-h", &url.0, "-p", &url.1, "-U", &url.2, "-d", "postgres", "-q",
+        ])
+        .args(["-c", &format!("DROP DATABASE IF EXISTS {name}")])
+        .args(["-c", &format!("CREATE DATABASE {name}")])
+        .status()
+        .expect("psql runs");
+    assert!(status.success(), "creating database {name}");
+    format!("{server}/{name}")
+}
+
+/// (host, port, user) of `postgres://user@host:port`.
+fn url_parts(server: &str) -> (String, String, String) {
+    let rest = server
+        .trim_start_matches("postgres://")
+        .trim_start_matches("postgresql://");
+    let (user, host_port) = rest.split_once('@').unwrap_or(("postgres", rest));
+    let (host, port) = host_port.split_once(':').unwrap_or((host_port, "5432"));
+    (host.into(), port.trim_end_matches('/').into(), user.into())
+}

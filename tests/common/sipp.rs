@@ -44,6 +44,7 @@ pub struct Sipp {
     timeout: Duration,
     media: PeerMedia,
     trace_msg: bool,
+    local_ip: String,
 }
 
 /// A SIPp running in the background (callee, agent).
@@ -67,7 +68,15 @@ impl Sipp {
             timeout: Duration::from_secs(60),
             media: PeerMedia { tone_secs: 4 },
             trace_msg: true,
+            local_ip: "127.0.0.1".to_owned(),
         }
+    }
+
+    /// The local address for SIP and media (`-i`/`-mi`), 127.0.0.1 by default; another
+    /// loopback address (127.0.0.2) plays a second host, e.g. a carrier.
+    pub fn local_ip(mut self, ip: &str) -> Self {
+        self.local_ip = ip.to_owned();
+        self
     }
 
     /// The remote host:port (a UAC's target; none for a UAS).
@@ -237,7 +246,8 @@ impl Sipp {
         if let Some(o) = &self.oocsf {
             a.extend(["-oocsf".into(), o.clone()]);
         }
-        a.extend(["-i", "127.0.0.1", "-mi", "127.0.0.1", "-nostdin"].map(String::from));
+        let ip = self.local_ip.clone();
+        a.extend(["-i".into(), ip.clone(), "-mi".into(), ip, "-nostdin".into()]);
         a.extend([
             "-timeout".into(),
             format!("{}s", self.timeout.as_secs().max(1)),

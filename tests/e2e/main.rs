@@ -14,3 +14,4 @@ mod calls;
 mod registrar;
 mod robustness;
 mod support;
+mod trunks;

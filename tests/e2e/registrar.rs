@@ -97,18 +97,7 @@ fn registrations_survive_a_crash() {
     pbx.centrala.restart().unwrap();
     assert_eq!(registered_aors(&pbx), ["1002"]);
     // The restored binding is used: a call reaches the phone.
-    let uas = pbx
-        .sipp(1, "uas", "uas_answer.xml")
-        .set("pt", 0)
-        .set("codec", "PCMU")
-        .media_secs(1);
-    let uas = uas.spawn().unwrap();
-    let uac = pbx
-        .sipp(0, "uac", "uac_call.xml")
-        .service("1002")
-        .key("caller", "1001")
-        .auth("1001", "pw1001");
-    let uac = uac.tone_secs(1).run().unwrap();
-    assert!(uac.check().is_ok(), "{}", uac.describe());
+    let uas = pbx.answering_phone(1);
+    pbx.call_from_1001("1002");
     assert!(uas.wait().unwrap().check().is_ok());
 }

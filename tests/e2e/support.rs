@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::common::centrala::{Centrala, http_get_with};
 use crate::common::ports::{PeerPorts, PortBlock};
 use crate::common::process::TestDir;
-use crate::common::sipp::Sipp;
+use crate::common::sipp::{Sipp, SippHandle};
 
 /// The token the test config sets for `/api/v1`.
 pub const TOKEN: &str = "e2e-token";
@@ -94,6 +94,29 @@ impl Pbx {
             "REGISTER {user} failed:\n{}",
             result.describe()
         );
+    }
+
+    /// A SIPp phone at peer slot `slot` that answers one call (PCMU, 1 s of 440 Hz).
+    pub fn answering_phone(&self, slot: u16) -> SippHandle {
+        let uas = self
+            .sipp(slot, "uas", "uas_answer.xml")
+            .set("pt", 0)
+            .set("codec", "PCMU");
+        uas.media_secs(1).spawn().expect("sipp starts")
+    }
+
+    /// 1001 calls `number` from peer slot 0 (1 s of tone, then BYE); asserts success.
+    pub fn call_from_1001(&self, number: &str) {
+        let uac = self
+            .sipp(0, "uac", "uac_call.xml")
+            .service(number)
+            .key("caller", "1001");
+        let uac = uac
+            .auth("1001", "pw1001")
+            .tone_secs(1)
+            .run()
+            .expect("sipp runs");
+        assert!(uac.check().is_ok(), "{}", uac.describe());
     }
 
     /// GET on the API with the test token; panics unless 200.

@@ -30,12 +30,7 @@ fn carrier_calls_in_without_digest() {
     // Inbound needs no proxy; the port is a placeholder.
     let pbx = Pbx::start_full("trunk_inbound", "", &trunk_config(9, false));
     pbx.register(1, "1002");
-    let uas = pbx
-        .sipp(1, "uas", "uas_answer.xml")
-        .set("pt", 0)
-        .set("codec", "PCMU")
-        .media_secs(1);
-    let uas = uas.spawn().unwrap();
+    let uas = pbx.answering_phone(1);
     let uac = pbx
         .sipp(0, "carrier", "uac_call.xml")
         .local_ip(CARRIER_IP)

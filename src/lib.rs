@@ -6,6 +6,7 @@
 pub mod api;
 pub mod calls;
 pub mod config;
+pub mod dialplan;
 pub mod media;
 pub mod routing;
 pub mod server;

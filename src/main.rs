@@ -38,16 +38,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { config } => match Config::load(config.as_deref()) {
-            Ok(_) => {
-                println!("configuration OK");
-                ExitCode::SUCCESS
-            }
-            Err(err) => {
-                eprintln!("error: {err}");
-                ExitCode::FAILURE
-            }
-        },
+        Command::Check { config } => check(config),
         Command::Serve { config } => {
             centrala::telemetry::init_tracing();
             match serve(config) {
@@ -57,6 +48,34 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+/// `centrala check`: the configuration, then every dialplan file, errors as `file:line: ...`.
+fn check(config_path: Option<PathBuf>) -> ExitCode {
+    let config = match Config::load(config_path.as_deref()) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("{err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match centrala::dialplan::live::load(&config.dialplan.dir, &config.media.sounds_dir) {
+        Ok(_) => {
+            println!("configuration and dialplans OK");
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            for error in &errors {
+                eprintln!("{error}");
+            }
+            eprintln!(
+                "{} error(s) in {}",
+                errors.len(),
+                config.dialplan.dir.display()
+            );
+            ExitCode::FAILURE
         }
     }
 }

@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use crate::api::{self, ApiState};
 use crate::calls::{CallManager, CallsConfig};
 use crate::config::Config;
+use crate::dialplan::live::LiveDialplan;
 use crate::media::ports::PortPool;
 use crate::sip::auth::{Algorithm, AuthGuard, GuardConfig};
 use crate::sip::endpoint::{Endpoint, EndpointConfig};
@@ -36,6 +37,13 @@ impl Server {
     /// Starts everything; fails if a port cannot be bound or the database is unreachable.
     pub async fn start(config: Config) -> anyhow::Result<Server> {
         let metrics = Metrics::new();
+        let dialplan = LiveDialplan::load(&config.dialplan.dir, &config.media.sounds_dir).map_err(
+            |errors| {
+                let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                anyhow::anyhow!("invalid dialplan:\n{}", list.join("\n"))
+            },
+        )?;
+        dialplan.watch();
         let store = Store::connect(&config.database.url)
             .await
             .with_context(|| format!("opening the database {}", config.database.url))?;

@@ -18,8 +18,8 @@ use serde::Deserialize;
 use thiserror::Error;
 
 pub use sections::{
-    BanConfig, DatabaseConfig, Extension, HttpConfig, MediaConfig, Role, SipConfig, Trunk,
-    TrunkOutbound,
+    BanConfig, DatabaseConfig, DialplanConfig, Extension, HttpConfig, MediaConfig, Role, SipConfig,
+    Trunk, TrunkOutbound,
 };
 
 /// The whole configuration.
@@ -34,6 +34,8 @@ pub struct Config {
     pub media: MediaConfig,
     /// Where the store lives.
     pub database: DatabaseConfig,
+    /// IVR flows.
+    pub dialplan: DialplanConfig,
     /// Users who register phones: agents, supervisors and plain extensions.
     pub extensions: Vec<Extension>,
     /// Carrier trunks for calls from and to the outside world.
@@ -47,6 +49,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             media: MediaConfig::default(),
             database: DatabaseConfig::default(),
+            dialplan: DialplanConfig::default(),
             extensions: sections::demo_extensions(),
             trunks: Vec::new(),
         }

@@ -138,6 +138,8 @@ pub struct MediaConfig {
     pub rtp_port_min: u16,
     /// Last RTP port.
     pub rtp_port_max: u16,
+    /// Prompts: `<sounds_dir>/<lang>/<name>.wav`.
+    pub sounds_dir: std::path::PathBuf,
 }
 
 impl Default for MediaConfig {
@@ -147,6 +149,7 @@ impl Default for MediaConfig {
             advertised_ip: None,
             rtp_port_min: 10000,
             rtp_port_max: 20000,
+            sounds_dir: "sounds".into(),
         }
     }
 }
@@ -157,6 +160,22 @@ impl MediaConfig {
             return Err("media.rtp_port_min..rtp_port_max must hold at least 4 ports".into());
         }
         Ok(())
+    }
+}
+
+/// `[dialplan]`: the IVR flows.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DialplanConfig {
+    /// Directory of `*.yaml` flow files (absent: no IVR, only extensions).
+    pub dir: std::path::PathBuf,
+}
+
+impl Default for DialplanConfig {
+    fn default() -> Self {
+        DialplanConfig {
+            dir: "dialplans".into(),
+        }
     }
 }
 

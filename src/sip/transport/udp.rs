@@ -48,13 +48,11 @@ pub(super) fn spawn_receivers(socket: Arc<UdpSocket>, ingress: Ingress) {
         tokio::spawn(async move {
             let mut buf = BytesMut::with_capacity(4 * MAX_DATAGRAM);
             loop {
-                if buf.capacity() < MAX_DATAGRAM {
-                    buf.reserve(4 * MAX_DATAGRAM);
-                }
-                buf.resize(MAX_DATAGRAM, 0);
-                match socket.recv_from(&mut buf).await {
-                    Ok((len, from)) => {
-                        buf.truncate(len);
+                // Room for the largest datagram, without zero-filling it.
+                buf.clear();
+                buf.reserve(MAX_DATAGRAM);
+                match socket.recv_buf_from(&mut buf).await {
+                    Ok((_, from)) => {
                         ingress(buf.split().freeze(), Peer::udp(from), true);
                     }
                     Err(err) => {

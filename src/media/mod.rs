@@ -6,15 +6,18 @@
 //! ports. The engine cores are sans-IO and allocation-free per 20 ms frame.
 //! Must not touch: SIP signalling (the call layer passes SDP bodies and addresses in).
 //!
-//! TODO (media engine issue): wire the cores into `relay::Pipeline` for transcoding, prompts,
-//! recording, DTMF detection and mixing.
+//! The cores are wired into the per-call session (`relay`): transcoding, `player` (prompts,
+//! tones, music on hold), `recorder` (stereo WAV, repair), DTMF events, RTCP. TODO: the
+//! conference `mixer` across sessions (see the mixer hook in `relay::core::engine`).
 
 pub mod codec;
 pub mod dtmf;
 mod error;
 pub mod jitter;
 pub mod mixer;
+pub mod player;
 pub mod ports;
+pub mod recorder;
 pub mod relay;
 pub mod resample;
 pub mod sdp;

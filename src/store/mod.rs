@@ -11,6 +11,7 @@
 
 mod bindings;
 mod cdrs;
+mod recordings;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -21,6 +22,7 @@ use thiserror::Error;
 
 pub use bindings::StoredBinding;
 pub use cdrs::CdrRecord;
+pub use recordings::RecordingRow;
 
 /// A storage failure. Always our side's problem (the database is part of the deployment).
 #[derive(Debug, Error)]

@@ -14,14 +14,25 @@
 //! direction does not receive or the egress side's does not send (RTCP keeps flowing on hold,
 //! RFC 3264 section 5.1); drop it if the egress side has no address yet; run the ingress
 //! side's pipeline; forward.
+//!
+//! The media engine (codecs, the 20 ms decode tick, players, DTMF, recording, RTCP) is in
+//! `core::engine`: the same `RelayCore`, fed by `handle_tick` and drained by `poll_transmit`
+//! and `poll_event`. The fast path above stays per packet and allocation-free; the only work
+//! it gained is the receive statistics (RFC 3550 A.1/A.8, a few integer operations) and a
+//! payload-type check for RFC 4733 digits.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
+use crate::media::recorder::RecorderTap;
 use crate::media::relay::Side;
+use crate::media::relay::events::{LegCodec, MediaEvent};
+use crate::media::relay::outbox::Outbox;
 use crate::media::relay::packet::{PacketError, validate_rtcp, validate_rtp};
 use crate::media::relay::pipeline::Pipeline;
+use crate::media::relay::rtcp::ReceiveStats;
 use crate::media::relay::stats::{Counters, SideCounters};
 use crate::media::sdp::Direction;
 
@@ -72,6 +83,16 @@ pub struct RelayCore {
     /// Indexed by the ingress side: `pipelines[0]` carries A's packets to B.
     pipelines: [Pipeline; 2],
     counters: Arc<Counters>,
+    /// The running recording, fed on every tick.
+    recorder: Option<RecorderTap>,
+    /// Packets generated on the tick, waiting for `poll_transmit`.
+    outbox: Outbox,
+    /// Events of the core itself (the pipelines queue their own).
+    events: VecDeque<MediaEvent>,
+    /// When the next RTCP reports are due (while ticking).
+    next_rtcp: Option<Instant>,
+    /// An `Instant` and the wall-clock time it corresponds to, for SR NTP timestamps.
+    wall_clock: Option<(Instant, SystemTime)>,
 }
 
 #[derive(Debug, Default)]
@@ -81,6 +102,10 @@ struct SideState {
     /// The direction Centrala wrote in its SDP toward this side: `sends()` = we forward toward
     /// this side, `receives()` = we accept what this side sends.
     direction: Direction,
+    /// What the side negotiated, once the call layer says.
+    leg: Option<LegCodec>,
+    /// Statistics of the RTP this side sends us.
+    received: ReceiveStats,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -94,14 +119,23 @@ struct Endpoint {
 impl RelayCore {
     /// A core with no remote addresses, both sides `SendRecv`, forwarding pipelines.
     pub fn new() -> RelayCore {
-        RelayCore::with_counters(Arc::default())
+        RelayCore::with_counters(Arc::default(), 0x5eed_0001)
     }
 
-    pub(crate) fn with_counters(counters: Arc<Counters>) -> RelayCore {
+    /// `ssrc_seed` picks the SSRCs of streams Centrala starts itself (pass a random number).
+    pub(crate) fn with_counters(counters: Arc<Counters>, ssrc_seed: u32) -> RelayCore {
         RelayCore {
             sides: Default::default(),
-            pipelines: Default::default(),
+            pipelines: [
+                Pipeline::new(Side::A, ssrc_seed),
+                Pipeline::new(Side::B, ssrc_seed.rotate_left(13) ^ 0x9e37_79b9),
+            ],
             counters,
+            recorder: None,
+            outbox: Outbox::default(),
+            events: VecDeque::new(),
+            next_rtcp: None,
+            wall_clock: None,
         }
     }
 
@@ -215,26 +249,54 @@ impl RelayCore {
         if !self.latch(side, channel, source) {
             return Verdict::Drop(DropReason::ForeignSource);
         }
-        let from = &self.sides[side.index()];
-        let to = &self.sides[side.other().index()];
-        if channel == Channel::Rtp && !(from.direction.receives() && to.direction.sends()) {
+        let flows = self.sides[side.index()].direction.receives()
+            && self.sides[side.other().index()].direction.sends();
+        if channel == Channel::Rtcp {
+            if self.terminates_rtcp() {
+                self.sides[side.index()].received.on_rtcp(now, packet);
+                return Verdict::Drop(DropReason::Consumed);
+            }
+            return match self.destination(side.other(), channel) {
+                Some(to) => Verdict::Forward {
+                    to,
+                    len: packet.len(),
+                },
+                None => Verdict::Drop(DropReason::NoRemote),
+            };
+        }
+        if !flows {
             return Verdict::Drop(DropReason::Direction);
         }
-        let Some(destination) = self.destination(side.other(), channel) else {
-            return Verdict::Drop(DropReason::NoRemote);
+        self.account_rtp(now, side, packet);
+        let Some(len) = self.pipelines[side.index()].process_rtp(now, packet, header_len) else {
+            return Verdict::Drop(DropReason::Consumed);
         };
-        let len = match channel {
-            Channel::Rtp => match self.pipelines[side.index()].process_rtp(now, packet, header_len)
-            {
-                Some(len) => len,
-                None => return Verdict::Drop(DropReason::Consumed),
-            },
-            Channel::Rtcp => packet.len(),
-        };
-        Verdict::Forward {
-            to: destination,
-            len,
+        match self.destination(side.other(), channel) {
+            Some(to) => Verdict::Forward { to, len },
+            None => Verdict::Drop(DropReason::NoRemote),
         }
+    }
+
+    /// Updates `side`'s receive statistics with a valid RTP packet and publishes them.
+    fn account_rtp(&mut self, now: Instant, side: Side, packet: &[u8]) {
+        let state = &mut self.sides[side.index()];
+        let payload_type = packet[1] & 0x7f;
+        let clock_rate = match state.leg {
+            Some(leg) if leg.telephone_event == Some(payload_type) => 0,
+            Some(leg) => leg.codec.rtp_clock_rate(),
+            None => 8000,
+        };
+        let seq = u16::from_be_bytes([packet[2], packet[3]]);
+        let timestamp = u32::from_be_bytes([packet[4], packet[5], packet[6], packet[7]]);
+        let ssrc = u32::from_be_bytes([packet[8], packet[9], packet[10], packet[11]]);
+        state.received.on_rtp(now, ssrc, seq, timestamp, clock_rate);
+        let jitter_us = u64::from(state.received.jitter()) * 1_000_000
+            / u64::from(state.leg.map_or(8000, |l| l.codec.rtp_clock_rate()));
+        self.counters.side(side).set_reception(
+            state.received.expected(),
+            state.received.lost(),
+            jitter_us,
+        );
     }
 
     /// Latches `side`'s `channel` to `source` if not latched; false if latched elsewhere.
@@ -262,6 +324,8 @@ impl RelayCore {
         &self.counters
     }
 }
+
+mod engine;
 
 impl Default for RelayCore {
     fn default() -> Self {

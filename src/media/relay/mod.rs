@@ -22,16 +22,24 @@
 //! reusable buffer) and the `MediaSession` handle; `stats` holds the atomic counters.
 
 mod core;
+mod events;
+mod outbox;
 mod packet;
 mod pipeline;
+pub mod rtcp;
+mod rtp_out;
 mod session;
 mod stats;
 
 pub use self::core::{Channel, DropReason, RelayCore, Verdict};
+pub use events::{DtmfSource, LegCodec, MediaEvent};
 pub use packet::{PacketError, validate_rtcp, validate_rtp};
 pub use pipeline::Pipeline;
 pub use session::MediaSession;
 pub use stats::{SessionStats, SideStats};
+
+/// Both sides, in index order.
+pub(crate) const SIDES: [Side; 2] = [Side::A, Side::B];
 
 /// One leg of an anchored call, as seen from Centrala.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

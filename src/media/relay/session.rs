@@ -7,24 +7,36 @@
 //! would block waits for the socket; a failed send is counted and the packet dropped.
 //! Must not touch: per-packet decisions (they are `RelayCore`'s), SDP, SIP.
 //! Driven by: `calls`. Dropping the handle (or `close`) ends the task, which frees the ports.
+//!
+//! While the core `needs_ticks` (transcoding, a playback, DTMF being sent, recording, in-band
+//! DTMF), the task also runs a 20 ms `tokio::time::Interval` (missed ticks burst, so the
+//! outgoing audio keeps its clock) and calls `RelayCore::handle_tick`; the interval is dropped
+//! again when nothing needs it. After every input the task drains the core's transmits and
+//! events (events go to the channel from `MediaSession::events`).
 
 use std::future::poll_fn;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::io::ReadBuf;
 use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
+use tokio::time::{Interval, MissedTickBehavior};
 use tracing::Instrument;
 
 use crate::media::MediaError;
+use crate::media::dtmf::DtmfDigit;
+use crate::media::player::Playback;
 use crate::media::ports::{PortPool, RtpPortPair};
+use crate::media::recorder::{RecorderTap, RecordingDone, RecordingError, RecordingInfo};
 use crate::media::relay::Side;
 use crate::media::relay::core::{Channel, RelayCore, Verdict};
+use crate::media::relay::events::{LegCodec, MediaEvent};
 use crate::media::relay::stats::{Counters, SessionStats};
 use crate::media::sdp::Direction;
 
@@ -43,6 +55,10 @@ pub struct MediaSession {
     local: [SocketAddr; 2],
     /// `None` once closed; aborted on drop.
     task: Option<JoinHandle<()>>,
+    /// The receiving end of the task's events, until the call layer takes it.
+    events: Option<mpsc::UnboundedReceiver<MediaEvent>>,
+    /// Resolves when the running recording's writer has closed its file.
+    recording: Option<RecordingDone>,
 }
 
 #[derive(Debug)]
@@ -50,6 +66,15 @@ enum Command {
     Remote(Side, SocketAddr),
     RemoteRtcp(Side, SocketAddr),
     Direction(Side, Direction),
+    Codec(Side, LegCodec),
+    Inband(Side, bool),
+    Play(Side, Playback),
+    StopPlayback(Side),
+    SendDtmf(Side, DtmfDigit),
+    StartRecording(RecorderTap),
+    PauseRecording(bool),
+    /// Stop feeding the recorder; answers with the frames it dropped.
+    StopRecording(oneshot::Sender<u64>),
     Close,
 }
 
@@ -65,15 +90,87 @@ impl MediaSession {
             SocketAddr::new(advertised_ip, b.port),
         ];
         let counters = Arc::new(Counters::default());
-        let core = RelayCore::with_counters(Arc::clone(&counters));
+        let mut core = RelayCore::with_counters(Arc::clone(&counters), rand::random());
+        core.set_wall_clock(Instant::now(), SystemTime::now());
         let (commands, inbox) = mpsc::unbounded_channel();
-        let task = tokio::spawn(run(core, [a, b], inbox).instrument(tracing::Span::current()));
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let task =
+            tokio::spawn(run(core, [a, b], inbox, events_tx).instrument(tracing::Span::current()));
         Ok(MediaSession {
             commands,
             counters,
             local,
             task: Some(task),
+            events: Some(events),
+            recording: None,
         })
+    }
+
+    /// The session's events (DTMF digits, playbacks that ended). The first call takes the
+    /// receiver; later calls return `None`.
+    pub fn events(&mut self) -> Option<mpsc::UnboundedReceiver<MediaEvent>> {
+        self.events.take()
+    }
+
+    /// Sets what `side` negotiated (codec, payload type, telephone-event). Legs with the same
+    /// codec and no feature on are relayed packet by packet; different codecs are transcoded.
+    pub fn set_codec(&self, side: Side, leg: LegCodec) {
+        self.command(Command::Codec(side, leg));
+    }
+
+    /// Turns in-band DTMF detection on `side`'s audio on or off (decodes that side).
+    pub fn set_inband_dtmf(&self, side: Side, on: bool) {
+        self.command(Command::Inband(side, on));
+    }
+
+    /// Plays toward `side`, which hears the playback instead of the other leg until it ends
+    /// (`MediaEvent::PlaybackFinished`) or `stop_playback`. Works with no other leg (IVR).
+    /// Needs `side`'s codec (`set_codec`).
+    pub fn play(&self, side: Side, playback: Playback) {
+        self.command(Command::Play(side, playback));
+    }
+
+    /// Stops the playback toward `side`.
+    pub fn stop_playback(&self, side: Side) {
+        self.command(Command::StopPlayback(side));
+    }
+
+    /// Sends a DTMF digit toward `side` (RFC 4733 if negotiated there, else in-band tones).
+    pub fn send_dtmf(&self, side: Side, digit: DtmfDigit) {
+        self.command(Command::SendDtmf(side, digit));
+    }
+
+    /// Starts a stereo 8 kHz WAV recording at `path` (left: what side A sent; right: side B).
+    /// Fails if one is running or the file cannot be created.
+    pub async fn start_recording(&mut self, path: PathBuf) -> Result<(), RecordingError> {
+        if self.recording.is_some() {
+            return Err(RecordingError::AlreadyRecording);
+        }
+        let (tap, done) = RecorderTap::start(path, SystemTime::now()).await?;
+        self.command(Command::StartRecording(tap));
+        self.recording = Some(done);
+        Ok(())
+    }
+
+    /// Pauses the recording: silence is written, so the file's timeline stays the call's.
+    pub fn pause_recording(&self) {
+        self.command(Command::PauseRecording(true));
+    }
+
+    /// Resumes a paused recording.
+    pub fn resume_recording(&self) {
+        self.command(Command::PauseRecording(false));
+    }
+
+    /// Stops the recording and waits until its file is complete.
+    pub async fn stop_recording(&mut self) -> Result<RecordingInfo, RecordingError> {
+        let done = self.recording.take().ok_or(RecordingError::NotRecording)?;
+        let (dropped_tx, dropped) = oneshot::channel();
+        self.command(Command::StopRecording(dropped_tx));
+        let dropped = dropped.await.unwrap_or(0);
+        let mut info = done.await.map_err(|_| RecordingError::WriterGone)??;
+        info.dropped_frames = dropped;
+        Ok(info)
     }
 
     /// Our address toward `side` (advertised IP and that side's RTP port), for the SDP.
@@ -132,6 +229,7 @@ impl Drop for MediaSession {
 /// What one poll of the session's sources produced.
 enum Event {
     Command(Option<Command>),
+    Tick,
     Packet {
         side: Side,
         channel: Channel,
@@ -145,19 +243,25 @@ enum Event {
     },
 }
 
-/// The relay task: waits for a command or a datagram, feeds the core, sends what it says.
+/// The relay task: waits for a command, a datagram or a tick, feeds the core, sends what it
+/// says.
 async fn run(
     mut core: RelayCore,
     pairs: [RtpPortPair; 2],
     mut inbox: mpsc::UnboundedReceiver<Command>,
+    events: mpsc::UnboundedSender<MediaEvent>,
 ) {
     let mut buf = vec![0u8; MAX_DATAGRAM];
     let mut start = 0;
+    let mut ticks: Option<Interval> = None;
     loop {
         start = (start + 1) % SOCKETS.len();
-        match poll_fn(|cx| poll_sources(cx, &pairs, &mut inbox, &mut buf, start)).await {
+        let event =
+            poll_fn(|cx| poll_sources(cx, &pairs, &mut inbox, &mut ticks, &mut buf, start)).await;
+        match event {
             Event::Command(None | Some(Command::Close)) => break,
             Event::Command(Some(command)) => apply(&mut core, command),
+            Event::Tick => core.handle_tick(Instant::now()),
             Event::Packet {
                 side,
                 channel,
@@ -187,6 +291,40 @@ async fn run(
                 tracing::debug!(?side, ?channel, %error, "relay receive failed");
             }
         }
+        drain(&mut core, &pairs, &mut buf, &events).await;
+        match (core.needs_ticks(), ticks.is_some()) {
+            (true, false) => {
+                let mut interval = tokio::time::interval(FRAME);
+                interval.set_missed_tick_behavior(MissedTickBehavior::Burst);
+                // The first tick of an interval is immediate; the first frame is due in 20 ms.
+                interval.reset();
+                ticks = Some(interval);
+            }
+            (false, true) => ticks = None,
+            _ => {}
+        }
+    }
+}
+
+/// The decode path's frame period.
+const FRAME: Duration = Duration::from_millis(20);
+
+/// Sends every packet the core generated and forwards its events.
+async fn drain(
+    core: &mut RelayCore,
+    pairs: &[RtpPortPair; 2],
+    buf: &mut [u8],
+    events: &mpsc::UnboundedSender<MediaEvent>,
+) {
+    while let Some((side, channel, to, len)) = core.poll_transmit(buf) {
+        if let Err(err) = send(socket(&pairs[side.index()], channel), &buf[..len], to).await {
+            tracing::debug!(?side, %err, "media send failed");
+            core.record_send_error(side);
+        }
+    }
+    while let Some(event) = core.poll_event() {
+        // The call layer may not listen (or have gone): events are then dropped.
+        let _ = events.send(event);
     }
 }
 
@@ -204,11 +342,17 @@ fn poll_sources(
     cx: &mut Context<'_>,
     pairs: &[RtpPortPair; 2],
     inbox: &mut mpsc::UnboundedReceiver<Command>,
+    ticks: &mut Option<Interval>,
     buf: &mut [u8],
     start: usize,
 ) -> Poll<Event> {
     if let Poll::Ready(command) = inbox.poll_recv(cx) {
         return Poll::Ready(Event::Command(command));
+    }
+    if let Some(interval) = ticks
+        && interval.poll_tick(cx).is_ready()
+    {
+        return Poll::Ready(Event::Tick);
     }
     for step in 0..SOCKETS.len() {
         let (side, channel) = SOCKETS[(start + step) % SOCKETS.len()];
@@ -237,11 +381,38 @@ fn poll_sources(
 }
 
 fn apply(core: &mut RelayCore, command: Command) {
-    match command {
-        Command::Remote(side, rtp) => core.set_remote(side, rtp),
-        Command::RemoteRtcp(side, rtcp) => core.set_remote_rtcp(side, rtcp),
-        Command::Direction(side, direction) => core.set_direction(side, direction),
-        Command::Close => {}
+    let result = match command {
+        Command::Remote(side, rtp) => {
+            core.set_remote(side, rtp);
+            Ok(())
+        }
+        Command::RemoteRtcp(side, rtcp) => {
+            core.set_remote_rtcp(side, rtcp);
+            Ok(())
+        }
+        Command::Direction(side, direction) => {
+            core.set_direction(side, direction);
+            Ok(())
+        }
+        Command::Codec(side, leg) => core.set_codec(side, leg),
+        Command::Inband(side, on) => core.set_inband_dtmf(side, on),
+        Command::Play(side, playback) => core.play(side, playback),
+        Command::StopPlayback(side) => core.stop_playback(side),
+        Command::SendDtmf(side, digit) => core.send_dtmf(side, digit),
+        Command::StartRecording(tap) => core.start_recording(tap).map(drop),
+        Command::PauseRecording(paused) => {
+            core.set_recording_paused(paused);
+            Ok(())
+        }
+        Command::StopRecording(reply) => {
+            let dropped = core.stop_recording().map_or(0, |tap| tap.dropped());
+            let _ = reply.send(dropped);
+            Ok(())
+        }
+        Command::Close => Ok(()),
+    };
+    if let Err(err) = result {
+        tracing::warn!(%err, "media engine could not apply a command");
     }
 }
 
@@ -260,5 +431,7 @@ async fn send(socket: &UdpSocket, packet: &[u8], to: SocketAddr) -> io::Result<u
     }
 }
 
+#[cfg(test)]
+mod engine_tests;
 #[cfg(test)]
 mod tests;

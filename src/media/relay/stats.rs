@@ -9,8 +9,10 @@ use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::sync::PoisonError;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use crate::media::relay::Side;
+use crate::media::relay::rtcp::mos;
 
 /// A snapshot of both sides' counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -59,6 +61,32 @@ pub struct SideStats {
     pub send_errors: u64,
     /// Where RTP toward this side goes since the latch, if latched.
     pub latched: Option<SocketAddr>,
+    /// RTP packets expected from this side, from its sequence numbers (RFC 3550 A.3).
+    pub expected: u64,
+    /// RTP packets from this side lost on the way (expected minus received).
+    pub lost: u64,
+    /// Interarrival jitter of this side's RTP (RFC 3550 A.8), in microseconds.
+    pub jitter_us: u64,
+}
+
+impl SideStats {
+    /// The fraction (0-1) of this side's packets lost since the stream started.
+    pub fn loss_fraction(&self) -> f64 {
+        if self.expected == 0 {
+            return 0.0;
+        }
+        self.lost as f64 / self.expected as f64
+    }
+
+    /// A MOS estimate of what Centrala receives from this side (see `rtcp::mos`; latency is
+    /// not measured yet and counts as zero).
+    pub fn mos(&self) -> f64 {
+        mos(
+            self.loss_fraction(),
+            Duration::from_micros(self.jitter_us),
+            Duration::ZERO,
+        )
+    }
 }
 
 /// The live counters of one session.
@@ -80,6 +108,9 @@ pub(crate) struct SideCounters {
     pub(crate) dropped_direction: AtomicU64,
     pub(crate) dropped_foreign: AtomicU64,
     pub(crate) send_errors: AtomicU64,
+    expected: AtomicU64,
+    lost: AtomicU64,
+    jitter_us: AtomicU64,
     latched: Mutex<Option<SocketAddr>>,
 }
 
@@ -107,6 +138,13 @@ impl SideCounters {
         counter.fetch_add(n as u64, Ordering::Relaxed);
     }
 
+    /// Publishes the receive statistics (plain stores: one writer).
+    pub(crate) fn set_reception(&self, expected: u64, lost: u64, jitter_us: u64) {
+        self.expected.store(expected, Ordering::Relaxed);
+        self.lost.store(lost, Ordering::Relaxed);
+        self.jitter_us.store(jitter_us, Ordering::Relaxed);
+    }
+
     pub(crate) fn set_latched(&self, addr: Option<SocketAddr>) {
         *self.latched.lock().unwrap_or_else(PoisonError::into_inner) = addr;
     }
@@ -125,6 +163,9 @@ impl SideCounters {
             dropped_direction: load(&self.dropped_direction),
             dropped_foreign: load(&self.dropped_foreign),
             send_errors: load(&self.send_errors),
+            expected: load(&self.expected),
+            lost: load(&self.lost),
+            jitter_us: load(&self.jitter_us),
             latched: *self.latched.lock().unwrap_or_else(PoisonError::into_inner),
         }
     }

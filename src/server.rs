@@ -47,6 +47,7 @@ impl Server {
         let store = Store::connect(&config.database.url)
             .await
             .with_context(|| format!("opening the database {}", config.database.url))?;
+        recover_recordings(&store, &config.media.recordings_dir).await;
         let sip_addr = start_sip(&config, store.clone(), metrics.clone()).await?;
         let listener = TcpListener::bind(config.http.listen)
             .await
@@ -167,6 +168,7 @@ async fn start_sip(
                 .collect(),
             trunks: config.trunks.clone(),
             media_ip,
+            recordings_dir: config.media.recordings_dir.clone(),
         },
         guard,
         registrar,
@@ -178,6 +180,37 @@ async fn start_sip(
     bound.start(endpoint.ingress());
     register_trunks(config, &endpoint);
     Ok(local)
+}
+
+/// Repairs the headers of recordings a crash left open and completes their index rows, so a
+/// crash loses at most the last second of audio (the recorder flushes every second).
+async fn recover_recordings(store: &Store, dir: &std::path::Path) {
+    let repaired = crate::media::recorder::repair_recordings(dir);
+    let open = match store.open_recordings().await {
+        Ok(open) => open,
+        Err(err) => return tracing::error!(%err, "cannot list open recordings"),
+    };
+    for row in open {
+        let report = repaired
+            .iter()
+            .find(|r| r.path.display().to_string() == row.path)
+            .and_then(|r| r.outcome.as_ref().ok());
+        let data_bytes = report.map_or(0, |r| r.data_bytes) as i64;
+        // Stereo 8 kHz 16-bit: 32 bytes per millisecond.
+        let duration_ms = data_bytes / 32;
+        let size = std::fs::metadata(&row.path).map_or(0, |m| m.len() as i64);
+        match store
+            .update_recording(&row.id, duration_ms, size, "repaired")
+            .await
+        {
+            Ok(_) => {
+                tracing::warn!(recording = %row.id, duration_ms, "recording recovered after a crash")
+            }
+            Err(err) => {
+                tracing::error!(%err, recording = %row.id, "cannot complete a recovered recording")
+            }
+        }
+    }
 }
 
 /// Keeps a registration with each trunk that asks for one.

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
-use super::cdr::{CdrDraft, CdrSink, Outcome, Side, now_ms};
+use super::cdr::{CallStore, CdrDraft, Outcome, Side, now_ms};
 use super::fork::Fork;
 use super::target::{Origin, Target, result_of_status};
 use crate::media::ports::PortPool;
@@ -35,7 +35,9 @@ pub(super) struct Setup {
     pub ports: PortPool,
     pub media_ip: IpAddr,
     pub no_answer_timeout: Duration,
-    pub cdrs: Arc<dyn CdrSink>,
+    pub store: Arc<dyn CallStore>,
+    /// The directory to record into, when this call is recorded.
+    pub recording: Option<std::path::PathBuf>,
     pub events: TuSender,
 }
 
@@ -111,7 +113,19 @@ pub(super) struct Call {
     pub pending: HashMap<u64, Pending>,
     next_tag: u64,
     pub cdr: CdrDraft,
-    cdrs: Arc<dyn CdrSink>,
+    pub store: Arc<dyn CallStore>,
+    /// Recording: the directory while due to start, then the running recording's id.
+    pub recording: Recording,
+}
+
+/// Where the call's recording stands.
+pub(super) enum Recording {
+    /// Not recorded.
+    Off,
+    /// To start (into this directory) once the call is answered.
+    Due(std::path::PathBuf),
+    /// Running, with this index row id.
+    Running(String),
 }
 
 impl Call {
@@ -126,7 +140,8 @@ impl Call {
             ports,
             media_ip,
             no_answer_timeout,
-            cdrs,
+            store,
+            recording,
             events,
         } = setup;
         let IncomingRequest { msg, txn, from } = request;
@@ -189,7 +204,8 @@ impl Call {
             pending: HashMap::new(),
             next_tag: 0,
             cdr,
-            cdrs,
+            store,
+            recording: recording.map_or(Recording::Off, Recording::Due),
             endpoint,
             events,
         })
@@ -213,6 +229,9 @@ impl Call {
                         None => break,
                     },
                     () = sleep_until(deadline) => self.on_timer(Instant::now()),
+                }
+                if matches!(self.phase, Phase::Connected { .. }) {
+                    self.start_recording_if_due().await;
                 }
                 if self.phase == Phase::Ending && self.pending.is_empty() {
                     self.phase = Phase::Done;
@@ -386,6 +405,7 @@ impl Call {
     }
 
     async fn finish(mut self) {
+        self.stop_recording().await;
         if let Some(media) = self.media.take() {
             media.close().await;
         }
@@ -398,7 +418,7 @@ impl Call {
         metrics.call_finished(self.cdr.outcome().as_str());
         let cdr = self.cdr.finish();
         tracing::info!(result = %cdr.result, cause = %cdr.hangup_cause, side = %cdr.hangup_side, "call ended");
-        self.cdrs.record(cdr).await;
+        self.store.record_cdr(cdr).await;
     }
 
     fn on_request(&mut self, msg: Message, txn: ServerTxn, _from: Peer) {

@@ -8,6 +8,7 @@ use bytes::Bytes;
 
 use super::call::{AckWait, Call, Pending, Phase, sdp_of};
 use super::cdr::{Outcome, Side};
+use super::codecs;
 use super::target::{Target, result_of_status};
 use crate::config::Trunk;
 use crate::media::relay;
@@ -232,6 +233,8 @@ impl Call {
             return;
         };
         media.set_remote(relay::Side::B, remote.rtp);
+        codecs::apply(media, relay::Side::A, &a_answer);
+        codecs::apply(media, relay::Side::B, answer);
         self.a.early_media_sent = true;
         self.respond_a(183, "Session Progress", Some(a_answer.to_string()));
     }
@@ -268,6 +271,8 @@ impl Call {
             return self.fork_failed(index, 488);
         };
         media.set_remote(relay::Side::B, remote.rtp);
+        codecs::apply(media, relay::Side::A, &a_answer);
+        codecs::apply(media, relay::Side::B, &answer);
         self.answer_caller(index, a_answer.to_string());
     }
 

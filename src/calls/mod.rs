@@ -12,7 +12,9 @@
 mod bridge;
 mod call;
 mod cdr;
+mod codecs;
 mod fork;
+mod recording;
 mod target;
 
 use std::collections::HashMap;
@@ -24,18 +26,18 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use crate::config::{Extension, Trunk};
+use crate::config::{Extension, RecordPolicy, Trunk};
 use crate::media::ports::PortPool;
 use crate::sip::auth::{AuthGuard, Decision};
 use crate::sip::endpoint::{Endpoint, IncomingRequest, RequestHandler, TuSender, new_tag};
 use crate::sip::message::MessageBuilder;
 use crate::sip::registrar::{RegistrarService, unix_now};
-use crate::store::CdrRecord;
+use crate::store::{CdrRecord, RecordingRow};
 use crate::telemetry::Metrics;
 
 use call::Call;
-pub use cdr::CdrSink;
-use target::Origin;
+pub use cdr::CallStore;
+use target::{Origin, Target};
 
 /// Settings of the call layer.
 #[derive(Debug, Clone)]
@@ -48,6 +50,8 @@ pub struct CallsConfig {
     pub trunks: Vec<Trunk>,
     /// Address written into SDP.
     pub media_ip: IpAddr,
+    /// Where recordings are written.
+    pub recordings_dir: std::path::PathBuf,
 }
 
 /// Decides what happens to each new INVITE and REGISTER.
@@ -56,7 +60,7 @@ pub struct CallManager {
     guard: Arc<AuthGuard>,
     registrar: Arc<RegistrarService>,
     ports: PortPool,
-    cdrs: Arc<dyn CdrSink>,
+    store: Arc<dyn CallStore>,
     metrics: Arc<Metrics>,
 }
 
@@ -67,7 +71,7 @@ impl CallManager {
         guard: Arc<AuthGuard>,
         registrar: Arc<RegistrarService>,
         ports: PortPool,
-        cdrs: Arc<dyn CdrSink>,
+        store: Arc<dyn CallStore>,
         metrics: Arc<Metrics>,
     ) -> CallManager {
         CallManager {
@@ -75,7 +79,7 @@ impl CallManager {
             guard,
             registrar,
             ports,
-            cdrs,
+            store,
             metrics,
         }
     }
@@ -114,6 +118,21 @@ impl CallManager {
     }
 }
 
+impl CallManager {
+    /// Where to record this call, when either party's extension says `record = "always"`.
+    fn recording_for(&self, origin: &Origin, target: &Target) -> Option<std::path::PathBuf> {
+        let always = |number: &str| {
+            self.config
+                .extensions
+                .get(number)
+                .is_some_and(|e| e.record == RecordPolicy::Always)
+        };
+        let caller_records = matches!(origin, Origin::Extension(user) if always(user));
+        let callee_records = matches!(target, Target::Extension { number, .. } if always(number));
+        (caller_records || callee_records).then(|| self.config.recordings_dir.clone())
+    }
+}
+
 impl RequestHandler for CallManager {
     fn invite(&self, endpoint: &Endpoint, request: IncomingRequest) -> Option<TuSender> {
         endpoint.reply(
@@ -132,6 +151,7 @@ impl RequestHandler for CallManager {
                 return None;
             }
         };
+        let recording = self.recording_for(&origin, &target);
         let (tx, rx) = mpsc::unbounded_channel();
         let call = Call::new(call::Setup {
             endpoint: endpoint.clone(),
@@ -142,7 +162,8 @@ impl RequestHandler for CallManager {
             ports: self.ports.clone(),
             media_ip: self.config.media_ip,
             no_answer_timeout: self.config.no_answer_timeout,
-            cdrs: self.cdrs.clone(),
+            store: self.store.clone(),
+            recording,
             events: tx.clone(),
         })?;
         tokio::spawn(call.run(rx));
@@ -157,12 +178,36 @@ impl RequestHandler for CallManager {
 /// A boxed future, for the store traits (async functions in `dyn` traits need boxing).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Writes CDRs to the store.
-impl CdrSink for crate::store::Store {
-    fn record(&self, cdr: CdrRecord) -> BoxFuture<'_, ()> {
+/// Writes CDRs and recording rows to the store.
+impl CallStore for crate::store::Store {
+    fn record_cdr(&self, cdr: CdrRecord) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             if let Err(err) = self.insert_cdr(&cdr).await {
                 tracing::error!(%err, call = %cdr.id, "could not write the CDR");
+            }
+        })
+    }
+
+    fn recording_started(&self, row: RecordingRow) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if let Err(err) = self.insert_recording(&row).await {
+                tracing::error!(%err, recording = %row.id, "could not index the recording");
+            }
+        })
+    }
+
+    fn recording_finished(
+        &self,
+        id: String,
+        duration_ms: i64,
+        size_bytes: i64,
+    ) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if let Err(err) = self
+                .update_recording(&id, duration_ms, size_bytes, "done")
+                .await
+            {
+                tracing::error!(%err, recording = %id, "could not complete the recording's index");
             }
         })
     }

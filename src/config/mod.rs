@@ -18,8 +18,8 @@ use serde::Deserialize;
 use thiserror::Error;
 
 pub use sections::{
-    BanConfig, DatabaseConfig, DialplanConfig, Extension, HttpConfig, MediaConfig, Role, SipConfig,
-    Trunk, TrunkOutbound,
+    BanConfig, DatabaseConfig, DialplanConfig, Extension, HttpConfig, MediaConfig, RecordPolicy,
+    Role, SipConfig, Trunk, TrunkOutbound,
 };
 
 /// The whole configuration.

@@ -140,6 +140,8 @@ pub struct MediaConfig {
     pub rtp_port_max: u16,
     /// Prompts: `<sounds_dir>/<lang>/<name>.wav`.
     pub sounds_dir: std::path::PathBuf,
+    /// Call recordings (stereo WAV, caller left, callee right).
+    pub recordings_dir: std::path::PathBuf,
 }
 
 impl Default for MediaConfig {
@@ -150,6 +152,7 @@ impl Default for MediaConfig {
             rtp_port_min: 10000,
             rtp_port_max: 20000,
             sounds_dir: "sounds".into(),
+            recordings_dir: "data/recordings".into(),
         }
     }
 }
@@ -222,6 +225,22 @@ pub struct Extension {
     /// Role.
     #[serde(default)]
     pub role: Role,
+    /// Whether this user's calls are recorded.
+    #[serde(default)]
+    pub record: RecordPolicy,
+}
+
+/// Recording policy of an extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordPolicy {
+    /// Every answered call is recorded.
+    Always,
+    /// Never recorded.
+    #[default]
+    Never,
+    /// Recorded when asked (API or feature code; arrives with call control).
+    OnDemand,
 }
 
 /// `[[trunks]]`: a carrier connection.
@@ -274,6 +293,7 @@ pub(super) fn demo_extensions() -> Vec<Extension> {
         password: format!("demo{number}"),
         name: name.to_string(),
         role,
+        record: RecordPolicy::Never,
     };
     vec![
         user("1001", "Agent Anna", Role::Agent),

@@ -16,6 +16,7 @@ use crate::api::{self, ApiState};
 use crate::calls::{CallManager, CallsConfig};
 use crate::config::Config;
 use crate::dialplan::live::LiveDialplan;
+use crate::media::player::PromptCache;
 use crate::media::ports::PortPool;
 use crate::sip::auth::{Algorithm, AuthGuard, GuardConfig};
 use crate::sip::endpoint::{Endpoint, EndpointConfig};
@@ -48,7 +49,7 @@ impl Server {
             .await
             .with_context(|| format!("opening the database {}", config.database.url))?;
         recover_recordings(&store, &config.media.recordings_dir).await;
-        let sip_addr = start_sip(&config, store.clone(), metrics.clone()).await?;
+        let sip_addr = start_sip(&config, store.clone(), metrics.clone(), dialplan).await?;
         let listener = TcpListener::bind(config.http.listen)
             .await
             .with_context(|| format!("binding HTTP {}", config.http.listen))?;
@@ -91,6 +92,7 @@ async fn start_sip(
     config: &Config,
     store: Store,
     metrics: Arc<Metrics>,
+    dialplan: Arc<LiveDialplan>,
 ) -> anyhow::Result<SocketAddr> {
     let sip = &config.sip;
     let bound = transport::bind(sip.listen, sip.max_message_size)
@@ -158,6 +160,10 @@ async fn start_sip(
         config.media.rtp_port_min,
         config.media.rtp_port_max,
     );
+    let prompts = PromptCache::load_dir(&config.media.sounds_dir).unwrap_or_else(|err| {
+        tracing::warn!(%err, "no prompts loaded");
+        PromptCache::default()
+    });
     let calls = CallManager::new(
         CallsConfig {
             no_answer_timeout: Duration::from_secs(sip.no_answer_timeout_secs),
@@ -170,6 +176,8 @@ async fn start_sip(
             media_ip,
             recordings_dir: config.media.recordings_dir.clone(),
         },
+        dialplan,
+        Arc::new(prompts),
         guard,
         registrar,
         ports,

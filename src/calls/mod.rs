@@ -14,6 +14,7 @@ mod call;
 mod cdr;
 mod codecs;
 mod fork;
+mod ivr;
 mod recording;
 mod target;
 
@@ -27,6 +28,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::config::{Extension, RecordPolicy, Trunk};
+use crate::dialplan::live::LiveDialplan;
+use crate::dialplan::{Dialplan, FlowRun};
+use crate::media::player::PromptCache;
 use crate::media::ports::PortPool;
 use crate::sip::auth::{AuthGuard, Decision};
 use crate::sip::endpoint::{Endpoint, IncomingRequest, RequestHandler, TuSender, new_tag};
@@ -37,6 +41,8 @@ use crate::telemetry::Metrics;
 
 use call::Call;
 pub use cdr::CallStore;
+use ivr::Ivr;
+use serde_json::Value;
 use target::{Origin, Target};
 
 /// Settings of the call layer.
@@ -57,6 +63,8 @@ pub struct CallsConfig {
 /// Decides what happens to each new INVITE and REGISTER.
 pub struct CallManager {
     config: CallsConfig,
+    dialplan: Arc<LiveDialplan>,
+    prompts: Arc<PromptCache>,
     guard: Arc<AuthGuard>,
     registrar: Arc<RegistrarService>,
     ports: PortPool,
@@ -66,8 +74,11 @@ pub struct CallManager {
 
 impl CallManager {
     /// A manager over the given parts.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         config: CallsConfig,
+        dialplan: Arc<LiveDialplan>,
+        prompts: Arc<PromptCache>,
         guard: Arc<AuthGuard>,
         registrar: Arc<RegistrarService>,
         ports: PortPool,
@@ -76,6 +87,8 @@ impl CallManager {
     ) -> CallManager {
         CallManager {
             config,
+            dialplan,
+            prompts,
             guard,
             registrar,
             ports,
@@ -119,6 +132,26 @@ impl CallManager {
 }
 
 impl CallManager {
+    /// The dialplan run of a call to a dialplan number, with the call's variables.
+    fn flow_for(
+        &self,
+        target: &Target,
+        vars: &serde_json::Map<String, Value>,
+        dialplan: Arc<Dialplan>,
+    ) -> Option<Ivr> {
+        let Target::Dialplan { number, trunk } = target else {
+            return None;
+        };
+        let run = FlowRun::start(
+            dialplan,
+            Instant::now(),
+            number,
+            trunk.as_deref(),
+            vars.clone(),
+        );
+        Some(Ivr::new(run, self.prompts.clone()))
+    }
+
     /// Where to record this call, when either party's extension says `record = "always"`.
     fn recording_for(&self, origin: &Origin, target: &Target) -> Option<std::path::PathBuf> {
         let always = |number: &str| {
@@ -141,7 +174,14 @@ impl RequestHandler for CallManager {
         );
         let tag = new_tag();
         let origin = self.origin(endpoint, &request, &tag)?;
-        let target = match target::resolve(&self.config, &self.registrar, &origin, &request.msg) {
+        let dialplan = self.dialplan.current();
+        let target = match target::resolve(
+            &self.config,
+            &self.registrar,
+            &dialplan,
+            &origin,
+            &request.msg,
+        ) {
             Ok(target) => target,
             Err((status, reason)) => {
                 let response =
@@ -152,6 +192,8 @@ impl RequestHandler for CallManager {
             }
         };
         let recording = self.recording_for(&origin, &target);
+        let vars = call_variables(&origin, &target, &request.msg);
+        let ivr = self.flow_for(&target, &vars, dialplan);
         let (tx, rx) = mpsc::unbounded_channel();
         let call = Call::new(call::Setup {
             endpoint: endpoint.clone(),
@@ -164,6 +206,8 @@ impl RequestHandler for CallManager {
             no_answer_timeout: self.config.no_answer_timeout,
             store: self.store.clone(),
             recording,
+            ivr,
+            registrar: self.registrar.clone(),
             events: tx.clone(),
         })?;
         tokio::spawn(call.run(rx));
@@ -173,6 +217,48 @@ impl RequestHandler for CallManager {
     fn register(&self, endpoint: &Endpoint, request: IncomingRequest) {
         self.registrar.handle(endpoint, request);
     }
+}
+
+/// The variables a dialplan sees about a call: `caller`, `called`, `channel`, `trunk`, `time`.
+fn call_variables(
+    origin: &Origin,
+    target: &Target,
+    invite: &crate::sip::message::Message,
+) -> serde_json::Map<String, Value> {
+    let from = invite.from().ok();
+    let name = from
+        .as_ref()
+        .and_then(|f| f.display)
+        .unwrap_or("")
+        .trim_matches('"')
+        .to_owned();
+    let number = match origin {
+        Origin::Extension(user) => user.clone(),
+        Origin::Trunk(_) => from
+            .and_then(|f| f.uri().ok())
+            .and_then(|u| u.user.map(str::to_owned))
+            .unwrap_or_default(),
+    };
+    let trunk = match origin {
+        Origin::Trunk(name) => Value::String(name.clone()),
+        Origin::Extension(_) => Value::Null,
+    };
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut vars = serde_json::Map::new();
+    vars.insert(
+        "caller".into(),
+        serde_json::json!({ "number": number, "name": name }),
+    );
+    vars.insert(
+        "called".into(),
+        serde_json::json!({ "number": target.number() }),
+    );
+    vars.insert("channel".into(), Value::String("voice".into()));
+    vars.insert("trunk".into(), trunk);
+    vars.insert("time".into(), serde_json::json!({ "unix": unix }));
+    vars
 }
 
 /// A boxed future, for the store traits (async functions in `dyn` traits need boxing).

@@ -152,7 +152,8 @@ pub struct LookupConfig {
     /// How long a successful answer is reused for the same request (0 = never).
     #[serde(default = "default_cache_ttl")]
     pub cache_ttl_secs: u64,
-    /// Output variable -> JSON pointer (RFC 6901) into the answer. Empty: the whole answer.
+    /// Output variable -> JSON pointer (RFC 6901) into the answer; a pointer that finds
+    /// nothing (or null) leaves its variable out. Empty: the whole answer.
     #[serde(default)]
     pub mapping: BTreeMap<String, String>,
 }

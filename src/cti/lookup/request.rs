@@ -60,8 +60,9 @@ pub(crate) fn render_url(
     Ok(out)
 }
 
-/// The variables named by `mapping` (variable -> JSON pointer); a pointer that finds nothing
-/// gives `null`. An empty mapping returns the whole answer.
+/// The variables named by `mapping` (variable -> JSON pointer). A pointer that finds nothing
+/// or `null` leaves its variable out, so a dialplan's `has(customer.debt)` means "the CRM
+/// reported a debt". An empty mapping returns the whole answer.
 pub(crate) fn apply_mapping(
     mapping: &std::collections::BTreeMap<String, String>,
     answer: Value,
@@ -71,9 +72,9 @@ pub(crate) fn apply_mapping(
     }
     let vars = mapping
         .iter()
-        .map(|(var, pointer)| {
-            let value = answer.pointer(pointer).cloned().unwrap_or(Value::Null);
-            (var.clone(), value)
+        .filter_map(|(var, pointer)| match answer.pointer(pointer) {
+            None | Some(Value::Null) => None,
+            Some(value) => Some((var.clone(), value.clone())),
         })
         .collect();
     Value::Object(vars)
@@ -146,19 +147,20 @@ mod tests {
     }
 
     #[test]
-    fn mapping_picks_pointers_and_nulls_the_missing() {
-        let answer = json!({"name": "Jan", "debt": {"balance": -120.5}, "x": 1});
+    fn mapping_picks_pointers_and_leaves_out_the_missing() {
+        let answer = json!({"name": "Jan", "debt": {"balance": -120.5}, "x": 1, "order": null});
         let mapping: BTreeMap<String, String> = [
             ("name", "/name"),
             ("balance", "/debt/balance"),
             ("vip", "/vip"),
+            ("order", "/order"),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         assert_eq!(
             apply_mapping(&mapping, answer.clone()),
-            json!({"name": "Jan", "balance": -120.5, "vip": null})
+            json!({"name": "Jan", "balance": -120.5})
         );
         assert_eq!(apply_mapping(&BTreeMap::new(), answer.clone()), answer);
     }

@@ -416,6 +416,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn concurrent_enqueues_get_distinct_consecutive_seqs() {
+        let (store, _dir) = fresh_store().await;
+        store
+            .upsert_subscription(&subscription("s", &[]))
+            .await
+            .unwrap();
+        let mut writers = tokio::task::JoinSet::new();
+        for n in 0..16 {
+            let store = store.clone();
+            writers.spawn(async move {
+                store
+                    .enqueue_event(&event(&format!("e{n}"), "task.queued", n))
+                    .await
+            });
+        }
+        while let Some(done) = writers.join_next().await {
+            assert_eq!(done.unwrap().unwrap(), 1);
+        }
+        let mut seqs = Vec::new();
+        for now in 0.. {
+            let Some(head) = store.due_deliveries(100, 1).await.unwrap().pop() else {
+                break;
+            };
+            seqs.push(head.seq);
+            store.mark_delivered("s", head.seq, now).await.unwrap();
+        }
+        assert_eq!(seqs, (1..=16).collect::<Vec<i64>>());
+    }
+
+    #[tokio::test]
     async fn enqueue_in_a_transaction_commits_or_rolls_back_with_it() {
         let (store, _dir) = fresh_store().await;
         store

@@ -10,6 +10,7 @@
 //! (supervisor). Environment variables override the few settings deployments set:
 //! `DATABASE_URL`, `CENTRALA_SIP_LISTEN`, `CENTRALA_HTTP_LISTEN`, `CENTRALA_PUBLIC_IP`.
 
+mod cti;
 mod sections;
 
 use std::path::Path;
@@ -17,6 +18,10 @@ use std::path::Path;
 use serde::Deserialize;
 use thiserror::Error;
 
+pub use cti::{
+    BreakerConfig, CtiConfig, DeliveryConfig, EVENT_KINDS, LookupAuth, LookupConfig, LookupMethod,
+    WebhookConfig,
+};
 pub use sections::{
     BanConfig, DatabaseConfig, DialplanConfig, Extension, HttpConfig, MediaConfig, RecordPolicy,
     Role, SipConfig, Trunk, TrunkOutbound,
@@ -40,6 +45,8 @@ pub struct Config {
     pub extensions: Vec<Extension>,
     /// Carrier trunks for calls from and to the outside world.
     pub trunks: Vec<Trunk>,
+    /// CRM lookups and webhooks.
+    pub cti: CtiConfig,
 }
 
 impl Default for Config {
@@ -52,6 +59,7 @@ impl Default for Config {
             dialplan: DialplanConfig::default(),
             extensions: sections::demo_extensions(),
             trunks: Vec::new(),
+            cti: CtiConfig::default(),
         }
     }
 }
@@ -145,7 +153,8 @@ impl Config {
         self.media.validate()?;
         self.sip.validate()?;
         sections::validate_extensions(&self.extensions)?;
-        sections::validate_trunks(&self.trunks)
+        sections::validate_trunks(&self.trunks)?;
+        self.cti.validate()
     }
 
     /// The extension with this number, if configured.

@@ -11,6 +11,7 @@
 
 mod bindings;
 mod cdrs;
+mod outbox;
 mod recordings;
 
 use std::path::Path;
@@ -22,6 +23,7 @@ use thiserror::Error;
 
 pub use bindings::StoredBinding;
 pub use cdrs::CdrRecord;
+pub use outbox::{OutboxDelivery, OutboxEvent, StoreTransaction, SubscriptionRow};
 pub use recordings::RecordingRow;
 
 /// A storage failure. Always our side's problem (the database is part of the deployment).

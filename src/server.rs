@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use crate::api::{self, ApiState};
 use crate::calls::{CallManager, CallsConfig};
 use crate::config::Config;
+use crate::cti::lookup::LookupService;
 use crate::dialplan::live::LiveDialplan;
 use crate::media::player::PromptCache;
 use crate::media::ports::PortPool;
@@ -178,6 +179,7 @@ async fn start_sip(
         },
         dialplan,
         Arc::new(prompts),
+        Arc::new(LookupService::new(&config.cti).context("configuring CRM lookups")?),
         guard,
         registrar,
         ports,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
 use super::cdr::{CallStore, CdrDraft, Outcome, Side, now_ms};
@@ -135,6 +135,8 @@ pub(super) struct Call {
     pub media_events: Option<mpsc::UnboundedReceiver<MediaEvent>>,
     /// Where the dialplan's `dial` finds an extension's phones.
     pub registrar: Arc<RegistrarService>,
+    /// The answer of a CRM lookup the dialplan is waiting for.
+    pub lookup: Option<oneshot::Receiver<Result<serde_json::Value, String>>>,
     /// Recording: the directory while due to start, then the running recording's id.
     pub recording: Recording,
 }
@@ -241,6 +243,7 @@ impl Call {
             ivr,
             media_events: None,
             registrar,
+            lookup: None,
             endpoint,
             events,
         })
@@ -264,6 +267,7 @@ impl Call {
                         None => break,
                     },
                     Some(event) = next_media_event(&mut self.media_events) => self.on_media_event(event),
+                    Some(answer) = next_lookup(&mut self.lookup) => self.on_lookup(answer),
                     () = sleep_until(deadline) => self.on_timer(Instant::now()),
                 }
                 self.run_dialplan();
@@ -527,6 +531,20 @@ pub(super) fn sdp_of(msg: &Message) -> Option<SessionDescription> {
         return None;
     }
     SessionDescription::parse(std::str::from_utf8(msg.body()).ok()?).ok()
+}
+
+/// The answer of the pending lookup (once), or never when none is pending.
+async fn next_lookup(
+    lookup: &mut Option<oneshot::Receiver<Result<serde_json::Value, String>>>,
+) -> Option<Result<serde_json::Value, String>> {
+    let Some(receiver) = lookup.as_mut() else {
+        return std::future::pending().await;
+    };
+    let answer = receiver
+        .await
+        .unwrap_or_else(|_| Err("lookup task ended".into()));
+    *lookup = None;
+    Some(answer)
 }
 
 /// The next media event, or never when the session has no event stream.

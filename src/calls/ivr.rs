@@ -6,9 +6,11 @@
 //! call's SIP legs and media session.
 //! Driven by: `Call::drive`, which calls `run_dialplan` after every input.
 //!
-//! TODO (routing and CTI issues): `queue`, `callback` and `voicemail` hand the call to the ACD;
-//! `lookup` asks the CRM. Until those land, `lookup` answers with an error (the flow takes its
-//! fallback branch) and `queue`/`callback`/`voicemail` end the flow with a log line.
+//! `lookup` asks the CRM through `cti::lookup` in the background (the flow keeps its own
+//! timeout and fallback branch).
+//!
+//! TODO (routing issue): `queue`, `callback` and `voicemail` hand the call to the ACD; until
+//! that lands they end the flow with a log line.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -19,6 +21,7 @@ use super::call::{Call, Pending, Phase};
 use super::cdr::{Outcome, Side};
 use super::codecs;
 use super::target::Target;
+use crate::cti::lookup::LookupService;
 use crate::dialplan::model::TransferTarget;
 use crate::dialplan::{Action, Event, FlowRun};
 use crate::media::dtmf::info::parse_info;
@@ -38,15 +41,18 @@ pub(super) struct Ivr {
     pub prompts: Arc<PromptCache>,
     /// Our SDP answer to the caller, sent when the flow answers.
     pub answer: Option<String>,
+    /// The CRM lookups the flow may ask.
+    pub lookups: Arc<LookupService>,
 }
 
 impl Ivr {
-    /// A run for `run`, with the shared prompt cache.
-    pub fn new(run: FlowRun, prompts: Arc<PromptCache>) -> Ivr {
+    /// A run for `run`, with the shared prompt cache and CRM lookups.
+    pub fn new(run: FlowRun, prompts: Arc<PromptCache>, lookups: Arc<LookupService>) -> Ivr {
         Ivr {
             run,
             prompts,
             answer: None,
+            lookups,
         }
     }
 }
@@ -177,10 +183,7 @@ impl Call {
                     media.stop_playback(MediaSide::A);
                 }
             }
-            Action::Lookup { name, .. } => {
-                tracing::info!(lookup = %name, "no CRM lookup is configured; taking the fallback");
-                self.flow_event(Event::LookupResult(Err("no CRM lookup configured".into())));
-            }
+            Action::Lookup { name, params, .. } => self.start_lookup(name, params),
             Action::Dial { extension, timeout } => self.dial(&extension, timeout),
             Action::Transfer {
                 target: TransferTarget::Extension(extension),
@@ -197,6 +200,30 @@ impl Call {
                 self.hang_up_ivr();
             }
         }
+    }
+
+    /// Asks the CRM in the background; the flow keeps its own timeout and fallback.
+    fn start_lookup(&mut self, name: String, params: serde_json::Value) {
+        let Some(ivr) = self.ivr.as_ref() else { return };
+        let lookups = ivr.lookups.clone();
+        let params = match params {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.lookup = Some(rx);
+        tokio::spawn(async move {
+            let answer = lookups.lookup(&name, params).await.map_err(|err| {
+                tracing::info!(lookup = %name, %err, "CRM lookup failed; the flow takes its fallback");
+                err.to_string()
+            });
+            let _ = tx.send(answer);
+        });
+    }
+
+    /// The CRM answered (or failed).
+    pub fn on_lookup(&mut self, answer: Result<serde_json::Value, String>) {
+        self.flow_event(Event::LookupResult(answer));
     }
 
     fn answer_ivr(&mut self) {

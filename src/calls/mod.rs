@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::config::{Extension, RecordPolicy, Trunk};
+use crate::cti::lookup::LookupService;
 use crate::dialplan::live::LiveDialplan;
 use crate::dialplan::{Dialplan, FlowRun};
 use crate::media::player::PromptCache;
@@ -65,6 +66,7 @@ pub struct CallManager {
     config: CallsConfig,
     dialplan: Arc<LiveDialplan>,
     prompts: Arc<PromptCache>,
+    lookups: Arc<LookupService>,
     guard: Arc<AuthGuard>,
     registrar: Arc<RegistrarService>,
     ports: PortPool,
@@ -79,6 +81,7 @@ impl CallManager {
         config: CallsConfig,
         dialplan: Arc<LiveDialplan>,
         prompts: Arc<PromptCache>,
+        lookups: Arc<LookupService>,
         guard: Arc<AuthGuard>,
         registrar: Arc<RegistrarService>,
         ports: PortPool,
@@ -89,6 +92,7 @@ impl CallManager {
             config,
             dialplan,
             prompts,
+            lookups,
             guard,
             registrar,
             ports,
@@ -149,7 +153,7 @@ impl CallManager {
             trunk.as_deref(),
             vars.clone(),
         );
-        Some(Ivr::new(run, self.prompts.clone()))
+        Some(Ivr::new(run, self.prompts.clone(), self.lookups.clone()))
     }
 
     /// Where to record this call, when either party's extension says `record = "always"`.

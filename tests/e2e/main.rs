@@ -11,6 +11,7 @@ mod common;
 
 mod baresip;
 mod calls;
+mod cti;
 mod dialplan;
 mod media;
 mod registrar;

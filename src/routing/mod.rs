@@ -11,9 +11,12 @@
 
 pub mod agent;
 pub mod calendar;
+pub mod callback;
 pub mod engine;
+pub mod features;
 pub mod ids;
 pub mod queue;
+pub mod setup;
 pub mod task;
 
 mod decision;
@@ -21,11 +24,16 @@ mod index;
 
 pub use agent::{AgentProfile, AgentStatus, CapacityModel, Presence};
 pub use calendar::{Calendar, CalendarError, Weekday};
+pub use callback::{AttemptOutcome, CallbackPolicy, CallbackScheduler, Verdict};
 pub use decision::{Decision, TaskStatus, TimeoutReason};
 pub use engine::Engine;
+pub use features::{FeatureAction, FeatureCodes};
 pub use ids::{AgentId, CustomerId, QueueId, ReasonCode, SkillId, TaskId};
 pub use queue::{
     BullseyeStep, Overflow, QueueConfig, QueueStats, Relax, SlaBoost, Sticky, StickyMode,
+};
+pub use setup::{
+    AgentSetup, QueueSetup, RoutingSetup, SkillNames, channel_from_name, channel_name,
 };
 pub use task::{Channel, SkillRequirement, Task};
 

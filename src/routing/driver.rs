@@ -28,6 +28,7 @@
 //! asynchronously in batches: a crash may lose its last few milliseconds, never a task.
 
 mod actor;
+mod announce;
 mod backend;
 mod commands;
 mod decisions;
@@ -110,6 +111,15 @@ pub enum TaskNotice {
         task: TaskId,
         /// The new queue's name.
         to: String,
+    },
+    /// The task's place in its queue (every `announce_every` of the queue while it waits).
+    Position {
+        /// The task.
+        task: TaskId,
+        /// Tasks ahead of it (0: next).
+        ahead: usize,
+        /// How long it has waited.
+        waited: Duration,
     },
     /// The task's SLA deadline passed while it waited.
     SlaBreached {

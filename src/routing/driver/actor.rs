@@ -7,13 +7,15 @@ use std::time::Instant;
 
 use tokio::sync::{broadcast, mpsc};
 
+use super::announce::Announcer;
 use super::backend::RoutingStore;
 use super::log::{Entry, LogSink};
 use super::persist::{Shared, TaskMeta, to_instant, unix_ms};
 use super::{AcdCommand, AcdError, AcdEvent, AcdHandle, AcdOptions, AcdTask, OfferSink};
-use super::{QueueStatus, WallClock};
+use super::{QueueStatus, TaskNotice, WallClock};
 use crate::routing::agent::Presence;
 use crate::routing::callback::CallbackScheduler;
+use crate::routing::decision::TaskStatus;
 use crate::routing::engine::Engine;
 use crate::routing::features::FeatureAction;
 use crate::routing::ids::{AgentId, QueueId, TaskId};
@@ -25,6 +27,7 @@ pub(super) struct Actor {
     pub shared: Arc<Shared>,
     pub tasks: HashMap<TaskId, TaskMeta>,
     pub callbacks: CallbackScheduler,
+    pub announcer: Announcer,
     pub channel_sinks: [Option<OfferSink>; Channel::COUNT],
     pub events: broadcast::Sender<AcdEvent>,
     pub log: LogSink,
@@ -75,6 +78,7 @@ pub async fn start(
         shared: shared.clone(),
         tasks: HashMap::new(),
         callbacks: CallbackScheduler::new(),
+        announcer: Announcer::default(),
         channel_sinks: Default::default(),
         events: events.clone(),
         log,
@@ -150,10 +154,14 @@ impl Actor {
 
     async fn run(mut self, mut rx: mpsc::Receiver<AcdCommand>) {
         loop {
-            let wake = match (self.engine.poll_timeout(), self.callbacks.poll_timeout()) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let wake = [
+                self.engine.poll_timeout(),
+                self.callbacks.poll_timeout(),
+                self.announcer.poll_timeout(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             let sleep = async move {
                 match wake {
                     Some(at) => tokio::time::sleep_until(at.into()).await,
@@ -172,6 +180,32 @@ impl Actor {
         self.log.flush(done).await;
     }
 
+    /// Tells a waiting task's owner its position; stops once the task is no longer waiting.
+    fn announce(&mut self, now: Instant, id: TaskId) {
+        let status = self.engine.task_status(id);
+        if let Some(TaskStatus::Offered { .. }) = status {
+            return; // ringing: skip this round, it may come back
+        }
+        let (Some(meta), Some(TaskStatus::Waiting { .. }), Some(ahead)) =
+            (self.tasks.get(&id), status, self.engine.queue_position(id))
+        else {
+            self.announcer.stop(id);
+            return;
+        };
+        let waited = now.saturating_duration_since(meta.arrived.unwrap_or(now));
+        if let Some(sink) = &meta.sink
+            && sink
+                .try_send(TaskNotice::Position {
+                    task: id,
+                    ahead,
+                    waited,
+                })
+                .is_err()
+        {
+            self.announcer.stop(id);
+        }
+    }
+
     /// Reads both clocks, once per input.
     pub fn clocks(&self) -> (Instant, i64) {
         let now = tokio::time::Instant::now().into_std();
@@ -182,6 +216,9 @@ impl Actor {
         let (now, wall_ms) = self.clocks();
         self.engine.handle_timeout(now);
         self.drain(now, wall_ms);
+        while let Some(id) = self.announcer.poll_due(now) {
+            self.announce(now, id);
+        }
         while let Some(id) = self.callbacks.poll_due(now) {
             if let Some(meta) = self.tasks.get(&id) {
                 let row = self.shared.row(meta, "waiting", None);
@@ -203,12 +240,20 @@ impl Actor {
                 let mut meta = *meta;
                 let id = meta.id;
                 meta.arrived = Some(now);
+                let every = meta
+                    .sink
+                    .as_ref()
+                    .and_then(|_| self.shared.setup.queue_by_id(meta.queue)?.announce_every);
                 self.tasks.insert(id, meta);
                 let result = self
                     .queue_in_engine(now, wall_ms, id, "enqueue")
                     .map(|()| id);
-                if result.is_err() {
-                    self.tasks.remove(&id);
+                match (&result, every) {
+                    (Err(_), _) => {
+                        self.tasks.remove(&id);
+                    }
+                    (Ok(_), Some(every)) => self.announcer.start(now, id, every),
+                    (Ok(_), None) => {}
                 }
                 let _ = reply.send(result);
             }

@@ -110,36 +110,55 @@ impl Actor {
             .setup
             .queue_by_id(meta.queue)
             .map(|q| q.callback);
-        let mut callback = None;
-        if meta.channel == Channel::Voice
+        let callback = if meta.channel == Channel::Voice
             && meta.customer.is_some()
             && policy.is_some_and(|p| p.on_abandon(waited))
         {
-            let mut new = meta.clone();
-            new.id = self.shared.next_id();
-            new.channel = Channel::Callback;
-            new.sink = None;
-            new.arrived = Some(now);
-            new.arrived_ms = wall_ms;
-            new.answered = None;
-            new.deadline_ms = self.callback_deadline(&new);
-            self.shared
-                .store
-                .insert_task(&self.shared.row(&new, "waiting", None))
-                .await?;
-            let id = new.id;
-            self.tasks.insert(id, new);
-            self.queue_in_engine(now, wall_ms, id, "enqueue")?;
-            self.log_task(
-                wall_ms,
-                id,
-                "callback_created",
-                None,
-                Some(format!("abandoned {task}")),
-            );
-            callback = Some(id);
-        }
+            // The abandon itself stands even if the callback cannot be made.
+            match self.abandon_callback(now, wall_ms, &meta).await {
+                Ok(id) => Some(id),
+                Err(err) => {
+                    tracing::error!(%err, task = %task, "callback after abandon not created");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         Ok(CancelOutcome { waited, callback })
+    }
+
+    /// A callback for the caller of abandoned call `meta`, due on the callback SLA from now.
+    async fn abandon_callback(
+        &mut self,
+        now: Instant,
+        wall_ms: i64,
+        meta: &TaskMeta,
+    ) -> Result<TaskId, AcdError> {
+        let task = meta.id;
+        let mut new = meta.clone();
+        new.id = self.shared.next_id();
+        new.channel = Channel::Callback;
+        new.sink = None;
+        new.arrived = Some(now);
+        new.arrived_ms = wall_ms;
+        new.answered = None;
+        new.deadline_ms = self.callback_deadline(&new);
+        self.shared
+            .store
+            .insert_task(&self.shared.row(&new, "waiting", None))
+            .await?;
+        let id = new.id;
+        self.tasks.insert(id, new);
+        self.queue_in_engine(now, wall_ms, id, "enqueue")?;
+        self.log_task(
+            wall_ms,
+            id,
+            "callback_created",
+            None,
+            Some(format!("abandoned {task}")),
+        );
+        Ok(id)
     }
 
     fn callback_deadline(&self, meta: &TaskMeta) -> Option<i64> {

@@ -33,15 +33,32 @@ impl WallClock for PausedClock {
 struct MemStore {
     tasks: Mutex<BTreeMap<i64, TaskRow>>,
     log: Mutex<Vec<QueueLogRow>>,
+    /// Task writes fail while set (a database outage).
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl MemStore {
+    fn check(&self) -> Result<(), crate::store::StoreError> {
+        if self.down.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(sqlx::Error::PoolClosed.into());
+        }
+        Ok(())
+    }
 }
 
 impl RoutingStore for MemStore {
     fn insert_task<'a>(&'a self, row: &'a TaskRow) -> StoreFuture<'a, ()> {
-        self.tasks.lock().unwrap().insert(row.id, row.clone());
-        Box::pin(async { Ok(()) })
+        let result = self.check();
+        if result.is_ok() {
+            self.tasks.lock().unwrap().insert(row.id, row.clone());
+        }
+        Box::pin(async { result })
     }
 
     fn update_task<'a>(&'a self, row: &'a TaskRow) -> StoreFuture<'a, bool> {
+        if let Err(err) = self.check() {
+            return Box::pin(async { Err(err) });
+        }
         let mut tasks = self.tasks.lock().unwrap();
         let found = tasks.get_mut(&row.id).map(|t| {
             t.queue = row.queue.clone();
@@ -120,8 +137,10 @@ fn setup() -> RoutingSetup {
         number: number.into(),
         profile: AgentProfile::new(AgentId(id), vec![(SkillId(skill), 5)]),
     };
+    let mut support = QueueSetup::new(QueueId(2), "support");
+    support.announce_every = Some(Duration::from_secs(30));
     RoutingSetup {
-        queues: vec![sales, QueueSetup::new(QueueId(2), "support")],
+        queues: vec![sales, support],
         agents: vec![agent(1, "1001", 1), agent(2, "1002", 2)],
         skills,
     }
@@ -243,6 +262,46 @@ async fn ring_no_answer_puts_the_agent_not_ready_and_reoffers() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn waiting_callers_hear_their_position_periodically() {
+    let store = Arc::new(MemStore::default());
+    let (acd, _actor) = start_at(tokio::time::Instant::now(), store.clone()).await;
+    let t0 = tokio::time::Instant::now();
+    let (tx1, mut rx1) = mpsc::channel(8);
+    let (tx2, mut rx2) = mpsc::channel(8);
+    let mut first = NewTask::new(Channel::Voice, "support");
+    first.sink = Some(tx1);
+    let first = acd.enqueue(first).await.unwrap();
+    tokio::time::advance(Duration::from_secs(10)).await;
+    let mut second = NewTask::new(Channel::Voice, "support");
+    second.sink = Some(tx2);
+    let second = acd.enqueue(second).await.unwrap();
+    let ahead = |n: Option<TaskNotice>| match n {
+        Some(TaskNotice::Position { ahead, .. }) => ahead,
+        other => panic!("expected a position, got {other:?}"),
+    };
+    assert_eq!(ahead(rx1.recv().await), 0);
+    assert_eq!(t0.elapsed(), Duration::from_secs(30));
+    assert_eq!(ahead(rx2.recv().await), 1);
+    assert_eq!(t0.elapsed(), Duration::from_secs(40));
+    // The first caller is answered: the second moves up and the first hears nothing more.
+    acd.agent(A2, FeatureAction::Login).await.unwrap();
+    assert_eq!(offered(rx1.recv().await), (first, A2));
+    acd.offer_accepted(first, A2).await.unwrap();
+    match rx2.recv().await {
+        Some(TaskNotice::Position {
+            task,
+            ahead,
+            waited,
+        }) => {
+            assert_eq!((task, ahead), (second, 0));
+            assert_eq!(waited, Duration::from_secs(60));
+        }
+        other => panic!("expected a position, got {other:?}"),
+    }
+    assert!(rx1.try_recv().is_err());
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_call_whose_owner_is_gone_is_abandoned_not_offered_forever() {
     let store = Arc::new(MemStore::default());
     let (acd, _actor) = start_at(tokio::time::Instant::now(), store.clone()).await;
@@ -269,47 +328,5 @@ async fn a_call_whose_owner_is_gone_is_abandoned_not_offered_forever() {
     let _ = A2;
 }
 
-#[tokio::test]
-async fn restart_on_the_real_store_keeps_tasks_and_writes_the_log() {
-    let (store, _dir) = crate::store::testing::fresh_store().await;
-    let store = Arc::new(store);
-    let clock: Arc<dyn WallClock> = Arc::new(SystemClock);
-    let (acd, actor) = start(setup(), store.clone(), clock.clone(), AcdOptions::default())
-        .await
-        .unwrap();
-    let mut email = NewTask::new(Channel::Email, "support");
-    email.customer = Some("anna@example.com".into());
-    email.attributes.insert("subject".into(), "invoice".into());
-    let id = acd.enqueue(email).await.unwrap();
-    let before = store.task(id.0 as i64).await.unwrap().unwrap();
-    drop(acd);
-    actor.await.unwrap();
-    let (acd, _actor) = start(setup(), store.clone(), clock, AcdOptions::default())
-        .await
-        .unwrap();
-    acd.agent(A2, FeatureAction::Login).await.unwrap();
-    match acd.task_status(id).await.unwrap() {
-        Some((TaskStatus::Offered { agent: A2 }, None)) => {}
-        other => panic!("not restored and offered: {other:?}"),
-    }
-    acd.offer_accepted(id, A2).await.unwrap();
-    acd.completed(id).await.unwrap();
-    acd.flush_log().await.unwrap();
-    let after = store.task(id.0 as i64).await.unwrap().unwrap();
-    assert_eq!(after.arrived_at_ms, before.arrived_at_ms);
-    assert_eq!(after.state, "done");
-    assert!(store.open_tasks().await.unwrap().is_empty());
-    let events: Vec<_> = store
-        .task_log(id.0 as i64)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.event)
-        .collect();
-    assert_eq!(
-        events,
-        ["enqueue", "requeue", "offer", "answer", "complete"]
-    );
-}
-
 mod callbacks;
+mod durability;

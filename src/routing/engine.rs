@@ -371,4 +371,6 @@ impl Engine {
 }
 
 #[cfg(test)]
+mod restore_tests;
+#[cfg(test)]
 mod tests;

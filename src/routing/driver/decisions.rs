@@ -19,6 +19,7 @@ impl Actor {
         loop {
             let mut orphans = Vec::new();
             while let Some(decision) = self.engine.poll_decision() {
+                tracing::debug!(?decision, "routing decision");
                 let quiet = matches!(decision, Decision::Abandoned { task, .. }
                     if self.quiet_abandon.take_if(|q| *q == task).is_some());
                 if !quiet {

@@ -33,6 +33,29 @@ impl AcdHandle {
         self.ask(|r| AcdCommand::Enqueue(Box::new(meta), r)).await
     }
 
+    /// A call reached `queue` while its calendar is closed: when the queue's callback policy
+    /// says so (`outside_hours`), a callback to `customer` is stored and queued (its deadline
+    /// runs in business hours) and its id returned; `None` when the queue is open or the
+    /// policy is off (the caller then queues the call as usual).
+    pub async fn missed_call(
+        &self,
+        queue: &str,
+        customer: &str,
+    ) -> Result<Option<TaskId>, AcdError> {
+        let setup = self
+            .shared
+            .setup
+            .queue(queue)
+            .ok_or_else(|| AcdError::UnknownQueue(queue.to_string()))?;
+        if !setup.callback.outside_hours || setup.is_open(self.shared.clock.now()) {
+            return Ok(None);
+        }
+        let mut task = NewTask::callback(queue, customer);
+        task.attributes
+            .insert("reason".into(), "outside_hours".into());
+        self.enqueue(task).await.map(Some)
+    }
+
     /// The contact went away before an agent took it (abandon). A caller who waited longer
     /// than the queue's `callback.abandon_after` gets a callback task.
     pub async fn cancel(&self, task: TaskId) -> Result<CancelOutcome, AcdError> {

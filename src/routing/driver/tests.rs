@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 
 use super::*;
 use crate::routing::agent::{AgentProfile, AgentStatus};
+use crate::routing::calendar::Calendar;
 use crate::routing::callback::CallbackPolicy;
 use crate::routing::ids::{QueueId, ReasonCode, SkillId};
 use crate::routing::setup::{AgentSetup, QueueSetup, RoutingSetup, SkillNames};
@@ -139,6 +140,10 @@ fn setup() -> RoutingSetup {
     };
     let mut support = QueueSetup::new(QueueId(2), "support");
     support.announce_every = Some(Duration::from_secs(30));
+    support.config.calendar = Calendar::closed(0)
+        .with_weekday_hours((9, 0), (17, 0))
+        .expect("valid hours");
+    support.sla[Channel::Callback.index()] = Some(Duration::from_secs(3600));
     RoutingSetup {
         queues: vec![sales, support],
         agents: vec![agent(1, "1001", 1), agent(2, "1002", 2)],

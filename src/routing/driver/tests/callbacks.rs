@@ -167,3 +167,27 @@ async fn long_abandon_creates_a_callback_and_keep_place_keeps_arrival() {
         ["enqueue", "callback_requested", "requeue"]
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_missed_call_outside_hours_becomes_a_callback_due_in_business_hours() {
+    let store = Arc::new(MemStore::default());
+    let (acd, _actor) = start_at(tokio::time::Instant::now(), store.clone()).await;
+    // Monday 10:00: support is open, the call queues as usual.
+    assert_eq!(acd.missed_call("support", "+48600").await.unwrap(), None);
+    // Monday 18:00: closed (09:00-17:00); the callback is due Tuesday 10:00.
+    tokio::time::advance(Duration::from_secs(8 * 3600)).await;
+    let id = acd
+        .missed_call("support", "+48600")
+        .await
+        .unwrap()
+        .expect("callback");
+    let row = store.row(id);
+    assert_eq!(row.channel, "callback");
+    assert_eq!(row.arrived_at_ms, START_MS as i64 + 8 * 3_600_000);
+    assert_eq!(row.deadline_ms, Some(START_MS as i64 + 24 * 3_600_000));
+    assert!(row.attributes.contains("outside_hours"));
+    assert!(matches!(
+        acd.missed_call("nope", "+48600").await,
+        Err(AcdError::UnknownQueue(_))
+    ));
+}

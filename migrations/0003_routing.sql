@@ -25,11 +25,14 @@ CREATE TABLE tasks (
 
 CREATE INDEX tasks_state ON tasks (state);
 
--- One row per routing event: enqueue, offer, ring_no_answer, reject, withdraw, answer,
--- abandon, overflow, transfer, complete, wrap_up, sla_breach, callback_requested,
--- callback_created, callback_attempt, and agent events (login, logout, break, ready,
--- not_ready) with queue ''. wait_ms: the customer's wait at that point (answer, abandon);
--- duration_ms: handling time (complete: answer to completion; wrap_up: its length).
+-- One row per routing event. Task events: enqueue (a new contact), requeue (restored after a
+-- restart, a callback retry, a kept place), offer, reject, ring_no_answer, withdraw, answer,
+-- abandon, overflow (in the old queue) and overflow_in (in the new one), transfer, complete,
+-- wrap_up, sla_breach, callback_requested, callback_created, callback_attempt (detail: outcome
+-- and attempt number), callback_retry, callback_failed. Agent events (queue '', task 0):
+-- login, logout, break, ready, not_ready (detail: reason code).
+-- wait_ms: the customer's wait at that point (from first arrival); duration_ms: handling time
+-- (complete: answer to completion) or wrap-up length (wrap_up).
 CREATE TABLE queue_log (
     id          TEXT    PRIMARY KEY,
     ts_ms       BIGINT  NOT NULL,

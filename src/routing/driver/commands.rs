@@ -42,7 +42,7 @@ impl Actor {
                 let _ = reply.send(result.map_err(AcdError::from));
             }
             AcdCommand::Unanswered(task, agent, reply) => {
-                // Logged before the engine puts the task back (the log reads its queue).
+                // Logged first, so that the row precedes the engine's not_ready for the agent.
                 let offered = self.engine.task_status(task) == Some(TaskStatus::Offered { agent });
                 if offered {
                     self.log_task(wall_ms, task, "ring_no_answer", Some(agent), None);

@@ -6,11 +6,13 @@
 //! Driven by: `main` (`serve` and `check`), and the tests, which write their own TOML.
 //!
 //! Every setting has a default, so an empty file (or no file) is the demo: SIP on UDP+TCP 5060,
-//! HTTP on 8080, RTP 10000-20000, SQLite in `./data`, extensions 1001-1003 (agents) and 2001
-//! (supervisor). Environment variables override the few settings deployments set:
-//! `DATABASE_URL`, `CENTRALA_SIP_LISTEN`, `CENTRALA_HTTP_LISTEN`, `CENTRALA_PUBLIC_IP`.
+//! HTTP on 8080, RTP 10000-20000, SQLite in `./data`, extensions 1001-1003 (agents with skills)
+//! and 2001 (supervisor), queues sales, support and collections. Environment variables override
+//! the few settings deployments set: `DATABASE_URL`, `CENTRALA_SIP_LISTEN`,
+//! `CENTRALA_HTTP_LISTEN`, `CENTRALA_PUBLIC_IP`.
 
 mod cti;
+mod routing;
 mod sections;
 
 use std::path::Path;
@@ -21,6 +23,10 @@ use thiserror::Error;
 pub use cti::{
     BreakerConfig, CtiConfig, DeliveryConfig, EVENT_KINDS, LookupAuth, LookupConfig, LookupMethod,
     WebhookConfig,
+};
+pub use routing::{
+    BullseyeSection, CalendarSection, CallbackSection, FeaturesSection, OverflowSection,
+    QueueSection, SlaBoostSection,
 };
 pub use sections::{
     BanConfig, DatabaseConfig, DialplanConfig, Extension, HttpConfig, MediaConfig, RecordPolicy,
@@ -47,6 +53,10 @@ pub struct Config {
     pub trunks: Vec<Trunk>,
     /// CRM lookups and webhooks.
     pub cti: CtiConfig,
+    /// Routing queues (absent: the demo's sales, support and collections).
+    pub queues: Vec<QueueSection>,
+    /// Agent feature codes.
+    pub features: FeaturesSection,
 }
 
 impl Default for Config {
@@ -60,6 +70,8 @@ impl Default for Config {
             extensions: sections::demo_extensions(),
             trunks: Vec::new(),
             cti: CtiConfig::default(),
+            queues: routing::demo_queues(),
+            features: FeaturesSection::default(),
         }
     }
 }
@@ -154,7 +166,13 @@ impl Config {
         self.sip.validate()?;
         sections::validate_extensions(&self.extensions)?;
         sections::validate_trunks(&self.trunks)?;
-        self.cti.validate()
+        self.cti.validate()?;
+        routing::validate(&self.features, &self.queues, &self.extensions)
+    }
+
+    /// What the routing shell runs with: queues, agents (with skills) and skill names.
+    pub fn routing_setup(&self) -> Result<crate::routing::RoutingSetup, String> {
+        routing::routing_setup(&self.queues, &self.extensions)
     }
 
     /// The extension with this number, if configured.

@@ -1,6 +1,6 @@
 //! The sections of the configuration file and their defaults.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use serde::Deserialize;
@@ -228,6 +228,12 @@ pub struct Extension {
     /// Whether this user's calls are recorded.
     #[serde(default)]
     pub record: RecordPolicy,
+    /// Routing skills with levels (1-255), e.g. `{ sales = 5 }`.
+    #[serde(default)]
+    pub skills: BTreeMap<String, u8>,
+    /// Proficiency per channel (`voice`, `chat`, `email`, ...; higher is preferred).
+    #[serde(default)]
+    pub proficiency: BTreeMap<String, u8>,
 }
 
 /// Recording policy of an extension.
@@ -288,18 +294,30 @@ fn default_transport() -> String {
 }
 
 pub(super) fn demo_extensions() -> Vec<Extension> {
-    let user = |number: &str, name: &str, role| Extension {
+    let user = |number: &str, name: &str, role, skills: &[&str]| Extension {
         number: number.to_string(),
         password: format!("demo{number}"),
         name: name.to_string(),
         role,
         record: RecordPolicy::Never,
+        skills: skills.iter().map(|s| (s.to_string(), 5)).collect(),
+        proficiency: BTreeMap::new(),
     };
     vec![
-        user("1001", "Agent Anna", Role::Agent),
-        user("1002", "Agent Bartek", Role::Agent),
-        user("1003", "Agent Celina", Role::Agent),
-        user("2001", "Supervisor Dorota", Role::Supervisor),
+        user("1001", "Agent Anna", Role::Agent, &["sales", "support"]),
+        user(
+            "1002",
+            "Agent Bartek",
+            Role::Agent,
+            &["support", "collections"],
+        ),
+        user(
+            "1003",
+            "Agent Celina",
+            Role::Agent,
+            &["sales", "collections"],
+        ),
+        user("2001", "Supervisor Dorota", Role::Supervisor, &[]),
     ]
 }
 

@@ -126,6 +126,29 @@ impl Engine {
     /// A contact enters its queue. It is offered at once if an eligible agent is free.
     /// Fails on a duplicate id or an unknown queue.
     pub fn handle_task_queued(&mut self, now: Instant, task: Task) -> Result<(), RoutingError> {
+        self.queue_task(now, task, now)
+    }
+
+    /// A task that first arrived at `arrived` (before a restart, or as a voice call that became
+    /// a callback) enters its queue now, keeping its place: it ranks and reports its wait from
+    /// `arrived` (clamped to `now`). Bullseye and overflow clocks start now. Ranks before the
+    /// engine's creation `now` collapse to it, so a driver restoring tasks creates the engine
+    /// with the earliest restored arrival.
+    pub fn handle_task_restored(
+        &mut self,
+        now: Instant,
+        task: Task,
+        arrived: Instant,
+    ) -> Result<(), RoutingError> {
+        self.queue_task(now, task, arrived.min(now))
+    }
+
+    fn queue_task(
+        &mut self,
+        now: Instant,
+        task: Task,
+        arrived: Instant,
+    ) -> Result<(), RoutingError> {
         let id = task.id;
         if self.tasks.contains_key(&id) {
             return Err(RoutingError::DuplicateTask(id));
@@ -142,8 +165,8 @@ impl Engine {
             priority: task.priority,
             task,
             state: TaskState::Detached,
-            queued_at: now,
-            arrival_ms: self.ms(now),
+            queued_at: arrived,
+            arrival_ms: self.ms(arrived),
             entered_at: now,
             stage: 0,
             reqs,
@@ -347,5 +370,7 @@ impl Engine {
     }
 }
 
+#[cfg(test)]
+mod restore_tests;
 #[cfg(test)]
 mod tests;

@@ -5,15 +5,21 @@
 //! configuration and statistics, relationship history for the sticky agent, SLA clocks.
 //! Must not touch: clocks, sockets, tokio, SIP, SQL. It speaks only ids (`TaskId`, `AgentId`,
 //! `QueueId`, ...). Wall-clock (business calendars) is passed in as `SystemTime`.
-//! Driven by: a thin actor shell (TODO: `routing::driver`) that feeds `Engine::handle_*` with
-//! `now`, drains `Engine::poll_decision` after every call, and sleeps until
-//! `Engine::poll_timeout`. See `LIFECYCLE.md` for the offer cycle.
+//! Driven by: the actor shell `routing::driver` (the one part here that uses tokio and the
+//! store) that feeds `Engine::handle_*` with `now`, drains `Engine::poll_decision` after every
+//! call, and sleeps until `Engine::poll_timeout`. See `LIFECYCLE.md` for the offer cycle.
+//! Sans-IO parts besides the engine: `callback` (retry scheduling), `features` (feature
+//! codes), `setup` (names and per-queue shell policies).
 
 pub mod agent;
 pub mod calendar;
+pub mod callback;
+pub mod driver;
 pub mod engine;
+pub mod features;
 pub mod ids;
 pub mod queue;
+pub mod setup;
 pub mod task;
 
 mod decision;
@@ -21,11 +27,20 @@ mod index;
 
 pub use agent::{AgentProfile, AgentStatus, CapacityModel, Presence};
 pub use calendar::{Calendar, CalendarError, Weekday};
+pub use callback::{AttemptOutcome, CallbackPolicy, CallbackScheduler, Verdict};
 pub use decision::{Decision, TaskStatus, TimeoutReason};
+pub use driver::{
+    AcdError, AcdEvent, AcdHandle, AcdOptions, AcdTask, CancelOutcome, NewTask, OfferSink,
+    QueueStatus, SystemClock, TaskNotice, WallClock,
+};
 pub use engine::Engine;
+pub use features::{FeatureAction, FeatureCodes};
 pub use ids::{AgentId, CustomerId, QueueId, ReasonCode, SkillId, TaskId};
 pub use queue::{
     BullseyeStep, Overflow, QueueConfig, QueueStats, Relax, SlaBoost, Sticky, StickyMode,
+};
+pub use setup::{
+    AgentSetup, QueueSetup, RoutingSetup, SkillNames, channel_from_name, channel_name,
 };
 pub use task::{Channel, SkillRequirement, Task};
 

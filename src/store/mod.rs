@@ -1,7 +1,7 @@
 //! Persistence: the one module that imports sqlx.
 //!
 //! Owns: the connection pool, migrations (`migrations/`), and the repositories for registrar
-//! bindings and call detail records.
+//! bindings, call detail records, recordings, routing tasks and the queue log.
 //! Must not touch: SIP, media, routing logic. Other modules hand it plain row structs.
 //! Driven by: `main` (connect, migrate) and the subsystems that persist state.
 //!
@@ -12,7 +12,9 @@
 mod bindings;
 mod cdrs;
 mod outbox;
+mod queue_log;
 mod recordings;
+mod tasks;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -24,7 +26,9 @@ use thiserror::Error;
 pub use bindings::StoredBinding;
 pub use cdrs::CdrRecord;
 pub use outbox::{OutboxDelivery, OutboxEvent, StoreTransaction, SubscriptionRow};
+pub use queue_log::{QueueLogRow, QueueReport};
 pub use recordings::RecordingRow;
+pub use tasks::TaskRow;
 
 /// A storage failure. Always our side's problem (the database is part of the deployment).
 #[derive(Debug, Error)]

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod calls;
 pub mod config;
+pub mod cti;
 pub mod dialplan;
 pub mod media;
 pub mod routing;

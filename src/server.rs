@@ -15,7 +15,9 @@ use tokio::task::JoinHandle;
 use crate::api::{self, ApiState};
 use crate::calls::{CallManager, CallsConfig};
 use crate::config::Config;
+use crate::cti::lookup::LookupService;
 use crate::dialplan::live::LiveDialplan;
+use crate::media::player::PromptCache;
 use crate::media::ports::PortPool;
 use crate::sip::auth::{Algorithm, AuthGuard, GuardConfig};
 use crate::sip::endpoint::{Endpoint, EndpointConfig};
@@ -47,7 +49,8 @@ impl Server {
         let store = Store::connect(&config.database.url)
             .await
             .with_context(|| format!("opening the database {}", config.database.url))?;
-        let sip_addr = start_sip(&config, store.clone(), metrics.clone()).await?;
+        recover_recordings(&store, &config.media.recordings_dir).await;
+        let sip_addr = start_sip(&config, store.clone(), metrics.clone(), dialplan).await?;
         let listener = TcpListener::bind(config.http.listen)
             .await
             .with_context(|| format!("binding HTTP {}", config.http.listen))?;
@@ -90,6 +93,7 @@ async fn start_sip(
     config: &Config,
     store: Store,
     metrics: Arc<Metrics>,
+    dialplan: Arc<LiveDialplan>,
 ) -> anyhow::Result<SocketAddr> {
     let sip = &config.sip;
     let bound = transport::bind(sip.listen, sip.max_message_size)
@@ -157,6 +161,10 @@ async fn start_sip(
         config.media.rtp_port_min,
         config.media.rtp_port_max,
     );
+    let prompts = PromptCache::load_dir(&config.media.sounds_dir).unwrap_or_else(|err| {
+        tracing::warn!(%err, "no prompts loaded");
+        PromptCache::default()
+    });
     let calls = CallManager::new(
         CallsConfig {
             no_answer_timeout: Duration::from_secs(sip.no_answer_timeout_secs),
@@ -167,7 +175,11 @@ async fn start_sip(
                 .collect(),
             trunks: config.trunks.clone(),
             media_ip,
+            recordings_dir: config.media.recordings_dir.clone(),
         },
+        dialplan,
+        Arc::new(prompts),
+        Arc::new(LookupService::new(&config.cti).context("configuring CRM lookups")?),
         guard,
         registrar,
         ports,
@@ -178,6 +190,37 @@ async fn start_sip(
     bound.start(endpoint.ingress());
     register_trunks(config, &endpoint);
     Ok(local)
+}
+
+/// Repairs the headers of recordings a crash left open and completes their index rows, so a
+/// crash loses at most the last second of audio (the recorder flushes every second).
+async fn recover_recordings(store: &Store, dir: &std::path::Path) {
+    let repaired = crate::media::recorder::repair_recordings(dir);
+    let open = match store.open_recordings().await {
+        Ok(open) => open,
+        Err(err) => return tracing::error!(%err, "cannot list open recordings"),
+    };
+    for row in open {
+        let report = repaired
+            .iter()
+            .find(|r| r.path.display().to_string() == row.path)
+            .and_then(|r| r.outcome.as_ref().ok());
+        let data_bytes = report.map_or(0, |r| r.data_bytes) as i64;
+        // Stereo 8 kHz 16-bit: 32 bytes per millisecond.
+        let duration_ms = data_bytes / 32;
+        let size = std::fs::metadata(&row.path).map_or(0, |m| m.len() as i64);
+        match store
+            .update_recording(&row.id, duration_ms, size, "repaired")
+            .await
+        {
+            Ok(_) => {
+                tracing::warn!(recording = %row.id, duration_ms, "recording recovered after a crash")
+            }
+            Err(err) => {
+                tracing::error!(%err, recording = %row.id, "cannot complete a recovered recording")
+            }
+        }
+    }
 }
 
 /// Keeps a registration with each trunk that asks for one.

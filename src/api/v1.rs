@@ -1,4 +1,4 @@
-//! `/api/v1`: read access to CDRs and registrations for operators and tests. Call control,
+//! `/api/v1`: read access to CDRs, registrations and recordings for operators and tests. Call control,
 //! agents, queues and webhooks arrive with the routing and CTI work.
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -18,6 +18,7 @@ pub(super) fn router(state: ApiState) -> Router<ApiState> {
     Router::new()
         .route("/cdrs", get(list_cdrs))
         .route("/registrations", get(list_registrations))
+        .route("/recordings", get(list_recordings))
         .layer(middleware::from_fn_with_state(state, require_token))
 }
 
@@ -141,6 +142,40 @@ async fn list_registrations(
             transport: b.transport,
             source: b.source,
             user_agent: b.user_agent,
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "items": items })))
+}
+
+#[derive(Serialize)]
+struct RecordingDto {
+    id: String,
+    call_id: String,
+    started_at_ms: i64,
+    duration_ms: i64,
+    size_bytes: i64,
+    state: String,
+}
+
+async fn list_recordings(
+    State(state): State<ApiState>,
+    Query(page): Query<Page>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if !(1..=1000).contains(&page.limit) {
+        return Err(ApiError::BadRequest("limit must be 1..=1000".into()));
+    }
+    let items: Vec<RecordingDto> = state
+        .store
+        .list_recordings(0, i64::MAX, page.limit)
+        .await?
+        .into_iter()
+        .map(|r| RecordingDto {
+            id: r.id,
+            call_id: r.call_id,
+            started_at_ms: r.started_at_ms,
+            duration_ms: r.duration_ms,
+            size_bytes: r.size_bytes,
+            state: r.state,
         })
         .collect();
     Ok(Json(serde_json::json!({ "items": items })))

@@ -5,6 +5,7 @@ use bytes::Bytes;
 
 use super::call::{Call, Leg, Pending, Phase, sdp_of};
 use super::cdr::{Outcome, Side};
+use super::codecs;
 use crate::media::relay;
 use crate::media::sdp::{
     OriginState, SessionDescription, anchored_answer, anchored_offer, remote_audio,
@@ -188,6 +189,8 @@ impl Call {
         };
         if let (Some(remote), Some(media)) = (remote_audio(&answer), self.media.as_ref()) {
             media.set_remote(side_of(other(from)), remote.rtp);
+            codecs::apply(media, side_of(other(from)), &answer);
+            codecs::apply(media, side_of(from), &ours);
         }
         let transport = self.dialog_mut(from).peer.transport;
         let reply = MessageBuilder::response_to(request, 200, "OK", None)

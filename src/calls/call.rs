@@ -7,20 +7,23 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
-use super::cdr::{CdrDraft, CdrSink, Outcome, Side, now_ms};
+use super::cdr::{CallStore, CdrDraft, Outcome, Side, now_ms};
 use super::fork::Fork;
+use super::ivr::Ivr;
 use super::target::{Origin, Target, result_of_status};
+use crate::dialplan::Event;
 use crate::media::ports::PortPool;
-use crate::media::relay::{self, MediaSession};
+use crate::media::relay::{self, MediaEvent, MediaSession};
 use crate::media::sdp::{OriginState, SessionDescription, anchored_offer, remote_audio};
 use crate::sip::dialog::Dialog;
 use crate::sip::endpoint::{Endpoint, IncomingRequest, SERVER, ServerTxn, TuEvent, TuSender};
 use crate::sip::message::{Message, MessageBuilder};
 use crate::sip::method::Method;
 use crate::sip::peer::Peer;
+use crate::sip::registrar::RegistrarService;
 
 /// How long a call waits for stragglers (responses to CANCEL or BYE) before it ends.
 const END_GRACE: Duration = Duration::from_secs(4);
@@ -35,7 +38,12 @@ pub(super) struct Setup {
     pub ports: PortPool,
     pub media_ip: IpAddr,
     pub no_answer_timeout: Duration,
-    pub cdrs: Arc<dyn CdrSink>,
+    pub store: Arc<dyn CallStore>,
+    /// The directory to record into, when this call is recorded.
+    pub recording: Option<std::path::PathBuf>,
+    /// The dialplan run and its prompts, when the dialplan handles this call.
+    pub ivr: Option<Ivr>,
+    pub registrar: Arc<RegistrarService>,
     pub events: TuSender,
 }
 
@@ -67,8 +75,15 @@ pub(super) enum Pending {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Phase {
+    /// Forks ring; the caller has no final response yet.
     Ringing,
-    Connected { winner: usize },
+    /// The dialplan runs on the answered (or not yet answered) caller.
+    Ivr,
+    /// The dialplan dialled an extension: forks ring while the caller hears ring-back.
+    Dialing,
+    Connected {
+        winner: usize,
+    },
     Ending,
     Done,
 }
@@ -106,12 +121,34 @@ pub(super) struct Call {
     pub origin_a: OriginState,
     pub origin_b: OriginState,
     pub no_answer_at: Option<Instant>,
+    /// How long an extension may ring (also for the dialplan's `dial` without a timeout).
+    pub no_answer_timeout: Duration,
     pub ack_wait: Option<AckWait>,
     pub end_by: Option<Instant>,
     pub pending: HashMap<u64, Pending>,
     next_tag: u64,
     pub cdr: CdrDraft,
-    cdrs: Arc<dyn CdrSink>,
+    pub store: Arc<dyn CallStore>,
+    /// The dialplan run, for calls the dialplan handles.
+    pub ivr: Option<Ivr>,
+    /// Digits and playback ends from the media session.
+    pub media_events: Option<mpsc::UnboundedReceiver<MediaEvent>>,
+    /// Where the dialplan's `dial` finds an extension's phones.
+    pub registrar: Arc<RegistrarService>,
+    /// The answer of a CRM lookup the dialplan is waiting for.
+    pub lookup: Option<oneshot::Receiver<Result<serde_json::Value, String>>>,
+    /// Recording: the directory while due to start, then the running recording's id.
+    pub recording: Recording,
+}
+
+/// Where the call's recording stands.
+pub(super) enum Recording {
+    /// Not recorded.
+    Off,
+    /// To start (into this directory) once the call is answered.
+    Due(std::path::PathBuf),
+    /// Running, with this index row id.
+    Running(String),
 }
 
 impl Call {
@@ -126,7 +163,10 @@ impl Call {
             ports,
             media_ip,
             no_answer_timeout,
-            cdrs,
+            store,
+            recording,
+            ivr,
+            registrar,
             events,
         } = setup;
         let IncomingRequest { msg, txn, from } = request;
@@ -175,7 +215,6 @@ impl Call {
                 final_sent: false,
             },
             forks: Vec::new(),
-            phase: Phase::Ringing,
             target,
             caller_name: caller,
             ports,
@@ -183,13 +222,28 @@ impl Call {
             media: None,
             origin_a: OriginState::new(),
             origin_b: OriginState::new(),
-            no_answer_at: Some(Instant::now() + no_answer_timeout),
             ack_wait: None,
             end_by: None,
             pending: HashMap::new(),
             next_tag: 0,
             cdr,
-            cdrs,
+            store,
+            recording: recording.map_or(Recording::Off, Recording::Due),
+            phase: if ivr.is_some() {
+                Phase::Ivr
+            } else {
+                Phase::Ringing
+            },
+            no_answer_at: if ivr.is_some() {
+                None
+            } else {
+                Some(Instant::now() + no_answer_timeout)
+            },
+            no_answer_timeout,
+            ivr,
+            media_events: None,
+            registrar,
+            lookup: None,
             endpoint,
             events,
         })
@@ -212,7 +266,13 @@ impl Call {
                         Some(event) => self.on_event(event),
                         None => break,
                     },
+                    Some(event) = next_media_event(&mut self.media_events) => self.on_media_event(event),
+                    Some(answer) = next_lookup(&mut self.lookup) => self.on_lookup(answer),
                     () = sleep_until(deadline) => self.on_timer(Instant::now()),
+                }
+                self.run_dialplan();
+                if matches!(self.phase, Phase::Connected { .. }) {
+                    self.start_recording_if_due().await;
                 }
                 if self.phase == Phase::Ending && self.pending.is_empty() {
                     self.phase = Phase::Done;
@@ -222,9 +282,10 @@ impl Call {
         self.finish().await;
     }
 
-    /// Opens the media session and rings the forks; false when the call was refused.
+    /// Opens the media session, then rings the target or starts the dialplan; false when the
+    /// call was refused.
     async fn start(&mut self) -> bool {
-        let media = match MediaSession::open(&self.ports, self.media_ip).await {
+        let mut media = match MediaSession::open(&self.ports, self.media_ip).await {
             Ok(media) => media,
             Err(err) => {
                 tracing::warn!(%err, "no media ports");
@@ -247,11 +308,26 @@ impl Call {
             return false;
         };
         media.set_remote(relay::Side::A, remote.rtp);
-        let Some(b_offer) = anchored_offer(
+        self.media_events = media.events();
+        self.media = Some(media);
+        if self.ivr.is_some() {
+            return self.start_ivr();
+        }
+        let target = self.target.clone();
+        self.ring(&target)
+    }
+
+    /// Sends an INVITE to every fork of `target`; false (and 488) when nothing can be offered.
+    pub fn ring(&mut self, target: &Target) -> bool {
+        let Some(media) = self.media.as_ref() else {
+            return false;
+        };
+        let b_offer = anchored_offer(
             &self.a.offer,
             media.local(relay::Side::B),
             &mut self.origin_b,
-        ) else {
+        );
+        let Some(b_offer) = b_offer else {
             self.fail_caller(
                 488,
                 "Not Acceptable Here",
@@ -260,9 +336,8 @@ impl Call {
             );
             return false;
         };
-        self.media = Some(media);
         let body = Bytes::from(b_offer.to_string());
-        for fork in Fork::for_target(self, &self.target.clone()) {
+        for fork in Fork::for_target(self, target) {
             self.forks.push(fork);
             let index = self.forks.len() - 1;
             self.send_fork_invite(index, body.clone(), None);
@@ -295,8 +370,17 @@ impl Call {
     }
 
     fn on_timer(&mut self, now: Instant) {
+        if let Some(ivr) = self.ivr.as_mut()
+            && ivr.run.poll_timeout().is_some_and(|at| at <= now)
+        {
+            ivr.run.handle_event(now, Event::Timeout);
+        }
         if self.no_answer_at.is_some_and(|at| at <= now) {
             self.no_answer_at = None;
+            if self.phase == Phase::Dialing {
+                self.cancel_forks();
+                self.dial_failed("no answer");
+            }
             if self.phase == Phase::Ringing {
                 tracing::info!("no answer");
                 self.cdr
@@ -328,6 +412,7 @@ impl Call {
             self.no_answer_at,
             self.ack_wait.as_ref().map(|w| w.next.min(w.give_up)),
             self.end_by,
+            self.ivr.as_ref().and_then(|ivr| ivr.run.poll_timeout()),
         ]
         .into_iter()
         .flatten()
@@ -386,6 +471,7 @@ impl Call {
     }
 
     async fn finish(mut self) {
+        self.stop_recording().await;
         if let Some(media) = self.media.take() {
             media.close().await;
         }
@@ -398,7 +484,7 @@ impl Call {
         metrics.call_finished(self.cdr.outcome().as_str());
         let cdr = self.cdr.finish();
         tracing::info!(result = %cdr.result, cause = %cdr.hangup_cause, side = %cdr.hangup_side, "call ended");
-        self.cdrs.record(cdr).await;
+        self.store.record_cdr(cdr).await;
     }
 
     fn on_request(&mut self, msg: Message, txn: ServerTxn, _from: Peer) {
@@ -413,6 +499,9 @@ impl Call {
         match leg {
             Some(leg) if matches!(self.phase, Phase::Connected { .. }) => {
                 self.in_dialog_request(leg, msg, txn)
+            }
+            Some(Leg::A) if matches!(self.phase, Phase::Ivr | Phase::Dialing) => {
+                self.ivr_request(msg, txn)
             }
             Some(Leg::A) if msg.method() == Some(&Method::Bye) && self.phase == Phase::Ringing => {
                 // A BYE before our 2xx: treat as a cancel (RFC 3261 15: the UAS may).
@@ -442,6 +531,30 @@ pub(super) fn sdp_of(msg: &Message) -> Option<SessionDescription> {
         return None;
     }
     SessionDescription::parse(std::str::from_utf8(msg.body()).ok()?).ok()
+}
+
+/// The answer of the pending lookup (once), or never when none is pending.
+async fn next_lookup(
+    lookup: &mut Option<oneshot::Receiver<Result<serde_json::Value, String>>>,
+) -> Option<Result<serde_json::Value, String>> {
+    let Some(receiver) = lookup.as_mut() else {
+        return std::future::pending().await;
+    };
+    let answer = receiver
+        .await
+        .unwrap_or_else(|_| Err("lookup task ended".into()));
+    *lookup = None;
+    Some(answer)
+}
+
+/// The next media event, or never when the session has no event stream.
+async fn next_media_event(
+    events: &mut Option<mpsc::UnboundedReceiver<MediaEvent>>,
+) -> Option<MediaEvent> {
+    match events {
+        Some(events) => events.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

@@ -3,12 +3,22 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::BoxFuture;
-use crate::store::CdrRecord;
+use crate::store::{CdrRecord, RecordingRow};
 
-/// Where finished CDRs go (the store in production).
-pub trait CdrSink: Send + Sync + 'static {
-    /// Persists one CDR; failures are logged by the implementation.
-    fn record(&self, cdr: CdrRecord) -> BoxFuture<'_, ()>;
+/// What calls persist (the store in production). Failures are logged by the implementation:
+/// a call never stops because the database hiccups.
+pub trait CallStore: Send + Sync + 'static {
+    /// Persists one CDR.
+    fn record_cdr(&self, cdr: CdrRecord) -> BoxFuture<'_, ()>;
+    /// Indexes a recording that has just started (state `recording`).
+    fn recording_started(&self, row: RecordingRow) -> BoxFuture<'_, ()>;
+    /// Completes a recording's index row.
+    fn recording_finished(
+        &self,
+        id: String,
+        duration_ms: i64,
+        size_bytes: i64,
+    ) -> BoxFuture<'_, ()>;
 }
 
 /// How a call ended, as counted in metrics and written in the CDR.

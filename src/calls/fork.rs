@@ -2,12 +2,11 @@
 //! their responses, the answer, CANCEL of the losers, and the best final response when all
 //! fail (RFC 3261 16.7, simplified: 6xx, then 486, then the first 4xx, else the first).
 
-use std::time::Instant;
-
 use bytes::Bytes;
 
-use super::call::{AckWait, Call, Pending, Phase, sdp_of};
+use super::call::{Call, Pending, Phase, sdp_of};
 use super::cdr::{Outcome, Side};
+use super::codecs;
 use super::target::{Target, result_of_status};
 use crate::config::Trunk;
 use crate::media::relay;
@@ -66,6 +65,7 @@ impl Fork {
             Target::Trunk { trunk, number } => {
                 trunk_fork(trunk, number, &local_uri).into_iter().collect()
             }
+            Target::Dialplan { .. } => Vec::new(),
         }
     }
 
@@ -166,7 +166,8 @@ impl Call {
     /// The INVITE of fork `index` got no response at all.
     pub fn fork_failed(&mut self, index: usize, status: u16) {
         self.forks[index].state = ForkState::Failed(status);
-        if self.phase != Phase::Ringing || !self.forks.iter().all(Fork::is_final) {
+        let setting_up = matches!(self.phase, Phase::Ringing | Phase::Dialing);
+        if !setting_up || !self.forks.iter().all(Fork::is_final) {
             return;
         }
         let statuses: Vec<u16> = self
@@ -187,6 +188,9 @@ impl Call {
             .unwrap_or(480);
         // A callee that never answered at all looks like "not available" to the caller.
         let best = if best == 408 { 480 } else { best };
+        if self.phase == Phase::Dialing {
+            return self.dial_failed(&format!("{best} {}", reason_phrase(best)));
+        }
         tracing::info!(status = best, "every fork failed");
         self.cdr.end(
             outcome_of(best),
@@ -232,6 +236,8 @@ impl Call {
             return;
         };
         media.set_remote(relay::Side::B, remote.rtp);
+        codecs::apply(media, relay::Side::A, &a_answer);
+        codecs::apply(media, relay::Side::B, answer);
         self.a.early_media_sent = true;
         self.respond_a(183, "Session Progress", Some(a_answer.to_string()));
     }
@@ -247,7 +253,8 @@ impl Call {
         if !first_answer {
             return;
         }
-        if self.phase != Phase::Ringing || self.a.final_sent {
+        let dialing = self.phase == Phase::Dialing;
+        if !dialing && (self.phase != Phase::Ringing || self.a.final_sent) {
             // Answered after another fork won or after a cancel: hang it up.
             self.bye(index);
             return;
@@ -257,6 +264,16 @@ impl Call {
             self.bye(index);
             return self.fork_failed(index, 488);
         };
+        if dialing {
+            // The caller already has our answer: only the callee's side is set up.
+            let Some(remote) = remote_audio(&answer) else {
+                self.bye(index);
+                return self.fork_failed(index, 488);
+            };
+            media.set_remote(relay::Side::B, remote.rtp);
+            codecs::apply(media, relay::Side::B, &answer);
+            return self.answer_caller(index, String::new());
+        }
         let a_answer = anchored_answer(
             &answer,
             &self.a.offer,
@@ -268,6 +285,8 @@ impl Call {
             return self.fork_failed(index, 488);
         };
         media.set_remote(relay::Side::B, remote.rtp);
+        codecs::apply(media, relay::Side::A, &a_answer);
+        codecs::apply(media, relay::Side::B, &answer);
         self.answer_caller(index, a_answer.to_string());
     }
 
@@ -277,28 +296,10 @@ impl Call {
                 self.cancel_fork(index);
             }
         }
-        let transport = self.a.dialog.peer.transport;
-        let response =
-            MessageBuilder::response_to(&self.a.invite, 200, "OK", Some(&self.a.dialog.local_tag))
-                .header("Contact", self.endpoint.contact(transport))
-                .header("Allow", ALLOW)
-                .header("Server", SERVER)
-                .body("application/sdp", Bytes::from(sdp))
-                .build();
-        let Ok(response) = Message::parse(response, true) else {
-            tracing::error!("we built an unparsable 200");
-            return;
-        };
-        self.a.final_sent = true;
-        self.endpoint.respond(self.a.txn, response.clone());
-        let t1 = self.endpoint.t1();
-        let now = Instant::now();
-        self.ack_wait = Some(AckWait {
-            response,
-            next: now + t1,
-            interval: t1,
-            give_up: now + t1 * 64,
-        });
+        if self.phase == Phase::Dialing {
+            return self.dial_connected(winner);
+        }
+        self.send_200(sdp);
         self.phase = Phase::Connected { winner };
         self.no_answer_at = None;
         self.cdr.answered();

@@ -12,7 +12,10 @@
 mod bridge;
 mod call;
 mod cdr;
+mod codecs;
 mod fork;
+mod ivr;
+mod recording;
 mod target;
 
 use std::collections::HashMap;
@@ -24,18 +27,24 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use crate::config::{Extension, Trunk};
+use crate::config::{Extension, RecordPolicy, Trunk};
+use crate::cti::lookup::LookupService;
+use crate::dialplan::live::LiveDialplan;
+use crate::dialplan::{Dialplan, FlowRun};
+use crate::media::player::PromptCache;
 use crate::media::ports::PortPool;
 use crate::sip::auth::{AuthGuard, Decision};
 use crate::sip::endpoint::{Endpoint, IncomingRequest, RequestHandler, TuSender, new_tag};
 use crate::sip::message::MessageBuilder;
 use crate::sip::registrar::{RegistrarService, unix_now};
-use crate::store::CdrRecord;
+use crate::store::{CdrRecord, RecordingRow};
 use crate::telemetry::Metrics;
 
 use call::Call;
-pub use cdr::CdrSink;
-use target::Origin;
+pub use cdr::CallStore;
+use ivr::Ivr;
+use serde_json::Value;
+use target::{Origin, Target};
 
 /// Settings of the call layer.
 #[derive(Debug, Clone)]
@@ -48,34 +57,46 @@ pub struct CallsConfig {
     pub trunks: Vec<Trunk>,
     /// Address written into SDP.
     pub media_ip: IpAddr,
+    /// Where recordings are written.
+    pub recordings_dir: std::path::PathBuf,
 }
 
 /// Decides what happens to each new INVITE and REGISTER.
 pub struct CallManager {
     config: CallsConfig,
+    dialplan: Arc<LiveDialplan>,
+    prompts: Arc<PromptCache>,
+    lookups: Arc<LookupService>,
     guard: Arc<AuthGuard>,
     registrar: Arc<RegistrarService>,
     ports: PortPool,
-    cdrs: Arc<dyn CdrSink>,
+    store: Arc<dyn CallStore>,
     metrics: Arc<Metrics>,
 }
 
 impl CallManager {
     /// A manager over the given parts.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         config: CallsConfig,
+        dialplan: Arc<LiveDialplan>,
+        prompts: Arc<PromptCache>,
+        lookups: Arc<LookupService>,
         guard: Arc<AuthGuard>,
         registrar: Arc<RegistrarService>,
         ports: PortPool,
-        cdrs: Arc<dyn CdrSink>,
+        store: Arc<dyn CallStore>,
         metrics: Arc<Metrics>,
     ) -> CallManager {
         CallManager {
             config,
+            dialplan,
+            prompts,
+            lookups,
             guard,
             registrar,
             ports,
-            cdrs,
+            store,
             metrics,
         }
     }
@@ -114,6 +135,41 @@ impl CallManager {
     }
 }
 
+impl CallManager {
+    /// The dialplan run of a call to a dialplan number, with the call's variables.
+    fn flow_for(
+        &self,
+        target: &Target,
+        vars: &serde_json::Map<String, Value>,
+        dialplan: Arc<Dialplan>,
+    ) -> Option<Ivr> {
+        let Target::Dialplan { number, trunk } = target else {
+            return None;
+        };
+        let run = FlowRun::start(
+            dialplan,
+            Instant::now(),
+            number,
+            trunk.as_deref(),
+            vars.clone(),
+        );
+        Some(Ivr::new(run, self.prompts.clone(), self.lookups.clone()))
+    }
+
+    /// Where to record this call, when either party's extension says `record = "always"`.
+    fn recording_for(&self, origin: &Origin, target: &Target) -> Option<std::path::PathBuf> {
+        let always = |number: &str| {
+            self.config
+                .extensions
+                .get(number)
+                .is_some_and(|e| e.record == RecordPolicy::Always)
+        };
+        let caller_records = matches!(origin, Origin::Extension(user) if always(user));
+        let callee_records = matches!(target, Target::Extension { number, .. } if always(number));
+        (caller_records || callee_records).then(|| self.config.recordings_dir.clone())
+    }
+}
+
 impl RequestHandler for CallManager {
     fn invite(&self, endpoint: &Endpoint, request: IncomingRequest) -> Option<TuSender> {
         endpoint.reply(
@@ -122,7 +178,14 @@ impl RequestHandler for CallManager {
         );
         let tag = new_tag();
         let origin = self.origin(endpoint, &request, &tag)?;
-        let target = match target::resolve(&self.config, &self.registrar, &origin, &request.msg) {
+        let dialplan = self.dialplan.current();
+        let target = match target::resolve(
+            &self.config,
+            &self.registrar,
+            &dialplan,
+            &origin,
+            &request.msg,
+        ) {
             Ok(target) => target,
             Err((status, reason)) => {
                 let response =
@@ -132,6 +195,9 @@ impl RequestHandler for CallManager {
                 return None;
             }
         };
+        let recording = self.recording_for(&origin, &target);
+        let vars = call_variables(&origin, &target, &request.msg);
+        let ivr = self.flow_for(&target, &vars, dialplan);
         let (tx, rx) = mpsc::unbounded_channel();
         let call = Call::new(call::Setup {
             endpoint: endpoint.clone(),
@@ -142,7 +208,10 @@ impl RequestHandler for CallManager {
             ports: self.ports.clone(),
             media_ip: self.config.media_ip,
             no_answer_timeout: self.config.no_answer_timeout,
-            cdrs: self.cdrs.clone(),
+            store: self.store.clone(),
+            recording,
+            ivr,
+            registrar: self.registrar.clone(),
             events: tx.clone(),
         })?;
         tokio::spawn(call.run(rx));
@@ -154,15 +223,81 @@ impl RequestHandler for CallManager {
     }
 }
 
+/// The variables a dialplan sees about a call: `caller`, `called`, `channel`, `trunk`, `time`.
+fn call_variables(
+    origin: &Origin,
+    target: &Target,
+    invite: &crate::sip::message::Message,
+) -> serde_json::Map<String, Value> {
+    let from = invite.from().ok();
+    let name = from
+        .as_ref()
+        .and_then(|f| f.display)
+        .unwrap_or("")
+        .trim_matches('"')
+        .to_owned();
+    let number = match origin {
+        Origin::Extension(user) => user.clone(),
+        Origin::Trunk(_) => from
+            .and_then(|f| f.uri().ok())
+            .and_then(|u| u.user.map(str::to_owned))
+            .unwrap_or_default(),
+    };
+    let trunk = match origin {
+        Origin::Trunk(name) => Value::String(name.clone()),
+        Origin::Extension(_) => Value::Null,
+    };
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut vars = serde_json::Map::new();
+    vars.insert(
+        "caller".into(),
+        serde_json::json!({ "number": number, "name": name }),
+    );
+    vars.insert(
+        "called".into(),
+        serde_json::json!({ "number": target.number() }),
+    );
+    vars.insert("channel".into(), Value::String("voice".into()));
+    vars.insert("trunk".into(), trunk);
+    vars.insert("time".into(), serde_json::json!({ "unix": unix }));
+    vars
+}
+
 /// A boxed future, for the store traits (async functions in `dyn` traits need boxing).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Writes CDRs to the store.
-impl CdrSink for crate::store::Store {
-    fn record(&self, cdr: CdrRecord) -> BoxFuture<'_, ()> {
+/// Writes CDRs and recording rows to the store.
+impl CallStore for crate::store::Store {
+    fn record_cdr(&self, cdr: CdrRecord) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             if let Err(err) = self.insert_cdr(&cdr).await {
                 tracing::error!(%err, call = %cdr.id, "could not write the CDR");
+            }
+        })
+    }
+
+    fn recording_started(&self, row: RecordingRow) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if let Err(err) = self.insert_recording(&row).await {
+                tracing::error!(%err, recording = %row.id, "could not index the recording");
+            }
+        })
+    }
+
+    fn recording_finished(
+        &self,
+        id: String,
+        duration_ms: i64,
+        size_bytes: i64,
+    ) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if let Err(err) = self
+                .update_recording(&id, duration_ms, size_bytes, "done")
+                .await
+            {
+                tracing::error!(%err, recording = %id, "could not complete the recording's index");
             }
         })
     }

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use super::CallsConfig;
 use crate::config::Trunk;
+use crate::dialplan::Dialplan;
 use crate::sip::message::{Message, Uri, unescape};
 use crate::sip::registrar::{Binding, RegistrarService};
 
@@ -35,12 +36,19 @@ pub(super) enum Target {
     },
     /// A number dialled out through a trunk.
     Trunk { trunk: Trunk, number: String },
+    /// A number the dialplan handles (IVR); `trunk` names the trunk it came in on.
+    Dialplan {
+        number: String,
+        trunk: Option<String>,
+    },
 }
 
 impl Target {
     pub(super) fn number(&self) -> &str {
         match self {
-            Target::Extension { number, .. } | Target::Trunk { number, .. } => number,
+            Target::Extension { number, .. }
+            | Target::Trunk { number, .. }
+            | Target::Dialplan { number, .. } => number,
         }
     }
 }
@@ -49,6 +57,7 @@ impl Target {
 pub(super) fn resolve(
     config: &CallsConfig,
     registrar: &RegistrarService,
+    dialplan: &Dialplan,
     origin: &Origin,
     invite: &Message,
 ) -> Result<Target, (u16, &'static str)> {
@@ -64,6 +73,16 @@ pub(super) fn resolve(
         return Ok(Target::Extension {
             number: dialled.to_owned(),
             contacts,
+        });
+    }
+    let trunk = match origin {
+        Origin::Trunk(name) => Some(name.clone()),
+        Origin::Extension(_) => None,
+    };
+    if dialplan.route(dialled, trunk.as_deref()).is_some() {
+        return Ok(Target::Dialplan {
+            number: dialled.to_owned(),
+            trunk,
         });
     }
     if matches!(origin, Origin::Extension(_)) {

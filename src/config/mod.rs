@@ -11,6 +11,7 @@
 //! the few settings deployments set: `DATABASE_URL`, `CENTRALA_SIP_LISTEN`,
 //! `CENTRALA_HTTP_LISTEN`, `CENTRALA_PUBLIC_IP`.
 
+mod cti;
 mod routing;
 mod sections;
 
@@ -19,13 +20,17 @@ use std::path::Path;
 use serde::Deserialize;
 use thiserror::Error;
 
+pub use cti::{
+    BreakerConfig, CtiConfig, DeliveryConfig, EVENT_KINDS, LookupAuth, LookupConfig, LookupMethod,
+    WebhookConfig,
+};
 pub use routing::{
     BullseyeSection, CalendarSection, CallbackSection, FeaturesSection, OverflowSection,
     QueueSection, SlaBoostSection,
 };
 pub use sections::{
-    BanConfig, DatabaseConfig, DialplanConfig, Extension, HttpConfig, MediaConfig, Role, SipConfig,
-    Trunk, TrunkOutbound,
+    BanConfig, DatabaseConfig, DialplanConfig, Extension, HttpConfig, MediaConfig, RecordPolicy,
+    Role, SipConfig, Trunk, TrunkOutbound,
 };
 
 /// The whole configuration.
@@ -46,6 +51,8 @@ pub struct Config {
     pub extensions: Vec<Extension>,
     /// Carrier trunks for calls from and to the outside world.
     pub trunks: Vec<Trunk>,
+    /// CRM lookups and webhooks.
+    pub cti: CtiConfig,
     /// Routing queues (absent: the demo's sales, support and collections).
     pub queues: Vec<QueueSection>,
     /// Agent feature codes.
@@ -62,6 +69,7 @@ impl Default for Config {
             dialplan: DialplanConfig::default(),
             extensions: sections::demo_extensions(),
             trunks: Vec::new(),
+            cti: CtiConfig::default(),
             queues: routing::demo_queues(),
             features: FeaturesSection::default(),
         }
@@ -158,6 +166,7 @@ impl Config {
         self.sip.validate()?;
         sections::validate_extensions(&self.extensions)?;
         sections::validate_trunks(&self.trunks)?;
+        self.cti.validate()?;
         routing::validate(&self.features, &self.queues, &self.extensions)
     }
 

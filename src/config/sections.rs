@@ -140,6 +140,8 @@ pub struct MediaConfig {
     pub rtp_port_max: u16,
     /// Prompts: `<sounds_dir>/<lang>/<name>.wav`.
     pub sounds_dir: std::path::PathBuf,
+    /// Call recordings (stereo WAV, caller left, callee right).
+    pub recordings_dir: std::path::PathBuf,
 }
 
 impl Default for MediaConfig {
@@ -150,6 +152,7 @@ impl Default for MediaConfig {
             rtp_port_min: 10000,
             rtp_port_max: 20000,
             sounds_dir: "sounds".into(),
+            recordings_dir: "data/recordings".into(),
         }
     }
 }
@@ -222,12 +225,28 @@ pub struct Extension {
     /// Role.
     #[serde(default)]
     pub role: Role,
+    /// Whether this user's calls are recorded.
+    #[serde(default)]
+    pub record: RecordPolicy,
     /// Routing skills with levels (1-255), e.g. `{ sales = 5 }`.
     #[serde(default)]
     pub skills: BTreeMap<String, u8>,
     /// Proficiency per channel (`voice`, `chat`, `email`, ...; higher is preferred).
     #[serde(default)]
     pub proficiency: BTreeMap<String, u8>,
+}
+
+/// Recording policy of an extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordPolicy {
+    /// Every answered call is recorded.
+    Always,
+    /// Never recorded.
+    #[default]
+    Never,
+    /// Recorded when asked (API or feature code; arrives with call control).
+    OnDemand,
 }
 
 /// `[[trunks]]`: a carrier connection.
@@ -282,6 +301,7 @@ pub(super) fn demo_extensions() -> Vec<Extension> {
         role,
         skills: skills.iter().map(|s| (s.to_string(), 5)).collect(),
         proficiency: BTreeMap::new(),
+        record: RecordPolicy::Never,
     };
     vec![
         user("1001", "Agent Anna", Role::Agent, &["sales", "support"]),

@@ -141,10 +141,10 @@ impl PromptCache {
     pub fn load_dir(dir: &Path) -> Result<PromptCache, PromptError> {
         let mut cache = PromptCache::default();
         cache.load_level(dir, "")?;
+        // G.711 calls play at 8 kHz: ready now. Wideband forms are made on first use and
+        // then shared (a one-off cost per prompt, not per call).
         for prompt in cache.prompts.values() {
-            for rate in ALL_RATES {
-                prompt.samples(rate);
-            }
+            prompt.samples(SampleRate::Hz8000);
         }
         Ok(cache)
     }

@@ -1,7 +1,8 @@
 //! Persistence: the one module that imports sqlx.
 //!
 //! Owns: the connection pool, migrations (`migrations/`), and the repositories for registrar
-//! bindings, call detail records, recordings, routing tasks and the queue log.
+//! bindings, call detail records, recordings, the webhook outbox, routing tasks and the queue
+//! log.
 //! Must not touch: SIP, media, routing logic. Other modules hand it plain row structs.
 //! Driven by: `main` (connect, migrate) and the subsystems that persist state.
 //!
@@ -11,6 +12,7 @@
 
 mod bindings;
 mod cdrs;
+mod outbox;
 mod queue_log;
 mod recordings;
 mod tasks;
@@ -24,6 +26,7 @@ use thiserror::Error;
 
 pub use bindings::StoredBinding;
 pub use cdrs::CdrRecord;
+pub use outbox::{OutboxDelivery, OutboxEvent, StoreTransaction, SubscriptionRow};
 pub use queue_log::{QueueLogRow, QueueReport};
 pub use recordings::RecordingRow;
 pub use tasks::TaskRow;

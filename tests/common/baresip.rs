@@ -85,7 +85,7 @@ impl BaresipConfig {
              rtp_stats yes\n\
              net_interface 127.0.0.1\n\
              module_path /usr/lib/baresip/modules\n\
-             module g711.so\nmodule aufile.so\nmodule sndfile.so\n\
+             module g711.so\nmodule opus.so\nmodule aufile.so\nmodule sndfile.so\n\
              module_tmp uuid.so\nmodule_tmp account.so\n\
              module_app menu.so\nmodule_app ctrl_tcp.so\n\
              ctrl_tcp_listen 127.0.0.1:{ctrl}\n\

@@ -11,6 +11,9 @@ mod common;
 
 mod baresip;
 mod calls;
+mod cti;
+mod dialplan;
+mod media;
 mod registrar;
 mod robustness;
 mod support;

@@ -1,6 +1,7 @@
 //! The PBX under test: a `centrala` on its own port block and directory, with a test config.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -40,6 +41,16 @@ impl Pbx {
 
     /// Like `start`, with more top-level TOML (e.g. `[[trunks]]`) appended.
     pub fn start_full(test: &str, extra_sip: &str, extra_top: &str) -> Pbx {
+        Self::start_with_dialplan(test, extra_sip, extra_top, &repo("dialplans"))
+    }
+
+    /// Like `start_full`, with the dialplans of `dialplan_dir` (prompts from `sounds/`).
+    pub fn start_with_dialplan(
+        test: &str,
+        extra_sip: &str,
+        extra_top: &str,
+        dialplan_dir: &Path,
+    ) -> Pbx {
         let ports = PortBlock::claim();
         let dir = TestDir::new(test).expect("test dir");
         let sip: SocketAddr = format!("127.0.0.1:{}", ports.sip()).parse().unwrap();
@@ -49,12 +60,15 @@ impl Pbx {
             "[sip]\nlisten = \"{sip}\"\n{extra_sip}\n\
              [http]\nlisten = \"{http}\"\napi_token = \"{TOKEN}\"\n\
              [media]\nbind_ip = \"127.0.0.1\"\nrtp_port_min = {rtp_min}\nrtp_port_max = {rtp_max}\n\
+             sounds_dir = \"{sounds}\"\n[dialplan]\ndir = \"{dialplans}\"\n\
              [database]\nurl = \"{db}\"\n\
              [[extensions]]\nnumber = \"1001\"\npassword = \"pw1001\"\nrole = \"agent\"\n\
              [[extensions]]\nnumber = \"1002\"\npassword = \"pw1002\"\nrole = \"agent\"\n\
              [[extensions]]\nnumber = \"1003\"\npassword = \"pw1003\"\nrole = \"agent\"\n\
              {extra_top}",
             db = database_url(test),
+            sounds = repo("sounds").display(),
+            dialplans = dialplan_dir.display(),
         );
         let centrala = Centrala::start(&dir, config, http).expect("centrala starts");
         Pbx {
@@ -150,6 +164,11 @@ impl Pbx {
             .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
             .unwrap_or(0.0)
     }
+}
+
+/// A path in the repository.
+pub fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
 /// SQLite in the test's directory, or a fresh PostgreSQL database when

@@ -1,7 +1,7 @@
 //! The codecs Centrala negotiates, and reading the remote party's audio stream out of an SDP.
 //!
-//! Owns: the supported codec table (`SUPPORTED`: PCMU/8000 on 0, PCMA/8000 on 8,
-//! telephone-event/8000 on a dynamic type), matching payload types against it (static types
+//! Owns: the supported codec table (`SUPPORTED`: PCMU/8000 on 0, PCMA/8000 on 8, opus/48000/2
+//! and telephone-event/8000 on dynamic types), matching payload types against it (static types
 //! without an rtpmap are understood, RFC 3551 table 4), and `remote_audio`.
 //! Driven by: `media::sdp::negotiate` and the call layer.
 
@@ -11,7 +11,7 @@ use crate::media::sdp::Direction;
 use crate::media::sdp::media::MediaDescription;
 use crate::media::sdp::session::SessionDescription;
 
-/// A codec Centrala supports on the fast path.
+/// A codec Centrala negotiates (relays, or transcodes through the media engine).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Codec {
     /// The encoding name as registered (`PCMU`); matched case-insensitively.
@@ -20,6 +20,8 @@ pub struct Codec {
     pub static_pt: Option<u8>,
     /// The RTP clock rate in Hz.
     pub clock_rate: u32,
+    /// The rtpmap channel count when not 1 (Opus is always `opus/48000/2`, RFC 7587).
+    pub channels: Option<u8>,
 }
 
 impl Codec {
@@ -28,28 +30,70 @@ impl Codec {
         name: "PCMU",
         static_pt: Some(0),
         clock_rate: 8000,
+        channels: None,
     };
     /// G.711 A-law.
     pub const PCMA: Codec = Codec {
         name: "PCMA",
         static_pt: Some(8),
         clock_rate: 8000,
+        channels: None,
+    };
+    /// Opus (RFC 7587); Centrala decodes it mono.
+    pub const OPUS: Codec = Codec {
+        name: "opus",
+        static_pt: None,
+        clock_rate: 48000,
+        channels: Some(2),
     };
     /// RFC 4733 DTMF events.
     pub const TELEPHONE_EVENT: Codec = Codec {
         name: "telephone-event",
         static_pt: None,
         clock_rate: 8000,
+        channels: None,
     };
 
     /// Whether this is `telephone-event` rather than an audio codec.
     pub fn is_telephone_event(&self) -> bool {
         *self == Codec::TELEPHONE_EVENT
     }
+
+    /// The media engine's codec for this payload format (Opus is decoded at 8 kHz: its
+    /// partner on a transcoded bridge is G.711; two Opus legs are relayed without decoding).
+    pub fn engine_codec(&self) -> Option<crate::media::codec::Codec> {
+        use crate::media::codec::Codec as Engine;
+        match self.name {
+            "PCMU" => Some(Engine::Pcmu),
+            "PCMA" => Some(Engine::Pcma),
+            "opus" => Some(Engine::Opus {
+                rate: crate::media::resample::SampleRate::Hz8000,
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// Every codec Centrala negotiates, in its own preference order.
-pub const SUPPORTED: [Codec; 3] = [Codec::PCMU, Codec::PCMA, Codec::TELEPHONE_EVENT];
+pub const SUPPORTED: [Codec; 4] = [
+    Codec::PCMU,
+    Codec::PCMA,
+    Codec::OPUS,
+    Codec::TELEPHONE_EVENT,
+];
+
+/// The codec a negotiated SDP (an answer) settled on: its first audio payload and the
+/// telephone-event payload type, if any.
+pub fn negotiated(sdp: &SessionDescription) -> Option<(Payload, Option<u8>)> {
+    let index = audio_index(sdp)?;
+    let payloads = supported_payloads(sdp.media.get(index)?);
+    let audio = *payloads.iter().find(|p| !p.codec.is_telephone_event())?;
+    let events = payloads
+        .iter()
+        .find(|p| p.codec.is_telephone_event())
+        .map(|p| p.pt);
+    Some((audio, events))
+}
 
 /// A supported codec bound to the payload type an SDP gave it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -146,7 +190,7 @@ fn payload(m: &MediaDescription, pt: u8) -> Option<Payload> {
         Some(map) => SUPPORTED.into_iter().find(|codec| {
             codec.name.eq_ignore_ascii_case(&map.encoding)
                 && codec.clock_rate == map.clock_rate
-                && map.channels.is_none_or(|channels| channels == 1)
+                && map.channels.unwrap_or(1) == codec.channels.unwrap_or(1)
         })?,
         None => SUPPORTED
             .into_iter()

@@ -21,7 +21,7 @@ mod media;
 mod negotiate;
 mod session;
 
-pub use codec::{Codec, Payload, RemoteAudio, SUPPORTED, remote_audio};
+pub use codec::{Codec, Payload, RemoteAudio, SUPPORTED, negotiated, remote_audio};
 pub use media::{MediaDescription, Rtcp, RtpMap};
 pub use negotiate::{OriginState, anchored_answer, anchored_offer, answer_locally};
 pub use session::{Connection, Origin, SessionDescription};

@@ -12,7 +12,9 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use crate::media::sdp::codec::{Payload, audio_index, effective_direction, supported_payloads};
+use crate::media::sdp::codec::{
+    Codec, Payload, SUPPORTED, audio_index, effective_direction, supported_payloads,
+};
 use crate::media::sdp::media::{MediaDescription, RtpMap};
 use crate::media::sdp::session::{Connection, Origin, SessionDescription};
 
@@ -63,8 +65,10 @@ impl Default for OriginState {
 }
 
 /// The offer Centrala sends to leg B for leg A's offer: A's first usable audio stream with the
-/// supported codecs in A's order and A's payload types, our address, A's direction (an old-style
-/// hold becomes `sendonly`/`inactive`). `None` when A offered nothing we support (answer 488).
+/// supported codecs in A's order and A's payload types, then every other codec Centrala can
+/// transcode to (so a callee without A's codecs can still answer), our address, A's direction
+/// (an old-style hold becomes `sendonly`/`inactive`). `None` when A offered nothing we support
+/// (answer 488).
 pub fn anchored_offer(
     a_offer: &SessionDescription,
     local: SocketAddr,
@@ -73,15 +77,32 @@ pub fn anchored_offer(
     let index = audio_index(a_offer)?;
     let offered = a_offer.media.get(index)?;
     let hold = a_offer.connection_for(index)?.is_hold();
-    let mut audio = anchored_media(offered, &supported_payloads(offered), local, "RTP/AVP");
+    let mut payloads = supported_payloads(offered);
+    for codec in SUPPORTED {
+        if !payloads.iter().any(|p| p.codec == codec) {
+            let pt = free_payload_type(codec, &payloads)?;
+            payloads.push(Payload { pt, codec });
+        }
+    }
+    let mut audio = anchored_media(offered, &payloads, local, "RTP/AVP");
     audio.direction = effective_direction(offered.direction, hold);
     Some(session(origin, local, vec![audio]))
 }
 
+/// The codec's static payload type if free, else the first free dynamic one (96-127).
+fn free_payload_type(codec: Codec, used: &[Payload]) -> Option<u8> {
+    let taken = |pt: u8| used.iter().any(|p| p.pt == pt);
+    match codec.static_pt {
+        Some(pt) if !taken(pt) => Some(pt),
+        _ => (96..=127).find(|&pt| !taken(pt)),
+    }
+}
+
 /// The answer Centrala sends to leg A from leg B's answer to our `anchored_offer`: B's chosen
-/// codecs that A offered (same payload type and codec; RFC 3264 section 6), our address, B's
-/// direction limited to the reverse of A's, and A's other streams rejected. `None` when B
-/// rejected the audio or chose no audio codec of A's offer.
+/// codec when A offered it too (relayed unchanged), else A's first supported codec (the media
+/// engine transcodes), plus A's telephone-event; our address, B's direction limited to the
+/// reverse of A's, and A's other streams rejected (RFC 3264 section 6). `None` when B
+/// rejected the audio or chose no codec we know.
 pub fn anchored_answer(
     b_answer: &SessionDescription,
     a_offer: &SessionDescription,
@@ -97,14 +118,16 @@ pub fn anchored_answer(
         .connection_for(b_index)
         .is_some_and(|c| c.is_hold());
     let a_payloads = supported_payloads(offered);
-    let chosen: Vec<Payload> = supported_payloads(answered)
+    let b_audio = supported_payloads(answered)
         .into_iter()
-        .filter(|p| a_payloads.contains(p))
-        .collect();
-    if chosen.iter().all(|p| p.codec.is_telephone_event()) {
-        return None;
-    }
-    let mut audio = anchored_media(answered, &chosen, local, &offered.proto);
+        .find(|p| !p.codec.is_telephone_event())?;
+    let a_audio = a_payloads
+        .iter()
+        .find(|p| p.codec == b_audio.codec)
+        .or_else(|| a_payloads.iter().find(|p| !p.codec.is_telephone_event()))?;
+    let mut chosen = vec![*a_audio];
+    chosen.extend(a_payloads.iter().find(|p| p.codec.is_telephone_event()));
+    let mut audio = anchored_media(offered, &chosen, local, &offered.proto);
     let a_direction = effective_direction(offered.direction, a_hold);
     audio.direction =
         effective_direction(answered.direction, b_hold).intersect(a_direction.reversed());
@@ -164,12 +187,11 @@ fn anchored_media(
     let formats = payloads.iter().map(|p| p.pt).collect();
     let mut m = MediaDescription::new("audio", local.port(), proto, formats);
     for p in payloads {
-        let channels = None;
         m.rtpmaps.push(RtpMap {
             pt: p.pt,
             encoding: p.codec.name.to_owned(),
             clock_rate: p.codec.clock_rate,
-            channels,
+            channels: p.codec.channels,
         });
         if let Some(params) = source.fmtp(p.pt) {
             m.fmtps.push((p.pt, params.to_owned()));

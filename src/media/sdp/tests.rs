@@ -211,7 +211,7 @@ fn remote_audio_of_browser_offer_picks_8k_telephone_event() {
     let remote = remote_audio(&parse(BROWSER)).expect("audio");
     assert_eq!(
         remote.codecs.iter().map(|p| p.pt).collect::<Vec<_>>(),
-        [0, 8]
+        [111, 0, 8]
     );
     assert_eq!(remote.telephone_event, Some(126));
     assert_eq!(remote.rtcp, SocketAddr::from(([0, 0, 0, 0], 9)));
@@ -220,8 +220,8 @@ fn remote_audio_of_browser_offer_picks_8k_telephone_event() {
 #[test]
 fn remote_audio_is_none_without_usable_audio() {
     assert!(remote_audio(&parse(&SIPP.replace("audio 6000", "audio 0"))).is_none());
-    let only_opus = BARESIP.replace("96 9 0 8 101", "96 101");
-    assert!(remote_audio(&parse(&only_opus)).is_none());
+    let only_g722 = BARESIP.replace("96 9 0 8 101", "9 101");
+    assert!(remote_audio(&parse(&only_g722)).is_none());
     let no_connection = SIPP.replace("c=IN IP4 10.0.0.5\r\n", "");
     assert!(remote_audio(&parse(&no_connection)).is_none());
 }
@@ -237,8 +237,12 @@ fn anchored_offer_filters_codecs_keeping_a_order_and_types() {
     let audio = &offer.media[0];
     assert_eq!(offer.media.len(), 1);
     assert_eq!((audio.port, audio.proto.as_str()), (20000, "RTP/AVP"));
-    assert_eq!(audio.formats, [0, 8, 101]);
+    assert_eq!(audio.formats, [96, 0, 8, 101], "A's order, G.722 dropped");
     assert_eq!(audio.fmtp(101), Some("0-15"));
+    assert_eq!(
+        audio.rtpmap(96).map(|m| (m.encoding.as_str(), m.channels)),
+        Some(("opus", Some(2)))
+    );
     assert_eq!(audio.ptime, Some(20));
     assert!(
         audio.attributes.is_empty(),
@@ -249,10 +253,10 @@ fn anchored_offer_filters_codecs_keeping_a_order_and_types() {
 
 #[test]
 fn anchored_offer_is_none_when_nothing_is_supported() {
-    let only_opus = BARESIP.replace("96 9 0 8 101", "96 9 101");
+    let only_g722 = BARESIP.replace("96 9 0 8 101", "9 101");
     let mut origin = OriginState::with_session_id(1);
-    assert!(anchored_offer(&parse(&only_opus), local(), &mut origin).is_none());
-    assert!(answer_locally(&parse(&only_opus), local(), &mut origin).is_none());
+    assert!(anchored_offer(&parse(&only_g722), local(), &mut origin).is_none());
+    assert!(answer_locally(&parse(&only_g722), local(), &mut origin).is_none());
 }
 
 #[test]
@@ -266,7 +270,7 @@ fn anchored_answer_keeps_b_choice_within_a_offer_and_rejects_other_streams() {
         &mut to_b,
     )
     .expect("offer");
-    assert_eq!(b_offer.media[0].formats, [0, 8, 126]);
+    assert_eq!(b_offer.media[0].formats, [111, 0, 8, 126]);
     // B answers PCMA, an unoffered G.729 and telephone-event.
     let b_answer = "v=0\r\no=bob 9 9 IN IP4 10.1.1.1\r\ns=-\r\nc=IN IP4 10.1.1.1\r\nt=0 0\r\n\
                     m=audio 30000 RTP/AVP 8 18 126\r\na=rtpmap:126 telephone-event/8000\r\n\
@@ -276,7 +280,6 @@ fn anchored_answer_keeps_b_choice_within_a_offer_and_rejects_other_streams() {
     let audio = &answer.media[0];
     assert_eq!((audio.port, audio.proto.as_str()), (20000, "RTP/AVPF"));
     assert_eq!(audio.formats, [8, 126]);
-    assert_eq!(audio.fmtp(126), Some("0-16"));
     assert_eq!(answer.media[1].port, 0);
     assert_eq!(answer.media[1].kind, "video");
     assert_eq!(answer.origin.session_version, 201);
@@ -294,10 +297,41 @@ fn anchored_answer_is_none_when_b_rejects_or_picks_nothing_offered() {
 }
 
 #[test]
+fn offer_adds_transcodable_codecs_and_answer_transcodes_when_b_picks_one() {
+    let pcmu_only = SIPP.replace("RTP/AVP 0 8 101", "RTP/AVP 0 101");
+    let a_offer = parse(&pcmu_only);
+    let mut to_b = OriginState::with_session_id(1);
+    let b_offer = anchored_offer(&a_offer, local(), &mut to_b).expect("offer");
+    assert_eq!(
+        b_offer.media[0].formats,
+        [0, 101, 8, 96],
+        "A's codecs first, then ours"
+    );
+    let opus_answer = "v=0\r\no=b 1 1 IN IP4 10.1.1.1\r\ns=-\r\nc=IN IP4 10.1.1.1\r\nt=0 0\r\n\
+                       m=audio 30000 RTP/AVP 96 101\r\na=rtpmap:96 opus/48000/2\r\n\
+                       a=rtpmap:101 telephone-event/8000\r\n";
+    let b_answer = parse(opus_answer);
+    let mut to_a = OriginState::with_session_id(2);
+    let answer = anchored_answer(&b_answer, &a_offer, local(), &mut to_a).expect("answer");
+    assert_eq!(
+        answer.media[0].formats,
+        [0, 101],
+        "A keeps PCMU; the engine transcodes"
+    );
+    let (b_codec, b_events) = negotiated(&b_answer).expect("B's codec");
+    assert_eq!(
+        (b_codec.codec, b_codec.pt, b_events),
+        (Codec::OPUS, 96, Some(101))
+    );
+    let (a_codec, _) = negotiated(&answer).expect("A's codec");
+    assert_eq!(a_codec.codec, Codec::PCMU);
+}
+
+#[test]
 fn answer_locally_picks_first_codec_and_telephone_event() {
     let mut origin = OriginState::with_session_id(3);
     let answer = answer_locally(&parse(BROWSER), local(), &mut origin).expect("answer");
-    assert_eq!(answer.media[0].formats, [0, 126]);
+    assert_eq!(answer.media[0].formats, [111, 126]);
     assert_eq!(answer.media[0].direction, Direction::SendRecv);
     assert_eq!(answer.media[1].port, 0);
     let hold = SIPP.replace("a=sendrecv", "a=sendonly");

@@ -1,0 +1,316 @@
+//! Calls the dialplan handles: Centrala answers the caller itself, plays prompts, reads DTMF
+//! (RFC 4733, in-band or SIP INFO) into the flow, and carries out its actions: `dial` rings an
+//! extension and bridges it, `hangup` ends the call.
+//!
+//! Owns: the `FlowRun` of a call and the translation between its `Action`s/`Event`s and the
+//! call's SIP legs and media session.
+//! Driven by: `Call::drive`, which calls `run_dialplan` after every input.
+//!
+//! `lookup` asks the CRM through `cti::lookup` in the background (the flow keeps its own
+//! timeout and fallback branch).
+//!
+//! TODO (routing issue): `queue`, `callback` and `voicemail` hand the call to the ACD; until
+//! that lands they end the flow with a log line.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use super::call::{Call, Pending, Phase};
+use super::cdr::{Outcome, Side};
+use super::codecs;
+use super::target::Target;
+use crate::cti::lookup::LookupService;
+use crate::dialplan::model::TransferTarget;
+use crate::dialplan::{Action, Event, FlowRun};
+use crate::media::dtmf::info::parse_info;
+use crate::media::player::{PlayItem, Playback, PromptCache};
+use crate::media::relay::{MediaEvent, Side as MediaSide};
+use crate::media::sdp::answer_locally;
+use crate::media::tone::ToneSpec;
+use crate::sip::endpoint::ServerTxn;
+use crate::sip::message::{Message, MessageBuilder};
+use crate::sip::method::Method;
+
+/// The dialplan side of a call.
+pub(super) struct Ivr {
+    /// The interpreter, holding the dialplan version the call started with.
+    pub run: FlowRun,
+    /// Prompts, loaded once for all calls.
+    pub prompts: Arc<PromptCache>,
+    /// Our SDP answer to the caller, sent when the flow answers.
+    pub answer: Option<String>,
+    /// The CRM lookups the flow may ask.
+    pub lookups: Arc<LookupService>,
+}
+
+impl Ivr {
+    /// A run for `run`, with the shared prompt cache and CRM lookups.
+    pub fn new(run: FlowRun, prompts: Arc<PromptCache>, lookups: Arc<LookupService>) -> Ivr {
+        Ivr {
+            run,
+            prompts,
+            answer: None,
+            lookups,
+        }
+    }
+}
+
+impl Call {
+    /// Prepares our answer to the caller's offer; false (488) when nothing fits.
+    pub fn start_ivr(&mut self) -> bool {
+        let (Some(media), Some(ivr)) = (self.media.as_ref(), self.ivr.as_mut()) else {
+            return false;
+        };
+        let Some(answer) =
+            answer_locally(&self.a.offer, media.local(MediaSide::A), &mut self.origin_a)
+        else {
+            self.fail_caller(
+                488,
+                "Not Acceptable Here",
+                Outcome::Failed,
+                "no_common_codec",
+            );
+            return false;
+        };
+        codecs::apply(media, MediaSide::A, &answer);
+        media.set_inband_dtmf(MediaSide::A, true);
+        ivr.answer = Some(answer.to_string());
+        tracing::info!(number = %self.cdr.callee, "dialplan runs the call");
+        self.run_dialplan();
+        true
+    }
+
+    /// Carries out every action the flow has queued.
+    pub fn run_dialplan(&mut self) {
+        while let Some(action) = self.ivr.as_mut().and_then(|ivr| ivr.run.poll_action()) {
+            self.execute(action);
+        }
+    }
+
+    /// A digit or a playback end from the media session.
+    pub fn on_media_event(&mut self, event: MediaEvent) {
+        match event {
+            MediaEvent::Dtmf {
+                side: MediaSide::A,
+                digit,
+                source,
+            } => {
+                tracing::debug!(digit = %digit.as_char(), ?source, "digit");
+                self.flow_event(Event::Digit(digit.as_char()));
+            }
+            MediaEvent::PlaybackFinished { side: MediaSide::A } => {
+                self.flow_event(Event::PlaybackFinished)
+            }
+            _ => {}
+        }
+    }
+
+    /// A request from the caller while the dialplan runs (or dials).
+    pub fn ivr_request(&mut self, msg: Message, txn: ServerTxn) {
+        if !self.a.dialog.accept_remote_cseq(&msg) {
+            return self.endpoint.reply(
+                txn,
+                MessageBuilder::response_to(&msg, 500, "Out Of Order", None),
+            );
+        }
+        match msg.method() {
+            Some(Method::Bye) => {
+                self.endpoint
+                    .reply(txn, MessageBuilder::response_to(&msg, 200, "OK", None));
+                self.cdr
+                    .end(Outcome::Answered, "normal_clearing", Side::Caller);
+                self.ack_wait = None;
+                self.flow_event(Event::HangUp);
+                self.cancel_forks();
+                self.ending();
+            }
+            Some(Method::Info) => {
+                let digit = parse_info(msg.content_type().unwrap_or(""), msg.body()).ok();
+                self.endpoint
+                    .reply(txn, MessageBuilder::response_to(&msg, 200, "OK", None));
+                if let Some(digit) = digit {
+                    self.flow_event(Event::Digit(digit.digit.as_char()));
+                }
+            }
+            _ => self
+                .endpoint
+                .reply(txn, MessageBuilder::response_to(&msg, 200, "OK", None)),
+        }
+    }
+
+    /// The extension the flow dialled did not answer.
+    pub fn dial_failed(&mut self, why: &str) {
+        tracing::info!(why, "dial from the dialplan failed");
+        self.phase = Phase::Ivr;
+        self.no_answer_at = None;
+        self.forks.clear();
+        if let Some(media) = &self.media {
+            media.stop_playback(MediaSide::A);
+        }
+        self.flow_event(Event::TransferResult(Err(why.to_owned())));
+    }
+
+    /// A fork rang by the flow answered: the caller (already answered) is bridged to it.
+    pub fn dial_connected(&mut self, winner: usize) {
+        if let Some(media) = &self.media {
+            media.stop_playback(MediaSide::A);
+            media.set_inband_dtmf(MediaSide::A, false);
+        }
+        self.phase = Phase::Connected { winner };
+        self.no_answer_at = None;
+        self.flow_event(Event::TransferResult(Ok(())));
+        self.ivr = None;
+        tracing::info!("dialplan call bridged");
+    }
+
+    fn flow_event(&mut self, event: Event) {
+        if let Some(ivr) = self.ivr.as_mut() {
+            ivr.run.handle_event(Instant::now(), event);
+        }
+    }
+
+    fn execute(&mut self, action: Action) {
+        tracing::debug!(?action, "dialplan action");
+        match action {
+            Action::Answer => self.answer_ivr(),
+            Action::Play {
+                prompts, language, ..
+            } => self.play(&prompts, &language),
+            Action::StopPlayback => {
+                if let Some(media) = &self.media {
+                    media.stop_playback(MediaSide::A);
+                }
+            }
+            Action::Lookup { name, params, .. } => self.start_lookup(name, params),
+            Action::Dial { extension, timeout } => self.dial(&extension, timeout),
+            Action::Transfer {
+                target: TransferTarget::Extension(extension),
+                ..
+            } => {
+                let timeout = self.no_answer_timeout;
+                self.dial(&extension, timeout);
+            }
+            Action::HangUp => self.hang_up_ivr(),
+            other => {
+                tracing::warn!(action = ?other, "dialplan action not available yet; ending the call");
+                self.cdr
+                    .end(Outcome::Failed, "dialplan_action_unavailable", Side::System);
+                self.hang_up_ivr();
+            }
+        }
+    }
+
+    /// Asks the CRM in the background; the flow keeps its own timeout and fallback.
+    fn start_lookup(&mut self, name: String, params: serde_json::Value) {
+        let Some(ivr) = self.ivr.as_ref() else { return };
+        let lookups = ivr.lookups.clone();
+        let params = match params {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.lookup = Some(rx);
+        tokio::spawn(async move {
+            let answer = lookups.lookup(&name, params).await.map_err(|err| {
+                tracing::info!(lookup = %name, %err, "CRM lookup failed; the flow takes its fallback");
+                err.to_string()
+            });
+            let _ = tx.send(answer);
+        });
+    }
+
+    /// The CRM answered (or failed).
+    pub fn on_lookup(&mut self, answer: Result<serde_json::Value, String>) {
+        self.flow_event(Event::LookupResult(answer));
+    }
+
+    fn answer_ivr(&mut self) {
+        let Some(sdp) = self.ivr.as_ref().and_then(|ivr| ivr.answer.clone()) else {
+            return;
+        };
+        if !self.a.final_sent {
+            self.send_200(sdp);
+            self.cdr.answered();
+        }
+        self.flow_event(Event::Answered);
+    }
+
+    fn play(&mut self, prompts: &[String], language: &str) {
+        let Some(ivr) = self.ivr.as_ref() else { return };
+        let items: Vec<PlayItem> = prompts
+            .iter()
+            .filter_map(|name| ivr.prompts.get(&format!("{language}/{name}")))
+            .map(PlayItem::Prompt)
+            .collect();
+        match (&self.media, items.is_empty()) {
+            (Some(media), false) => media.play(MediaSide::A, Playback::sequence(items)),
+            _ => self.flow_event(Event::PlaybackFinished),
+        }
+    }
+
+    fn dial(&mut self, extension: &str, timeout: std::time::Duration) {
+        let contacts = self.registrar.lookup(extension);
+        if contacts.is_empty() {
+            return self.dial_failed("extension not registered");
+        }
+        let target = Target::Extension {
+            number: extension.to_owned(),
+            contacts,
+        };
+        self.forks.clear();
+        self.phase = Phase::Dialing;
+        self.no_answer_at = Some(Instant::now() + timeout);
+        if let Some(media) = &self.media {
+            media.play(MediaSide::A, Playback::tone(ToneSpec::ringback_eu()));
+        }
+        if !self.ring(&target) {
+            self.dial_failed("no common codec");
+        }
+    }
+
+    fn hang_up_ivr(&mut self) {
+        self.cdr
+            .end(Outcome::Answered, "dialplan_hangup", Side::System);
+        if self.a.final_sent {
+            self.ack_wait = None;
+            let via = self.endpoint.via(self.a.dialog.peer.transport);
+            let builder = self.a.dialog.request(&Method::Bye, &via);
+            let peer = self.a.dialog.peer;
+            self.send(builder, peer, Pending::Teardown);
+        } else {
+            self.respond_a(480, "Temporarily Unavailable", None);
+        }
+        self.ivr = None;
+        self.ending();
+    }
+}
+
+/// The 200 that answers the caller's INVITE with `sdp`, retransmitted until the ACK.
+impl Call {
+    pub fn send_200(&mut self, sdp: String) {
+        let transport = self.a.dialog.peer.transport;
+        let response =
+            MessageBuilder::response_to(&self.a.invite, 200, "OK", Some(&self.a.dialog.local_tag))
+                .header("Contact", self.endpoint.contact(transport))
+                .header("Allow", crate::sip::endpoint::ALLOW)
+                .header("Server", crate::sip::endpoint::SERVER)
+                .body("application/sdp", Bytes::from(sdp))
+                .build();
+        let Ok(response) = Message::parse(response, true) else {
+            tracing::error!("we built an unparsable 200");
+            return;
+        };
+        self.a.final_sent = true;
+        self.endpoint.respond(self.a.txn, response.clone());
+        let t1 = self.endpoint.t1();
+        let now = Instant::now();
+        self.ack_wait = Some(super::call::AckWait {
+            response,
+            next: now + t1,
+            interval: t1,
+            give_up: now + t1 * 64,
+        });
+    }
+}

@@ -1,0 +1,167 @@
+//! Data-driven routing: the dialplan asks a CRM (a real HTTP server in the test) about the
+//! caller and routes on the answer — an overdue balance reaches collections (1003), anyone
+//! else support (1002); a CRM that is down sends the caller down the fallback branch.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::time::Duration;
+
+use crate::support::{Pbx, enabled};
+
+const CARRIER_IP: &str = "127.0.0.2";
+const OVERDUE: &str = "+48221112233";
+const GOOD_STANDING: &str = "+48225556677";
+
+const PLAN: &str = r#"languages: [en]
+routes:
+  - trunk: carrier
+    dids: ["+48221234567"]
+    flow: main
+flows:
+  main:
+    steps:
+      - answer
+      - lookup:
+          name: customer_by_phone
+          params: { number: caller.number }
+          into: customer
+          timeout: 2s
+          on_error: support
+      - branch:
+          - if: "has(customer.debt) && customer.debt.overdue_days > 30"
+            goto: collections
+          - else: support
+      - id: collections
+        dial: { extension: "1003", timeout: 10s, on_failure: bye }
+      - id: support
+        dial: { extension: "1002", timeout: 10s, on_failure: bye }
+      - id: bye
+        play: [goodbye]
+      - hangup
+"#;
+
+/// A CRM on a free port: `/customers/by-phone/<E.164>` answers the overdue customer with a
+/// debt, everyone else with 404. Serves until the test process ends.
+fn crm() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut line = String::new();
+            let mut reader = BufReader::new(&stream);
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            while let Ok(n) = reader.read_line(&mut String::new()) {
+                if n <= 2 {
+                    break;
+                }
+            }
+            let (status, body) = if line.contains("%2B48221112233") {
+                (
+                    "200 OK",
+                    r#"{"name":"Jan Dłużnik","debt":{"overdue_days":45,"balance":-120.5}}"#,
+                )
+            } else {
+                ("404 Not Found", r#"{"error":"no such customer"}"#)
+            };
+            let mut stream = &stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+fn pbx(test: &str, crm_port: u16) -> Pbx {
+    let dir = std::env::temp_dir().join(format!("centrala-cti-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("plan.yaml"), PLAN).unwrap();
+    let extra = format!(
+        "[[trunks]]\nname = \"carrier\"\ninbound_ips = [\"{CARRIER_IP}\"]\n\
+         [cti]\n[[cti.lookups]]\nname = \"customer_by_phone\"\n\
+         url = \"http://127.0.0.1:{crm_port}/customers/by-phone/{{number}}\"\n\
+         timeout_ms = 1000\nmapping = {{ debt = \"/debt\", name = \"/name\" }}\n"
+    );
+    Pbx::start_with_dialplan(test, "", &extra, &dir)
+}
+
+/// A carrier call from `number` to the DID; returns how many calls each agent answered.
+fn call_from(pbx: &Pbx, number: &str) -> (usize, usize) {
+    pbx.register(1, "1002");
+    pbx.register(2, "1003");
+    let support = pbx
+        .sipp(1, "support", "uas_answer.xml")
+        .set("pt", 0)
+        .set("codec", "PCMU")
+        .media_secs(3);
+    let collections = pbx
+        .sipp(2, "collections", "uas_answer.xml")
+        .set("pt", 0)
+        .set("codec", "PCMU")
+        .media_secs(3);
+    let (support, collections) = (support.spawn().unwrap(), collections.spawn().unwrap());
+    let uac = pbx
+        .sipp(0, "carrier", "uac_call.xml")
+        .local_ip(CARRIER_IP)
+        .service("+48221234567")
+        .key("caller", number)
+        .tone_secs(2)
+        .run()
+        .unwrap();
+    assert!(uac.check().is_ok(), "{}", uac.describe());
+    let support = support.stop(Duration::from_millis(500)).unwrap();
+    let collections = collections.stop(Duration::from_millis(500)).unwrap();
+    (
+        support.log_lines("ANSWERED ").count(),
+        collections.log_lines("ANSWERED ").count(),
+    )
+}
+
+#[test]
+fn overdue_balance_reaches_collections() {
+    if !enabled("cti_overdue") {
+        return;
+    }
+    let pbx = pbx("cti_overdue", crm());
+    assert_eq!(
+        call_from(&pbx, OVERDUE),
+        (0, 1),
+        "(support, collections) answered"
+    );
+}
+
+#[test]
+fn good_standing_reaches_support() {
+    if !enabled("cti_good_standing") {
+        return;
+    }
+    let pbx = pbx("cti_good_standing", crm());
+    assert_eq!(
+        call_from(&pbx, GOOD_STANDING),
+        (1, 0),
+        "(support, collections) answered"
+    );
+}
+
+#[test]
+fn a_crm_that_is_down_takes_the_fallback() {
+    if !enabled("cti_crm_down") {
+        return;
+    }
+    // A port nobody listens on: connection refused, at once.
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let pbx = pbx("cti_crm_down", closed);
+    assert_eq!(
+        call_from(&pbx, OVERDUE),
+        (1, 0),
+        "(support, collections) answered"
+    );
+}

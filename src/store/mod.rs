@@ -1,7 +1,8 @@
 //! Persistence: the one module that imports sqlx.
 //!
 //! Owns: the connection pool, migrations (`migrations/`), and the repositories for registrar
-//! bindings, call detail records, recordings, routing tasks and the queue log.
+//! bindings, call detail records, recordings, the webhook outbox, routing tasks and the queue
+//! log.
 //! Must not touch: SIP, media, routing logic. Other modules hand it plain row structs.
 //! Driven by: `main` (connect, migrate) and the subsystems that persist state.
 //!

@@ -61,6 +61,8 @@ async fn restart_on_the_real_store_keeps_tasks_and_writes_the_log() {
     let before = store.task(id.0 as i64).await.unwrap().unwrap();
     drop(acd);
     actor.await.unwrap();
+    // Log rows order by wall-clock ms; keep the two runs' rows in distinct milliseconds.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let (acd, _actor) = start(setup(), store.clone(), clock, AcdOptions::default())
         .await
         .unwrap();

@@ -19,6 +19,8 @@ use crate::cti::lookup::LookupService;
 use crate::dialplan::live::LiveDialplan;
 use crate::media::player::PromptCache;
 use crate::media::ports::PortPool;
+use crate::routing::driver::{AcdOptions, SystemClock};
+use crate::routing::{self, AcdHandle, FeatureAction};
 use crate::sip::auth::{Algorithm, AuthGuard, GuardConfig};
 use crate::sip::endpoint::{Endpoint, EndpointConfig};
 use crate::sip::peer::{Peer, Transport};
@@ -161,6 +163,7 @@ async fn start_sip(
         config.media.rtp_port_min,
         config.media.rtp_port_max,
     );
+    let acd = start_acd(config, &store, &registrar).await?;
     let prompts = PromptCache::load_dir(&config.media.sounds_dir).unwrap_or_else(|err| {
         tracing::warn!(%err, "no prompts loaded");
         PromptCache::default()
@@ -180,6 +183,7 @@ async fn start_sip(
         dialplan,
         Arc::new(prompts),
         Arc::new(LookupService::new(&config.cti).context("configuring CRM lookups")?),
+        acd,
         guard,
         registrar,
         ports,
@@ -190,6 +194,54 @@ async fn start_sip(
     bound.start(endpoint.ingress());
     register_trunks(config, &endpoint);
     Ok(local)
+}
+
+/// Starts the routing engine's shell and logs agents in while a phone of theirs is
+/// registered (their first REGISTER logs them in, the last binding's end logs them out).
+async fn start_acd(
+    config: &Config,
+    store: &Store,
+    registrar: &Arc<RegistrarService>,
+) -> anyhow::Result<AcdHandle> {
+    let setup = config
+        .routing_setup()
+        .map_err(|err| anyhow::anyhow!("routing: {err}"))?;
+    let (acd, task) = routing::driver::start(
+        setup,
+        Arc::new(store.clone()),
+        Arc::new(SystemClock),
+        AcdOptions::default(),
+    )
+    .await
+    .context("starting the routing engine")?;
+    // The actor ends when every handle is gone; it runs for the life of the process.
+    drop(task);
+    let presence = acd.clone();
+    registrar.observe(Box::new(move |aor, contacts| {
+        let Some(agent) = presence.agent_id(aor) else {
+            return;
+        };
+        let action = if contacts > 0 {
+            FeatureAction::Login
+        } else {
+            FeatureAction::Logout
+        };
+        let acd = presence.clone();
+        tokio::spawn(async move {
+            if let Err(err) = acd.agent(agent, action).await {
+                tracing::debug!(%err, %agent, "agent presence unchanged");
+            }
+        });
+    }));
+    for ext in &config.extensions {
+        if let Some(agent) = acd.agent_id(&ext.number)
+            && !registrar.lookup(&ext.number).is_empty()
+            && let Err(err) = acd.agent(agent, FeatureAction::Login).await
+        {
+            tracing::debug!(%err, %agent, "agent presence unchanged");
+        }
+    }
+    Ok(acd)
 }
 
 /// Repairs the headers of recordings a crash left open and completes their index rows, so a

@@ -13,6 +13,7 @@ use tracing::Instrument;
 use super::cdr::{CallStore, CdrDraft, Outcome, Side, now_ms};
 use super::fork::Fork;
 use super::ivr::Ivr;
+use super::queue::{Queued, next_queue_input};
 use super::target::{Origin, Target, result_of_status};
 use crate::dialplan::Event;
 use crate::media::ports::PortPool;
@@ -135,6 +136,8 @@ pub(super) struct Call {
     pub media_events: Option<mpsc::UnboundedReceiver<MediaEvent>>,
     /// Where the dialplan's `dial` finds an extension's phones.
     pub registrar: Arc<RegistrarService>,
+    /// The routing queue this call waits in (or was answered from).
+    pub queued: Option<Queued>,
     /// The answer of a CRM lookup the dialplan is waiting for.
     pub lookup: Option<oneshot::Receiver<Result<serde_json::Value, String>>>,
     /// Recording: the directory while due to start, then the running recording's id.
@@ -243,6 +246,7 @@ impl Call {
             ivr,
             media_events: None,
             registrar,
+            queued: None,
             lookup: None,
             endpoint,
             events,
@@ -268,6 +272,7 @@ impl Call {
                     },
                     Some(event) = next_media_event(&mut self.media_events) => self.on_media_event(event),
                     Some(answer) = next_lookup(&mut self.lookup) => self.on_lookup(answer),
+                    Some(input) = next_queue_input(&mut self.queued) => self.on_queue_input(input),
                     () = sleep_until(deadline) => self.on_timer(Instant::now()),
                 }
                 self.run_dialplan();
@@ -472,6 +477,7 @@ impl Call {
 
     async fn finish(mut self) {
         self.stop_recording().await;
+        self.leave_queue().await;
         if let Some(media) = self.media.take() {
             media.close().await;
         }

@@ -9,8 +9,10 @@
 //! `lookup` asks the CRM through `cti::lookup` in the background (the flow keeps its own
 //! timeout and fallback branch).
 //!
-//! TODO (routing issue): `queue`, `callback` and `voicemail` hand the call to the ACD; until
-//! that lands they end the flow with a log line.
+//! `queue` (and `transfer` to a queue) hands the call to the ACD (`calls::queue`).
+//!
+//! TODO (routing issue): `callback` and `voicemail` end the flow with a log line until they
+//! create their tasks.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -29,6 +31,7 @@ use crate::media::player::{PlayItem, Playback, PromptCache};
 use crate::media::relay::{MediaEvent, Side as MediaSide};
 use crate::media::sdp::answer_locally;
 use crate::media::tone::ToneSpec;
+use crate::routing::AcdHandle;
 use crate::sip::endpoint::ServerTxn;
 use crate::sip::message::{Message, MessageBuilder};
 use crate::sip::method::Method;
@@ -43,16 +46,24 @@ pub(super) struct Ivr {
     pub answer: Option<String>,
     /// The CRM lookups the flow may ask.
     pub lookups: Arc<LookupService>,
+    /// The routing engine, for `queue` steps.
+    pub acd: AcdHandle,
 }
 
 impl Ivr {
     /// A run for `run`, with the shared prompt cache and CRM lookups.
-    pub fn new(run: FlowRun, prompts: Arc<PromptCache>, lookups: Arc<LookupService>) -> Ivr {
+    pub fn new(
+        run: FlowRun,
+        prompts: Arc<PromptCache>,
+        lookups: Arc<LookupService>,
+        acd: AcdHandle,
+    ) -> Ivr {
         Ivr {
             run,
             prompts,
             answer: None,
             lookups,
+            acd,
         }
     }
 }
@@ -140,8 +151,12 @@ impl Call {
         }
     }
 
-    /// The extension the flow dialled did not answer.
+    /// The extension the flow dialled (or the agent a queue offered) did not answer.
     pub fn dial_failed(&mut self, why: &str) {
+        if self.is_queued() {
+            self.forks.clear();
+            return self.queue_offer_failed(why);
+        }
         tracing::info!(why, "dial from the dialplan failed");
         self.phase = Phase::Ivr;
         self.no_answer_at = None;
@@ -160,6 +175,7 @@ impl Call {
         }
         self.phase = Phase::Connected { winner };
         self.no_answer_at = None;
+        self.queue_connected();
         self.flow_event(Event::TransferResult(Ok(())));
         self.ivr = None;
         tracing::info!("dialplan call bridged");
@@ -191,6 +207,30 @@ impl Call {
             } => {
                 let timeout = self.no_answer_timeout;
                 self.dial(&extension, timeout);
+            }
+            Action::Queue {
+                queue,
+                skills,
+                priority,
+                vars,
+                ..
+            } => {
+                let Some(acd) = self.ivr.as_ref().map(|ivr| ivr.acd.clone()) else {
+                    return;
+                };
+                if !self.a.final_sent {
+                    self.answer_ivr();
+                }
+                self.enqueue(acd, queue, skills, priority, vars);
+            }
+            Action::Transfer {
+                target: TransferTarget::Queue(queue),
+                vars,
+            } => {
+                let Some(acd) = self.ivr.as_ref().map(|ivr| ivr.acd.clone()) else {
+                    return;
+                };
+                self.enqueue(acd, queue, Vec::new(), 0, vars);
             }
             Action::HangUp => self.hang_up_ivr(),
             other => {
@@ -273,6 +313,11 @@ impl Call {
     fn hang_up_ivr(&mut self) {
         self.cdr
             .end(Outcome::Answered, "dialplan_hangup", Side::System);
+        self.hang_up_caller();
+    }
+
+    /// Ends the call from our side: BYE when answered, 480 when not.
+    pub fn hang_up_caller(&mut self) {
         if self.a.final_sent {
             self.ack_wait = None;
             let via = self.endpoint.via(self.a.dialog.peer.transport);

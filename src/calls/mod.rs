@@ -15,6 +15,7 @@ mod cdr;
 mod codecs;
 mod fork;
 mod ivr;
+mod queue;
 mod recording;
 mod target;
 
@@ -33,6 +34,7 @@ use crate::dialplan::live::LiveDialplan;
 use crate::dialplan::{Dialplan, FlowRun};
 use crate::media::player::PromptCache;
 use crate::media::ports::PortPool;
+use crate::routing::AcdHandle;
 use crate::sip::auth::{AuthGuard, Decision};
 use crate::sip::endpoint::{Endpoint, IncomingRequest, RequestHandler, TuSender, new_tag};
 use crate::sip::message::MessageBuilder;
@@ -67,6 +69,7 @@ pub struct CallManager {
     dialplan: Arc<LiveDialplan>,
     prompts: Arc<PromptCache>,
     lookups: Arc<LookupService>,
+    acd: AcdHandle,
     guard: Arc<AuthGuard>,
     registrar: Arc<RegistrarService>,
     ports: PortPool,
@@ -82,6 +85,7 @@ impl CallManager {
         dialplan: Arc<LiveDialplan>,
         prompts: Arc<PromptCache>,
         lookups: Arc<LookupService>,
+        acd: AcdHandle,
         guard: Arc<AuthGuard>,
         registrar: Arc<RegistrarService>,
         ports: PortPool,
@@ -93,6 +97,7 @@ impl CallManager {
             dialplan,
             prompts,
             lookups,
+            acd,
             guard,
             registrar,
             ports,
@@ -153,7 +158,12 @@ impl CallManager {
             trunk.as_deref(),
             vars.clone(),
         );
-        Some(Ivr::new(run, self.prompts.clone(), self.lookups.clone()))
+        Some(Ivr::new(
+            run,
+            self.prompts.clone(),
+            self.lookups.clone(),
+            self.acd.clone(),
+        ))
     }
 
     /// Where to record this call, when either party's extension says `record = "always"`.

@@ -14,6 +14,7 @@ mod calls;
 mod cti;
 mod dialplan;
 mod media;
+mod queues;
 mod registrar;
 mod robustness;
 mod support;

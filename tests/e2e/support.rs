@@ -63,8 +63,11 @@ impl Pbx {
              sounds_dir = \"{sounds}\"\n[dialplan]\ndir = \"{dialplans}\"\n\
              [database]\nurl = \"{db}\"\n\
              [[extensions]]\nnumber = \"1001\"\npassword = \"pw1001\"\nrole = \"agent\"\n\
+             skills = {{ sales = 5 }}\n\
              [[extensions]]\nnumber = \"1002\"\npassword = \"pw1002\"\nrole = \"agent\"\n\
+             skills = {{ support = 5, collections = 5 }}\n\
              [[extensions]]\nnumber = \"1003\"\npassword = \"pw1003\"\nrole = \"agent\"\n\
+             skills = {{ sales = 5, collections = 5 }}\n\
              {extra_top}",
             db = database_url(test),
             sounds = repo("sounds").display(),

@@ -24,7 +24,7 @@ use crate::sip::peer::Peer;
 
 pub use contact::contact_key;
 pub use location::Registrar;
-pub use service::{RegistrarService, unix_now};
+pub use service::{BindingObserver, RegistrarService, unix_now};
 
 /// Registrar policy.
 #[derive(Debug, Clone, PartialEq)]

@@ -20,12 +20,18 @@ use crate::sip::peer::{Peer, Transport};
 use crate::store::{Store, StoreError, StoredBinding};
 use crate::telemetry::Metrics;
 
+/// Called with `(aor, live contacts)` after a change of the AOR's bindings.
+pub type BindingObserver = Box<dyn Fn(&str, usize) + Send + Sync>;
+
 /// How often lapsed bindings are swept.
 const EXPIRY_SWEEP: Duration = Duration::from_secs(5);
 
 /// REGISTER handling and the location service.
 pub struct RegistrarService {
     registrar: Mutex<Registrar>,
+    /// Told `(aor, live contacts)` after every change of an AOR's bindings (agents log in to
+    /// the ACD when their first phone registers and out when the last one goes).
+    on_change: std::sync::OnceLock<BindingObserver>,
     guard: Arc<AuthGuard>,
     store: Store,
     metrics: Arc<Metrics>,
@@ -48,12 +54,18 @@ impl RegistrarService {
         metrics.registrations.set(registrar.count() as i64);
         let service = Arc::new(RegistrarService {
             registrar: Mutex::new(registrar),
+            on_change: std::sync::OnceLock::new(),
             guard,
             store,
             metrics,
         });
         tokio::spawn(expiry_loop(Arc::downgrade(&service)));
         Ok(service)
+    }
+
+    /// Installs the observer of binding changes (once).
+    pub fn observe(&self, observer: BindingObserver) {
+        let _ = self.on_change.set(observer);
     }
 
     /// The live contacts of `aor`, best first.
@@ -131,6 +143,20 @@ impl RegistrarService {
             changes.push(change);
         }
         self.metrics.registrations.set(registrar.count() as i64);
+        if let Some(observer) = self.on_change.get() {
+            let mut aors: Vec<&str> = changes
+                .iter()
+                .map(|c| match c {
+                    BindingChange::Upsert(b) => b.aor.as_str(),
+                    BindingChange::Remove { aor, .. } => aor.as_str(),
+                })
+                .collect();
+            aors.dedup();
+            let now = unix_now();
+            for aor in aors {
+                observer(aor, registrar.lookup(now, aor).len());
+            }
+        }
         changes
     }
 

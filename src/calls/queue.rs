@@ -1,0 +1,255 @@
+//! Calls waiting in a routing queue: the call becomes a voice task of the ACD, the caller
+//! hears ring-back while it waits, each offer rings the chosen agent's phones, the first to
+//! answer is bridged; an unanswered offer goes back to the ACD, which re-queues the call at
+//! the head and takes the agent out of rotation. A caller who hangs up is an abandon; a
+//! bridged call completes its task when it ends (the agent then wraps up).
+//!
+//! Owns: a call's `Queued` state and the translation between `TaskNotice`s and the call's legs.
+//! Driven by: `Call::drive` (notices, the enqueue answer) and the dialplan's `queue` step.
+//!
+//! TODO: music on hold and spoken position announcements (the ACD already sends `Position`
+//! notices); the caller hears ring-back meanwhile.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use super::call::{Call, Phase};
+use super::cdr::{Outcome, Side};
+use super::target::Target;
+use crate::media::player::Playback;
+use crate::media::relay::Side as MediaSide;
+use crate::media::tone::ToneSpec;
+use crate::routing::{AcdHandle, AgentId, Channel, NewTask, TaskId, TaskNotice};
+
+/// Notices a waiting call can hold before the ACD's ring timers recover a lost one.
+const NOTICES: usize = 16;
+
+/// A call in a queue.
+pub(super) struct Queued {
+    acd: AcdHandle,
+    /// The task, once the ACD acknowledged it.
+    task: Option<TaskId>,
+    /// The ACD's answer to the enqueue.
+    enqueued: Option<oneshot::Receiver<Result<TaskId, String>>>,
+    /// Offers and other notices for this call's task.
+    notices: mpsc::Receiver<TaskNotice>,
+    /// The offer being rung now.
+    offer: Option<(TaskId, AgentId)>,
+    /// Whether an agent took the call.
+    accepted: bool,
+}
+
+/// What the queue state wants the call to handle next.
+pub(super) enum QueueInput {
+    Enqueued(Result<TaskId, String>),
+    Notice(TaskNotice),
+}
+
+/// The next input of a queued call, or never when the call is not queued.
+pub(super) async fn next_queue_input(queued: &mut Option<Queued>) -> Option<QueueInput> {
+    let Some(q) = queued.as_mut() else {
+        return std::future::pending().await;
+    };
+    if let Some(enqueued) = q.enqueued.as_mut() {
+        let answer = enqueued
+            .await
+            .unwrap_or_else(|_| Err("routing engine stopped".into()));
+        q.enqueued = None;
+        return Some(QueueInput::Enqueued(answer));
+    }
+    q.notices.recv().await.map(QueueInput::Notice)
+}
+
+impl Call {
+    /// The dialplan's `queue` step: hand the call to the ACD.
+    pub fn enqueue(
+        &mut self,
+        acd: AcdHandle,
+        queue: String,
+        skills: Vec<String>,
+        priority: i32,
+        vars: Value,
+    ) {
+        let (sink, notices) = mpsc::channel(NOTICES);
+        let (tx, rx) = oneshot::channel();
+        let task = NewTask {
+            customer: Some(self.caller_name.clone()),
+            priority: priority.max(0) as u32,
+            skills: skills.into_iter().map(|s| (s, 1)).collect(),
+            attributes: flatten(&vars),
+            sink: Some(sink),
+            ..NewTask::new(Channel::Voice, &queue)
+        };
+        let handle = acd.clone();
+        tokio::spawn(async move {
+            let _ = tx.send(handle.enqueue(task).await.map_err(|err| err.to_string()));
+        });
+        self.queued = Some(Queued {
+            acd,
+            task: None,
+            enqueued: Some(rx),
+            notices,
+            offer: None,
+            accepted: false,
+        });
+        self.hold_music();
+        tracing::info!(%queue, "queued");
+    }
+
+    /// An input for the queued call.
+    pub fn on_queue_input(&mut self, input: QueueInput) {
+        match input {
+            QueueInput::Enqueued(Ok(task)) => {
+                if let Some(q) = self.queued.as_mut() {
+                    q.task = Some(task);
+                }
+            }
+            QueueInput::Enqueued(Err(err)) => {
+                tracing::warn!(%err, "the queue refused the call");
+                self.queued = None;
+                self.cdr
+                    .end(Outcome::Failed, "queue_unavailable", Side::System);
+                self.hang_up_caller();
+            }
+            QueueInput::Notice(TaskNotice::Offer {
+                task,
+                agent,
+                agent_number,
+                ..
+            }) => self.ring_agent(task, agent, &agent_number),
+            QueueInput::Notice(TaskNotice::OfferEnded { .. }) => {
+                if self.phase == Phase::Dialing {
+                    tracing::info!("offer ended without an answer");
+                    self.cancel_forks();
+                    self.back_to_queue();
+                }
+            }
+            QueueInput::Notice(notice) => tracing::debug!(?notice, "queue notice"),
+        }
+    }
+
+    /// The offered agent's phones did not answer (busy, unregistered, failed).
+    pub fn queue_offer_failed(&mut self, why: &str) {
+        tracing::info!(why, "offer not answered");
+        if let Some((task, agent)) = self.queued.as_mut().and_then(|q| q.offer.take()) {
+            let acd = self.queued.as_ref().map(|q| q.acd.clone());
+            if let Some(acd) = acd {
+                tokio::spawn(async move {
+                    let _ = acd.offer_unanswered(task, agent).await;
+                });
+            }
+        }
+        self.back_to_queue();
+    }
+
+    /// The offered agent answered: the ACD hears the offer was accepted.
+    pub fn queue_connected(&mut self) {
+        let Some(q) = self.queued.as_mut() else {
+            return;
+        };
+        let Some((task, agent)) = q.offer else { return };
+        q.accepted = true;
+        let acd = q.acd.clone();
+        tokio::spawn(async move {
+            let _ = acd.offer_accepted(task, agent).await;
+        });
+        tracing::info!(%agent, "agent answered the queued call");
+    }
+
+    /// Tells the ACD how the call ended: completed after an agent, else abandoned.
+    pub async fn leave_queue(&mut self) {
+        let Some(q) = self.queued.take() else { return };
+        let Some(task) = q.task else { return };
+        let outcome = if q.accepted {
+            q.acd.completed(task).await.map(|_| ())
+        } else {
+            q.acd.cancel(task).await.map(|_| ())
+        };
+        if let Err(err) = outcome {
+            tracing::debug!(%err, "task already closed");
+        }
+    }
+
+    /// Whether the call waits in (or was connected from) a queue.
+    pub fn is_queued(&self) -> bool {
+        self.queued.is_some()
+    }
+
+    fn ring_agent(&mut self, task: TaskId, agent: AgentId, number: &str) {
+        let contacts = self.registrar.lookup(number);
+        if let Some(q) = self.queued.as_mut() {
+            q.offer = Some((task, agent));
+        }
+        if contacts.is_empty() {
+            return self.queue_offer_failed("agent has no registered phone");
+        }
+        tracing::info!(%agent, "offering the call");
+        self.forks.clear();
+        self.phase = Phase::Dialing;
+        let target = Target::Extension {
+            number: number.to_owned(),
+            contacts,
+        };
+        if !self.ring(&target) {
+            self.queue_offer_failed("no common codec");
+        }
+    }
+
+    fn back_to_queue(&mut self) {
+        self.phase = Phase::Ivr;
+        self.forks.clear();
+        self.hold_music();
+    }
+
+    fn hold_music(&mut self) {
+        if let Some(media) = &self.media {
+            media.play(MediaSide::A, Playback::tone(ToneSpec::ringback_eu()));
+        }
+    }
+}
+
+/// The dialplan variables as task attributes: top-level strings and numbers as text, objects
+/// flattened with dotted names (`customer.debt.balance`).
+fn flatten(vars: &Value) -> BTreeMap<String, String> {
+    fn walk(prefix: &str, value: &Value, out: &mut BTreeMap<String, String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, value) in map {
+                    let name = if prefix.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{prefix}.{key}")
+                    };
+                    walk(&name, value, out);
+                }
+            }
+            Value::Null => {}
+            Value::String(text) => {
+                out.insert(prefix.to_owned(), text.clone());
+            }
+            other => {
+                out.insert(prefix.to_owned(), other.to_string());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk("", vars, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variables_flatten_to_dotted_attributes() {
+        let vars = serde_json::json!({"caller": {"number": "+48221112233"}, "customer": {"debt": {"balance": -120.5}}, "vip": true, "x": null});
+        let attrs = flatten(&vars);
+        assert_eq!(attrs["caller.number"], "+48221112233");
+        assert_eq!(attrs["customer.debt.balance"], "-120.5");
+        assert_eq!(attrs["vip"], "true");
+        assert!(!attrs.contains_key("x"));
+    }
+}

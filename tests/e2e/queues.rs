@@ -1,0 +1,101 @@
+//! Voice queues: a dialplan hands the caller to the skill-based ACD, which offers the call to a
+//! logged-in agent with the skill (agents log in when their phone registers); the agent's phone
+//! rings and the call is bridged with audio both ways. With no agent, the caller waits (ring-back)
+//! and hanging up is an abandon.
+
+use crate::common::capture::Capture;
+use crate::support::{Pbx, enabled};
+
+const PLAN: &str = r#"languages: [en]
+routes:
+  - number: "8000"
+    flow: main
+flows:
+  main:
+    steps:
+      - answer
+      - queue: { name: support, skills: [support], priority: 1 }
+"#;
+
+fn pbx(test: &str) -> Pbx {
+    let dir = std::env::temp_dir().join(format!("centrala-queue-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("plan.yaml"), PLAN).unwrap();
+    Pbx::start_with_dialplan(test, "", "", &dir)
+}
+
+#[test]
+fn queued_call_reaches_the_agent_with_the_skill() {
+    if !enabled("queue_to_agent") {
+        return;
+    }
+    let pbx = pbx("queue_to_agent");
+    let (caller, agent) = (pbx.peer(0), pbx.peer(1));
+    pbx.register(1, "1002");
+    let capture = Capture::start(pbx.dir.path(), "lo", "lo", &pbx.ports.capture_filter()).unwrap();
+    let uas = pbx
+        .sipp(1, "agent", "uas_answer.xml")
+        .set("pt", 0)
+        .set("codec", "PCMU")
+        .media_secs(6);
+    let uas = uas.spawn().unwrap();
+    let uac = pbx
+        .sipp(0, "caller", "uac_call.xml")
+        .service("8000")
+        .key("caller", "1001")
+        .auth("1001", "pw1001")
+        .tone_secs(5)
+        .run()
+        .unwrap();
+    assert!(uac.check().is_ok(), "{}", uac.describe());
+    let uas = uas.wait().unwrap();
+    assert_eq!(
+        uas.log_lines("ANSWERED ").count(),
+        1,
+        "the agent answered: {}",
+        uas.describe()
+    );
+    let pcap = capture.stop().unwrap();
+    let heard_by_caller = pcap.rtp_to(caller.media).tone_seconds(440.0);
+    let heard_by_agent = pcap.rtp_to(agent.media).tone_seconds(1000.0);
+    assert!(
+        heard_by_caller >= 2.0,
+        "the caller heard the agent for {heard_by_caller} s"
+    );
+    assert!(
+        heard_by_agent >= 2.0,
+        "the agent heard the caller for {heard_by_agent} s"
+    );
+    let cdr = &pbx.cdrs(1)[0];
+    assert_eq!(
+        (cdr["callee"].as_str(), cdr["result"].as_str()),
+        (Some("8000"), Some("answered")),
+        "{cdr}"
+    );
+}
+
+#[test]
+fn with_no_agent_the_caller_waits_and_can_hang_up() {
+    if !enabled("queue_no_agent") {
+        return;
+    }
+    let pbx = pbx("queue_no_agent");
+    let caller = pbx.peer(0);
+    let capture = Capture::start(pbx.dir.path(), "lo", "lo", &pbx.ports.capture_filter()).unwrap();
+    let uac = pbx
+        .sipp(0, "caller", "uac_call.xml")
+        .service("8000")
+        .key("caller", "1001")
+        .auth("1001", "pw1001")
+        .tone_secs(3)
+        .run()
+        .unwrap();
+    assert!(uac.check().is_ok(), "{}", uac.describe());
+    let pcap = capture.stop().unwrap();
+    // While waiting the caller hears the queue's ring-back (425 Hz), not silence.
+    let waiting = pcap.rtp_to(caller.media).tone_seconds(425.0);
+    assert!(waiting >= 1.0, "ring-back while queued: {waiting} s");
+    let cdr = &pbx.cdrs(1)[0];
+    assert_eq!(cdr["hangup_side"], "caller", "{cdr}");
+    assert_eq!(pbx.metric("centrala_active_calls"), 0.0);
+}

@@ -112,7 +112,11 @@ pub(super) struct Call {
     pub endpoint: Endpoint,
     pub events: TuSender,
     pub a: CallerLeg,
+    /// Every fork this call sent, in order; indices stay valid for the call's life (late
+    /// responses of an earlier round must not be mistaken for the current one).
     pub forks: Vec<Fork>,
+    /// Where the current ring round starts in `forks`.
+    pub round: usize,
     pub phase: Phase,
     pub target: Target,
     pub caller_name: String,
@@ -218,6 +222,7 @@ impl Call {
                 final_sent: false,
             },
             forks: Vec::new(),
+            round: 0,
             target,
             caller_name: caller,
             ports,
@@ -342,6 +347,7 @@ impl Call {
             return false;
         };
         let body = Bytes::from(b_offer.to_string());
+        self.round = self.forks.len();
         for fork in Fork::for_target(self, target) {
             self.forks.push(fork);
             let index = self.forks.len() - 1;

@@ -167,11 +167,11 @@ impl Call {
     pub fn fork_failed(&mut self, index: usize, status: u16) {
         self.forks[index].state = ForkState::Failed(status);
         let setting_up = matches!(self.phase, Phase::Ringing | Phase::Dialing);
-        if !setting_up || !self.forks.iter().all(Fork::is_final) {
+        let current = &self.forks[self.round..];
+        if index < self.round || !setting_up || !current.iter().all(Fork::is_final) {
             return;
         }
-        let statuses: Vec<u16> = self
-            .forks
+        let statuses: Vec<u16> = current
             .iter()
             .filter_map(|f| match f.state {
                 ForkState::Failed(s) => Some(s),
@@ -209,7 +209,7 @@ impl Call {
             self.cancel_fork(index);
             return;
         }
-        if self.phase != Phase::Ringing || self.a.final_sent {
+        if index < self.round || self.phase != Phase::Ringing || self.a.final_sent {
             return;
         }
         if let Some(early) = sdp_of(msg).filter(|_| !self.a.early_media_sent) {
@@ -253,7 +253,7 @@ impl Call {
         if !first_answer {
             return;
         }
-        let dialing = self.phase == Phase::Dialing;
+        let dialing = self.phase == Phase::Dialing && index >= self.round;
         if !dialing && (self.phase != Phase::Ringing || self.a.final_sent) {
             // Answered after another fork won or after a cancel: hang it up.
             self.bye(index);

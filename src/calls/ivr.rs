@@ -154,13 +154,11 @@ impl Call {
     /// The extension the flow dialled (or the agent a queue offered) did not answer.
     pub fn dial_failed(&mut self, why: &str) {
         if self.is_queued() {
-            self.forks.clear();
             return self.queue_offer_failed(why);
         }
         tracing::info!(why, "dial from the dialplan failed");
         self.phase = Phase::Ivr;
         self.no_answer_at = None;
-        self.forks.clear();
         if let Some(media) = &self.media {
             media.stop_playback(MediaSide::A);
         }
@@ -299,7 +297,6 @@ impl Call {
             number: extension.to_owned(),
             contacts,
         };
-        self.forks.clear();
         self.phase = Phase::Dialing;
         self.no_answer_at = Some(Instant::now() + timeout);
         if let Some(media) = &self.media {

@@ -186,7 +186,6 @@ impl Call {
             return self.queue_offer_failed("agent has no registered phone");
         }
         tracing::info!(%agent, "offering the call");
-        self.forks.clear();
         self.phase = Phase::Dialing;
         let target = Target::Extension {
             number: number.to_owned(),
@@ -199,7 +198,6 @@ impl Call {
 
     fn back_to_queue(&mut self) {
         self.phase = Phase::Ivr;
-        self.forks.clear();
         self.hold_music();
     }
 

@@ -99,3 +99,65 @@ fn with_no_agent_the_caller_waits_and_can_hang_up() {
     assert_eq!(cdr["hangup_side"], "caller", "{cdr}");
     assert_eq!(pbx.metric("centrala_active_calls"), 0.0);
 }
+
+/// Sales with a 3 s ring-no-answer, for the re-queue test.
+const SALES: &str =
+    "[[queues]]\nname = \"sales\"\nskills = { sales = 1 }\nring_no_answer_secs = 3\n";
+
+#[test]
+fn ring_no_answer_requeues_the_call_to_the_next_agent() {
+    if !enabled("queue_ring_no_answer") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("centrala-queue-rna-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("plan.yaml"),
+        PLAN.replace(
+            "name: support, skills: [support]",
+            "name: sales, skills: [sales]",
+        ),
+    )
+    .unwrap();
+    let pbx = Pbx::start_with_dialplan("queue_ring_no_answer", "", SALES, &dir);
+    // 1003 logs in first (longest idle, offered first) but never answers; 1001 answers.
+    pbx.register(1, "1003");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    pbx.register(2, "1001");
+    let silent = pbx.sipp(1, "silent-agent", "uas_ring.xml").spawn().unwrap();
+    let answering = pbx
+        .sipp(2, "agent", "uas_answer.xml")
+        .set("pt", 0)
+        .set("codec", "PCMU")
+        .media_secs(8);
+    let answering = answering.spawn().unwrap();
+    let uac = pbx
+        .sipp(0, "caller", "uac_call.xml")
+        .service("8000")
+        .key("caller", "1002")
+        .auth("1002", "pw1002")
+        .tone_secs(3)
+        .run()
+        .unwrap();
+    assert!(uac.check().is_ok(), "{}", uac.describe());
+    let silent = silent.wait().unwrap();
+    assert_eq!(
+        silent.log_lines("RINGING ").count(),
+        1,
+        "1003 rang first: {}",
+        silent.describe()
+    );
+    assert_eq!(
+        silent.log_lines("CANCELLED ").count(),
+        1,
+        "then was cancelled: {}",
+        silent.describe()
+    );
+    let answering = answering.wait().unwrap();
+    assert_eq!(
+        answering.log_lines("ANSWERED ").count(),
+        1,
+        "1001 took the call: {}",
+        answering.describe()
+    );
+}

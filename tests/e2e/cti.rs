@@ -1,6 +1,6 @@
 //! Data-driven routing: the dialplan asks a CRM (a real HTTP server in the test) about the
 //! caller and routes on the answer — an overdue balance reaches collections (1003), anyone
-//! else support (1002); a CRM that is down sends the caller down the fallback branch.
+//! else support (1002); a failing CRM sends the caller down the fallback branch.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -41,8 +41,9 @@ flows:
 "#;
 
 /// A CRM on a free port: `/customers/by-phone/<E.164>` answers the overdue customer with a
-/// debt, everyone else with 404. Serves until the test process ends.
-fn crm() -> u16 {
+/// debt, everyone else with 404; a `failing` one answers 500 to everything. Serves until the
+/// test process ends.
+fn crm(failing: bool) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -57,7 +58,9 @@ fn crm() -> u16 {
                     break;
                 }
             }
-            let (status, body) = if line.contains("%2B48221112233") {
+            let (status, body) = if failing {
+                ("500 Internal Server Error", r#"{"error":"database down"}"#)
+            } else if line.contains("%2B48221112233") {
                 (
                     "200 OK",
                     r#"{"name":"Jan Dłużnik","debt":{"overdue_days":45,"balance":-120.5}}"#,
@@ -126,7 +129,7 @@ fn overdue_balance_reaches_collections() {
     if !enabled("cti_overdue") {
         return;
     }
-    let pbx = pbx("cti_overdue", crm());
+    let pbx = pbx("cti_overdue", crm(false));
     assert_eq!(
         call_from(&pbx, OVERDUE),
         (0, 1),
@@ -139,7 +142,7 @@ fn good_standing_reaches_support() {
     if !enabled("cti_good_standing") {
         return;
     }
-    let pbx = pbx("cti_good_standing", crm());
+    let pbx = pbx("cti_good_standing", crm(false));
     assert_eq!(
         call_from(&pbx, GOOD_STANDING),
         (1, 0),
@@ -148,7 +151,7 @@ fn good_standing_reaches_support() {
 }
 
 #[test]
-fn a_crm_that_is_down_takes_the_fallback() {
+fn a_failing_crm_takes_the_fallback() {
     if !enabled("cti_crm_down") {
         return;
     }

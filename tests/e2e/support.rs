@@ -183,6 +183,7 @@ fn database_url(test: &str) -> String {
     let name = format!("e2e_{}_{}", test, std::process::id());
     let url = url_parts(&server);
     let status = Command::new("psql")
+        .env("PGOPTIONS", "--client-min-messages=warning")
         .args([
             "-h", &url.0, "-p", &url.1, "-U", &url.2, "-d", "postgres", "-q",
         ])

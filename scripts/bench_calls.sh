@@ -30,7 +30,7 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${1:-$ROOT/target/release/centrala}
+BIN=$(realpath "${1:-$ROOT/target/release/centrala}")
 SCEN=$ROOT/benches/sipp
 RATES=${RATES:-"250 500 1000 1500 2000 2500 3000"}
 STEP_SECS=${STEP_SECS:-15}

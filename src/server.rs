@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::api::{self, ApiState};
-use crate::calls::{CallManager, CallsConfig};
+use crate::calls::{CallManager, CallsConfig, StoreCalls};
 use crate::config::Config;
 use crate::cti::lookup::LookupService;
 use crate::dialplan::live::LiveDialplan;
@@ -187,7 +187,7 @@ async fn start_sip(
         guard,
         registrar,
         ports,
-        Arc::new(store),
+        Arc::new(StoreCalls::new(store)),
         metrics,
     );
     endpoint.set_handler(Arc::new(calls));

@@ -12,6 +12,7 @@
 mod bridge;
 mod call;
 mod cdr;
+mod cdr_writer;
 mod codecs;
 mod fork;
 mod ivr;
@@ -44,6 +45,7 @@ use crate::telemetry::Metrics;
 
 use call::Call;
 pub use cdr::CallStore;
+pub use cdr_writer::CdrWriter;
 use ivr::Ivr;
 use serde_json::Value;
 use target::{Origin, Target};
@@ -278,19 +280,28 @@ fn call_variables(
 /// A boxed future, for the store traits (async functions in `dyn` traits need boxing).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Writes CDRs and recording rows to the store.
-impl CallStore for crate::store::Store {
+/// The production `CallStore`: CDRs through the group-commit writer, recordings directly.
+pub struct StoreCalls {
+    store: crate::store::Store,
+    cdrs: CdrWriter,
+}
+
+impl StoreCalls {
+    /// Wraps `store`, starting its CDR writer.
+    pub fn new(store: crate::store::Store) -> StoreCalls {
+        let cdrs = CdrWriter::start(Arc::new(store.clone()));
+        StoreCalls { store, cdrs }
+    }
+}
+
+impl CallStore for StoreCalls {
     fn record_cdr(&self, cdr: CdrRecord) -> BoxFuture<'_, ()> {
-        Box::pin(async move {
-            if let Err(err) = self.insert_cdr(&cdr).await {
-                tracing::error!(%err, call = %cdr.id, "could not write the CDR");
-            }
-        })
+        Box::pin(self.cdrs.write(cdr))
     }
 
     fn recording_started(&self, row: RecordingRow) -> BoxFuture<'_, ()> {
         Box::pin(async move {
-            if let Err(err) = self.insert_recording(&row).await {
+            if let Err(err) = self.store.insert_recording(&row).await {
                 tracing::error!(%err, recording = %row.id, "could not index the recording");
             }
         })
@@ -304,6 +315,7 @@ impl CallStore for crate::store::Store {
     ) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             if let Err(err) = self
+                .store
                 .update_recording(&id, duration_ms, size_bytes, "done")
                 .await
             {

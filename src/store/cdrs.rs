@@ -69,6 +69,47 @@ impl Store {
         Ok(())
     }
 
+    /// Writes several CDRs in one statement (group commit: one round trip and one commit for
+    /// the batch).
+    pub async fn insert_cdrs(&self, cdrs: &[CdrRecord]) -> Result<(), StoreError> {
+        if cdrs.is_empty() {
+            return Ok(());
+        }
+        const COLUMNS: usize = 13;
+        let rows: Vec<String> = (0..cdrs.len())
+            .map(|row| {
+                let params: Vec<String> = (1..=COLUMNS)
+                    .map(|c| format!("${}", row * COLUMNS + c))
+                    .collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO cdrs (id, call_id, caller, callee, origin, started_at_ms, answered_at_ms, \
+             ended_at_ms, duration_ms, billsec_ms, result, hangup_cause, hangup_side) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for cdr in cdrs {
+            query = query
+                .bind(&cdr.id)
+                .bind(&cdr.call_id)
+                .bind(&cdr.caller)
+                .bind(&cdr.callee)
+                .bind(&cdr.origin)
+                .bind(cdr.started_at_ms)
+                .bind(cdr.answered_at_ms)
+                .bind(cdr.ended_at_ms)
+                .bind(cdr.duration_ms())
+                .bind(cdr.billsec_ms())
+                .bind(&cdr.result)
+                .bind(&cdr.hangup_cause)
+                .bind(&cdr.hangup_side);
+        }
+        query.execute(self.pool()).await?;
+        Ok(())
+    }
+
     /// The newest CDRs first, at most `limit`, skipping `offset`.
     pub async fn recent_cdrs(&self, limit: i64, offset: i64) -> Result<Vec<CdrRecord>, StoreError> {
         let rows = sqlx::query(
@@ -104,6 +145,29 @@ impl Store {
 mod tests {
     use super::*;
     use crate::store::testing::fresh_store;
+
+    #[tokio::test]
+    async fn a_batch_of_cdrs_is_written_at_once() {
+        let (store, _dir) = fresh_store().await;
+        let cdr = |id: &str, at: i64| CdrRecord {
+            id: id.into(),
+            call_id: format!("{id}@h"),
+            caller: "1001".into(),
+            callee: "1002".into(),
+            origin: "extension".into(),
+            started_at_ms: at,
+            answered_at_ms: None,
+            ended_at_ms: at + 10,
+            result: "busy".into(),
+            hangup_cause: "486 Busy Here".into(),
+            hangup_side: "callee".into(),
+        };
+        let batch = vec![cdr("a", 1), cdr("b", 2), cdr("c", 3)];
+        store.insert_cdrs(&batch).await.unwrap();
+        let mut stored = store.recent_cdrs(10, 0).await.unwrap();
+        stored.reverse();
+        assert_eq!(stored, batch);
+    }
 
     #[tokio::test]
     async fn cdr_round_trip_with_derived_durations() {

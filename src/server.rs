@@ -168,8 +168,8 @@ async fn start_sip(
         tracing::warn!(%err, "no prompts loaded");
         PromptCache::default()
     });
-    let calls = CallManager::new(
-        CallsConfig {
+    let calls = CallManager {
+        config: CallsConfig {
             no_answer_timeout: Duration::from_secs(sip.no_answer_timeout_secs),
             extensions: config
                 .extensions
@@ -181,15 +181,15 @@ async fn start_sip(
             recordings_dir: config.media.recordings_dir.clone(),
         },
         dialplan,
-        Arc::new(prompts),
-        Arc::new(LookupService::new(&config.cti).context("configuring CRM lookups")?),
+        prompts: Arc::new(prompts),
+        lookups: Arc::new(LookupService::new(&config.cti).context("configuring CRM lookups")?),
         acd,
         guard,
         registrar,
         ports,
-        Arc::new(StoreCalls::new(store)),
+        store: Arc::new(StoreCalls::new(store)),
         metrics,
-    );
+    };
     endpoint.set_handler(Arc::new(calls));
     bound.start(endpoint.ingress());
     register_trunks(config, &endpoint);

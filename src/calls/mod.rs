@@ -65,49 +65,32 @@ pub struct CallsConfig {
     pub recordings_dir: std::path::PathBuf,
 }
 
-/// Decides what happens to each new INVITE and REGISTER.
+/// Decides what happens to each new INVITE and REGISTER. Built by `server` from the running
+/// parts; every field is one of them.
 pub struct CallManager {
-    config: CallsConfig,
-    dialplan: Arc<LiveDialplan>,
-    prompts: Arc<PromptCache>,
-    lookups: Arc<LookupService>,
-    acd: AcdHandle,
-    guard: Arc<AuthGuard>,
-    registrar: Arc<RegistrarService>,
-    ports: PortPool,
-    store: Arc<dyn CallStore>,
-    metrics: Arc<Metrics>,
+    /// Call settings.
+    pub config: CallsConfig,
+    /// The dialplan in force (each call keeps the version it started with).
+    pub dialplan: Arc<LiveDialplan>,
+    /// Prompts, loaded once.
+    pub prompts: Arc<PromptCache>,
+    /// CRM lookups for the dialplan.
+    pub lookups: Arc<LookupService>,
+    /// The routing engine, for queued calls.
+    pub acd: AcdHandle,
+    /// Digest authentication and bans.
+    pub guard: Arc<AuthGuard>,
+    /// Registrations: where extensions are reachable.
+    pub registrar: Arc<RegistrarService>,
+    /// RTP ports for media sessions.
+    pub ports: PortPool,
+    /// CDRs and recording rows.
+    pub store: Arc<dyn CallStore>,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
 }
 
 impl CallManager {
-    /// A manager over the given parts.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        config: CallsConfig,
-        dialplan: Arc<LiveDialplan>,
-        prompts: Arc<PromptCache>,
-        lookups: Arc<LookupService>,
-        acd: AcdHandle,
-        guard: Arc<AuthGuard>,
-        registrar: Arc<RegistrarService>,
-        ports: PortPool,
-        store: Arc<dyn CallStore>,
-        metrics: Arc<Metrics>,
-    ) -> CallManager {
-        CallManager {
-            config,
-            dialplan,
-            prompts,
-            lookups,
-            acd,
-            guard,
-            registrar,
-            ports,
-            store,
-            metrics,
-        }
-    }
-
     fn origin(&self, endpoint: &Endpoint, request: &IncomingRequest, tag: &str) -> Option<Origin> {
         let source = request.from.addr.ip();
         if let Some(trunk) = self

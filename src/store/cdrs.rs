@@ -46,27 +46,7 @@ impl CdrRecord {
 impl Store {
     /// Writes a CDR.
     pub async fn insert_cdr(&self, cdr: &CdrRecord) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO cdrs (id, call_id, caller, callee, origin, started_at_ms, answered_at_ms, \
-             ended_at_ms, duration_ms, billsec_ms, result, hangup_cause, hangup_side) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(&cdr.id)
-        .bind(&cdr.call_id)
-        .bind(&cdr.caller)
-        .bind(&cdr.callee)
-        .bind(&cdr.origin)
-        .bind(cdr.started_at_ms)
-        .bind(cdr.answered_at_ms)
-        .bind(cdr.ended_at_ms)
-        .bind(cdr.duration_ms())
-        .bind(cdr.billsec_ms())
-        .bind(&cdr.result)
-        .bind(&cdr.hangup_cause)
-        .bind(&cdr.hangup_side)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        self.insert_cdrs(std::slice::from_ref(cdr)).await
     }
 
     /// Writes several CDRs in one statement (group commit: one round trip and one commit for

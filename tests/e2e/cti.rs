@@ -44,7 +44,7 @@ flows:
 /// debt, everyone else with 404; a `failing` one answers 500 to everything. Serves until the
 /// test process ends.
 fn crm(failing: bool) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = fresh_listener();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
@@ -77,6 +77,24 @@ fn crm(failing: bool) -> u16 {
         }
     });
     port
+}
+
+/// A listener on a port no other CRM of this test process has had: Linux can hand out an
+/// ephemeral port twice to `SO_REUSEADDR` listeners (seen in CI), which would let one test's
+/// PBX ask another test's CRM.
+fn fresh_listener() -> TcpListener {
+    static TAKEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut taken = TAKEN.lock().unwrap_or_else(|p| p.into_inner());
+    loop {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        if !taken.contains(&port) {
+            taken.push(port);
+            return listener;
+        }
+        // Keep the duplicate bound so the next bind gets another port.
+        std::mem::forget(listener);
+    }
 }
 
 fn pbx(test: &str, crm_port: u16) -> Pbx {

@@ -4,8 +4,11 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::common::ports::PortBlock;
 use crate::support::{Pbx, enabled};
 
 const CARRIER_IP: &str = "127.0.0.2";
@@ -40,74 +43,93 @@ flows:
       - hangup
 "#;
 
-/// A CRM on a free port: `/customers/by-phone/<E.164>` answers the overdue customer with a
-/// debt, everyone else with 404; a `failing` one answers 500 to everything. Serves until the
-/// test process ends.
-fn crm(failing: bool) -> u16 {
-    let listener = fresh_listener();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut line = String::new();
-            let mut reader = BufReader::new(&stream);
-            if reader.read_line(&mut line).is_err() {
-                continue;
-            }
-            while let Ok(n) = reader.read_line(&mut String::new()) {
-                if n <= 2 {
-                    break;
-                }
-            }
-            let (status, body) = if failing {
-                ("500 Internal Server Error", r#"{"error":"database down"}"#)
-            } else if line.contains("%2B48221112233") {
-                (
-                    "200 OK",
-                    r#"{"name":"Jan Dłużnik","debt":{"overdue_days":45,"balance":-120.5}}"#,
-                )
-            } else {
-                ("404 Not Found", r#"{"error":"no such customer"}"#)
-            };
-            let mut stream = &stream;
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    port
+/// A CRM stub on the test's port block: `/customers/by-phone/<E.164>` answers the overdue
+/// customer with a debt, everyone else with 404; a `failing` one answers 500 to everything.
+/// It stops (and frees its port for the block's next user) when dropped.
+struct Crm {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
-/// A listener on a port no other CRM of this test process has had: Linux can hand out an
-/// ephemeral port twice to `SO_REUSEADDR` listeners (seen in CI), which would let one test's
-/// PBX ask another test's CRM.
-fn fresh_listener() -> TcpListener {
-    static TAKEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
-    let mut taken = TAKEN.lock().unwrap_or_else(|p| p.into_inner());
-    loop {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        if !taken.contains(&port) {
-            taken.push(port);
-            return listener;
+impl Crm {
+    fn start(ports: &PortBlock, failing: bool) -> Crm {
+        let port = ports.port(5);
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !stopping.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((stream, _)) => answer(stream, failing),
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Crm {
+            port,
+            stop,
+            thread: Some(thread),
         }
-        // Keep the duplicate bound so the next bind gets another port.
-        std::mem::forget(listener);
     }
 }
 
-fn pbx(test: &str, crm_port: u16) -> Pbx {
+impl Drop for Crm {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn answer(stream: std::net::TcpStream, failing: bool) {
+    let _ = stream.set_nonblocking(false);
+    let mut line = String::new();
+    let mut reader = BufReader::new(&stream);
+    if reader.read_line(&mut line).is_err() {
+        return;
+    }
+    while let Ok(n) = reader.read_line(&mut String::new()) {
+        if n <= 2 {
+            break;
+        }
+    }
+    let (status, body) = if failing {
+        ("500 Internal Server Error", r#"{"error":"database down"}"#)
+    } else if line.contains("%2B48221112233") {
+        (
+            "200 OK",
+            r#"{"name":"Jan Dłużnik","debt":{"overdue_days":45,"balance":-120.5}}"#,
+        )
+    } else {
+        ("404 Not Found", r#"{"error":"no such customer"}"#)
+    };
+    let mut stream = &stream;
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// A PBX on its own port block whose CRM is a stub on the block's spare port. Keep the `Crm`
+/// alive for the test (it is dropped before the PBX and its port block).
+fn pbx(test: &str, failing_crm: bool) -> (Pbx, Crm) {
+    let ports = PortBlock::claim();
+    let crm = Crm::start(&ports, failing_crm);
     let dir = std::env::temp_dir().join(format!("centrala-cti-{test}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("plan.yaml"), PLAN).unwrap();
     let extra = format!(
         "[[trunks]]\nname = \"carrier\"\ninbound_ips = [\"{CARRIER_IP}\"]\n\
          [cti]\n[[cti.lookups]]\nname = \"customer_by_phone\"\n\
-         url = \"http://127.0.0.1:{crm_port}/customers/by-phone/{{number}}\"\n\
-         timeout_ms = 1000\nmapping = {{ debt = \"/debt\", name = \"/name\" }}\n"
+         url = \"http://127.0.0.1:{}/customers/by-phone/{{number}}\"\n\
+         timeout_ms = 1000\nmapping = {{ debt = \"/debt\", name = \"/name\" }}\n",
+        crm.port
     );
-    Pbx::start_with_dialplan(test, "", &extra, &dir)
+    (Pbx::start_in(ports, test, "", &extra, &dir), crm)
 }
 
 /// A carrier call from `number` to the DID; returns how many calls each agent answered.
@@ -147,7 +169,7 @@ fn overdue_balance_reaches_collections() {
     if !enabled("cti_overdue") {
         return;
     }
-    let pbx = pbx("cti_overdue", crm(false));
+    let (pbx, _crm) = pbx("cti_overdue", false);
     assert_eq!(
         call_from(&pbx, OVERDUE),
         (0, 1),
@@ -160,7 +182,7 @@ fn good_standing_reaches_support() {
     if !enabled("cti_good_standing") {
         return;
     }
-    let pbx = pbx("cti_good_standing", crm(false));
+    let (pbx, _crm) = pbx("cti_good_standing", false);
     assert_eq!(
         call_from(&pbx, GOOD_STANDING),
         (1, 0),
@@ -173,13 +195,8 @@ fn a_failing_crm_takes_the_fallback() {
     if !enabled("cti_crm_down") {
         return;
     }
-    // A port nobody listens on: connection refused, at once.
-    let closed = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let pbx = pbx("cti_crm_down", closed);
+    // The CRM answers 500 to everything.
+    let (pbx, _crm) = pbx("cti_crm_down", true);
     assert_eq!(
         call_from(&pbx, OVERDUE),
         (1, 0),

@@ -51,7 +51,18 @@ impl Pbx {
         extra_top: &str,
         dialplan_dir: &Path,
     ) -> Pbx {
-        let ports = PortBlock::claim();
+        Self::start_in(PortBlock::claim(), test, extra_sip, extra_top, dialplan_dir)
+    }
+
+    /// Like `start_with_dialplan` on a port block the test claimed itself (to put its own
+    /// servers, e.g. a CRM stub, on the block's spare ports +4..+9 first).
+    pub fn start_in(
+        ports: PortBlock,
+        test: &str,
+        extra_sip: &str,
+        extra_top: &str,
+        dialplan_dir: &Path,
+    ) -> Pbx {
         let dir = TestDir::new(test).expect("test dir");
         let sip: SocketAddr = format!("127.0.0.1:{}", ports.sip()).parse().unwrap();
         let http: SocketAddr = format!("127.0.0.1:{}", ports.http()).parse().unwrap();

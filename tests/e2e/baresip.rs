@@ -3,9 +3,8 @@
 
 use std::time::Duration;
 
-use crate::common::baresip::{Baresip, BaresipConfig, Transport};
+use crate::common::baresip::Transport;
 use crate::common::capture::Capture;
-use crate::common::rtp_pcap::write_tone_wav;
 use crate::common::{media, wav};
 use crate::support::{Pbx, enabled};
 
@@ -14,7 +13,7 @@ fn baresip_calls_a_sipp_extension(test: &str, transport: Transport) {
         return;
     }
     let pbx = Pbx::start(test, "");
-    let (phone, callee) = (pbx.peer(0), pbx.peer(1));
+    let callee = pbx.peer(1);
     pbx.register(1, "1002");
     let capture = Capture::start(pbx.dir.path(), "lo", "lo", &pbx.ports.capture_filter()).unwrap();
     let uas = pbx
@@ -23,24 +22,13 @@ fn baresip_calls_a_sipp_extension(test: &str, transport: Transport) {
         .set("codec", "PCMU")
         .media_secs(8);
     let uas = uas.spawn().unwrap();
-    let tone = pbx.dir.join("tone1k.wav");
-    write_tone_wav(&tone, 1000.0, 30.0, 8000).unwrap();
     let t = transport.uri_param();
-    let config = BaresipConfig {
-        sip_port: phone.sip,
-        ctrl_port: phone.ctrl,
-        rtp_ports: (phone.media, phone.media_last),
-        source_wav: tone,
-        accounts: vec![format!(
-            "<sip:1001@{}{t}>;auth_pass=pw1001;regint=300;audio_codecs=PCMU,PCMA",
-            pbx.sip
-        )],
-    };
-    let mut baresip = Baresip::start(pbx.dir.path(), "baresip", &config).unwrap();
-    let mut ctrl = baresip.ctrl().unwrap();
+    let account = format!(
+        "<sip:1001@{}{t}>;auth_pass=pw1001;regint=300;audio_codecs=PCMU,PCMA",
+        pbx.sip
+    );
+    let (mut baresip, mut ctrl) = pbx.softphone(0, "baresip", 1000.0, account);
     let wait = Duration::from_secs(10);
-    ctrl.poll("reginfo", "OK", wait)
-        .expect("baresip registers with Centrala");
     let bindings = pbx.api("/api/v1/registrations");
     let expected_transport = if transport == Transport::Tcp {
         "tcp"

@@ -4,9 +4,7 @@
 
 use std::time::Duration;
 
-use crate::common::baresip::{Baresip, BaresipConfig};
 use crate::common::capture::Capture;
-use crate::common::rtp_pcap::write_tone_wav;
 use crate::common::{media, wav};
 use crate::support::{Pbx, enabled};
 
@@ -17,32 +15,13 @@ fn pcmu_caller_and_opus_phone_hear_each_other_through_the_transcoder() {
     }
     let pbx = Pbx::start("transcoded_pcmu_opus", "");
     let (caller, phone) = (pbx.peer(0), pbx.peer(1));
-    let tone = pbx.dir.join("tone440.wav");
-    write_tone_wav(&tone, 440.0, 30.0, 8000).unwrap();
-    let config = BaresipConfig {
-        sip_port: phone.sip,
-        ctrl_port: phone.ctrl,
-        rtp_ports: (phone.media, phone.media_last),
-        source_wav: tone,
-        accounts: vec![format!(
-            "<sip:1002@{}>;auth_pass=pw1002;regint=300;answermode=auto;audio_codecs=opus/48000/2",
-            pbx.sip
-        )],
-    };
-    let mut baresip = Baresip::start(pbx.dir.path(), "opus-phone", &config).unwrap();
-    let mut ctrl = baresip.ctrl().unwrap();
-    ctrl.poll("reginfo", "OK", Duration::from_secs(10))
-        .expect("the Opus phone registers");
+    let account = format!(
+        "<sip:1002@{}>;auth_pass=pw1002;regint=300;answermode=auto;audio_codecs=opus/48000/2",
+        pbx.sip
+    );
+    let (mut baresip, mut ctrl) = pbx.softphone(1, "opus-phone", 440.0, account);
     let capture = Capture::start(pbx.dir.path(), "lo", "lo", &pbx.ports.capture_filter()).unwrap();
-    let uac = pbx
-        .sipp(0, "uac", "uac_call.xml")
-        .service("1002")
-        .key("caller", "1001")
-        .auth("1001", "pw1001")
-        .tone_secs(5)
-        .run()
-        .unwrap();
-    assert!(uac.check().is_ok(), "{}", uac.describe());
+    pbx.call_from_1001("1002", 5);
     ctrl.wait_event("CALL_CLOSED", Duration::from_secs(10))
         .unwrap();
     baresip.stop();
@@ -87,21 +66,8 @@ fn recorded_call_has_the_caller_left_and_the_callee_right() {
         "[[extensions]]\nnumber = \"1004\"\npassword = \"pw1004\"\nrecord = \"always\"\n",
     );
     pbx.register(1, "1004");
-    let uas = pbx
-        .sipp(1, "uas", "uas_answer.xml")
-        .set("pt", 0)
-        .set("codec", "PCMU")
-        .media_secs(6);
-    let uas = uas.spawn().unwrap();
-    let uac = pbx
-        .sipp(0, "uac", "uac_call.xml")
-        .service("1004")
-        .key("caller", "1001")
-        .auth("1001", "pw1001")
-        .tone_secs(5)
-        .run()
-        .unwrap();
-    assert!(uac.check().is_ok(), "{}", uac.describe());
+    let uas = pbx.answering_phone(1, 6);
+    pbx.call_from_1001("1004", 5);
     assert!(uas.wait().unwrap().check().is_ok());
     let cdr = &pbx.cdrs(1)[0];
     let recording = wait_for_done_recording(&pbx);

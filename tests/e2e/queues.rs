@@ -33,21 +33,8 @@ fn queued_call_reaches_the_agent_with_the_skill() {
     let (caller, agent) = (pbx.peer(0), pbx.peer(1));
     pbx.register(1, "1002");
     let capture = Capture::start(pbx.dir.path(), "lo", "lo", &pbx.ports.capture_filter()).unwrap();
-    let uas = pbx
-        .sipp(1, "agent", "uas_answer.xml")
-        .set("pt", 0)
-        .set("codec", "PCMU")
-        .media_secs(6);
-    let uas = uas.spawn().unwrap();
-    let uac = pbx
-        .sipp(0, "caller", "uac_call.xml")
-        .service("8000")
-        .key("caller", "1001")
-        .auth("1001", "pw1001")
-        .tone_secs(5)
-        .run()
-        .unwrap();
-    assert!(uac.check().is_ok(), "{}", uac.describe());
+    let uas = pbx.answering_phone(1, 6);
+    pbx.call_from_1001("8000", 5);
     let uas = uas.wait().unwrap();
     assert_eq!(
         uas.log_lines("ANSWERED ").count(),

@@ -97,7 +97,7 @@ fn registrations_survive_a_crash() {
     pbx.centrala.restart().unwrap();
     assert_eq!(registered_aors(&pbx), ["1002"]);
     // The restored binding is used: a call reaches the phone.
-    let uas = pbx.answering_phone(1);
-    pbx.call_from_1001("1002");
+    let uas = pbx.answering_phone(1, 1);
+    pbx.call_from_1001("1002", 1);
     assert!(uas.wait().unwrap().check().is_ok());
 }

@@ -49,8 +49,8 @@ fn malformed_invite_gets_400_and_the_next_call_works() {
     );
     assert!(pbx.metric("centrala_sip_parse_errors_total") >= 2.0);
     pbx.register(1, "1002");
-    let uas = pbx.answering_phone(1);
-    pbx.call_from_1001("1002");
+    let uas = pbx.answering_phone(1, 1);
+    pbx.call_from_1001("1002", 1);
     assert!(uas.wait().unwrap().check().is_ok());
 }
 

@@ -7,9 +7,12 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::common::baresip::{Baresip, BaresipConfig};
+use crate::common::baresip_ctrl::Ctrl;
 use crate::common::centrala::{Centrala, http_get_with};
 use crate::common::ports::{PeerPorts, PortBlock};
 use crate::common::process::TestDir;
+use crate::common::rtp_pcap::write_tone_wav;
 use crate::common::sipp::{Sipp, SippHandle};
 
 /// The token the test config sets for `/api/v1`.
@@ -124,27 +127,55 @@ impl Pbx {
         );
     }
 
-    /// A SIPp phone at peer slot `slot` that answers one call (PCMU, 1 s of 440 Hz).
-    pub fn answering_phone(&self, slot: u16) -> SippHandle {
+    /// A SIPp phone at peer slot `slot` that answers one call (PCMU, `secs` of 440 Hz).
+    pub fn answering_phone(&self, slot: u16, secs: u32) -> SippHandle {
         let uas = self
             .sipp(slot, "uas", "uas_answer.xml")
             .set("pt", 0)
             .set("codec", "PCMU");
-        uas.media_secs(1).spawn().expect("sipp starts")
+        uas.media_secs(secs).spawn().expect("sipp starts")
     }
 
-    /// 1001 calls `number` from peer slot 0 (1 s of tone, then BYE); asserts success.
-    pub fn call_from_1001(&self, number: &str) {
+    /// 1001 calls `number` from peer slot 0 (`secs` of 1 kHz and RFC 4733 digits, then BYE);
+    /// asserts success.
+    pub fn call_from_1001(&self, number: &str, secs: u32) {
         let uac = self
             .sipp(0, "uac", "uac_call.xml")
             .service(number)
             .key("caller", "1001");
         let uac = uac
             .auth("1001", "pw1001")
-            .tone_secs(1)
+            .tone_secs(secs)
             .run()
             .expect("sipp runs");
         assert!(uac.check().is_ok(), "{}", uac.describe());
+    }
+
+    /// A baresip at peer slot `slot` sending 30 s of a `tone_hz` tone, registered with
+    /// `account` (`<sip:USER@PBX[;transport=tcp]>;auth_pass=...;...`); returns it with its
+    /// control connection once registration succeeded.
+    pub fn softphone(
+        &self,
+        slot: u16,
+        name: &str,
+        tone_hz: f64,
+        account: String,
+    ) -> (Baresip, Ctrl) {
+        let phone = self.peer(slot);
+        let tone = self.dir.join(format!("{name}-tone.wav"));
+        write_tone_wav(&tone, tone_hz, 30.0, 8000).expect("tone file");
+        let config = BaresipConfig {
+            sip_port: phone.sip,
+            ctrl_port: phone.ctrl,
+            rtp_ports: (phone.media, phone.media_last),
+            source_wav: tone,
+            accounts: vec![account],
+        };
+        let baresip = Baresip::start(self.dir.path(), name, &config).expect("baresip starts");
+        let mut ctrl = baresip.ctrl().expect("baresip control");
+        ctrl.poll("reginfo", "OK", Duration::from_secs(10))
+            .expect("the softphone registers with Centrala");
+        (baresip, ctrl)
     }
 
     /// GET on the API with the test token; panics unless 200.

@@ -30,7 +30,7 @@ fn carrier_calls_in_without_digest() {
     // Inbound needs no proxy; the port is a placeholder.
     let pbx = Pbx::start_full("trunk_inbound", "", &trunk_config(9, false));
     pbx.register(1, "1002");
-    let uas = pbx.answering_phone(1);
+    let uas = pbx.answering_phone(1, 1);
     let uac = pbx
         .sipp(0, "carrier", "uac_call.xml")
         .local_ip(CARRIER_IP)

@@ -1,21 +1,27 @@
 //! Wiring: starts every subsystem from a `Config` and stops them.
 //!
-//! Owns: the order of start-up (store, registrar, SIP, HTTP) and shutdown.
+//! Owns: the order of start-up (store, events and webhook delivery, registrar, SIP, ACD
+//! bridge, HTTP) and shutdown.
 //! Must not touch: protocol logic; it only connects the parts.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::api::{self, ApiState};
+use crate::api::auth::seed_config_tokens;
+use crate::api::{self, ApiState, FailureLimiter, LimitPolicy};
 use crate::calls::{CallManager, CallsConfig, StoreCalls};
 use crate::config::Config;
+use crate::cti::events::{Publisher, ScreenPop, spawn_acd_bridge};
 use crate::cti::lookup::LookupService;
+use crate::cti::webhook::{
+    DeliveryHandle, DeliverySettings, DeliveryWorker, WallClock, sync_config_subscriptions,
+};
 use crate::dialplan::live::LiveDialplan;
 use crate::media::player::PromptCache;
 use crate::media::ports::PortPool;
@@ -35,6 +41,10 @@ pub struct Server {
     http_addr: SocketAddr,
     sip_addr: SocketAddr,
     http_task: JoinHandle<()>,
+    /// The webhook delivery worker (stops when dropped).
+    _delivery: DeliveryHandle,
+    /// The ACD-to-events bridge (ends with the ACD).
+    _bridge: JoinHandle<()>,
 }
 
 impl Server {
@@ -51,18 +61,35 @@ impl Server {
         let store = Store::connect(&config.database.url)
             .await
             .with_context(|| format!("opening the database {}", config.database.url))?;
+        let (store, publisher, delivery) = start_events(&config, store).await?;
         recover_recordings(&store, &config.media.recordings_dir).await;
-        let sip_addr = start_sip(&config, store.clone(), metrics.clone(), dialplan).await?;
+        let (sip_addr, acd, lookups) =
+            start_sip(&config, store.clone(), metrics.clone(), dialplan).await?;
+        let bridge = spawn_acd_bridge(
+            acd.clone(),
+            publisher.clone(),
+            ScreenPop::new(store.clone(), lookups.clone()),
+            store.clone(),
+        );
         let listener = TcpListener::bind(config.http.listen)
             .await
             .with_context(|| format!("binding HTTP {}", config.http.listen))?;
         let http_addr = listener.local_addr()?;
+        let http = &config.http;
         let app = api::app(ApiState {
             store,
             metrics,
-            api_token: Arc::from(config.http.api_token.as_str()),
+            acd,
+            lookups,
+            publisher,
+            limiter: Arc::new(Mutex::new(FailureLimiter::new(LimitPolicy {
+                max_failures: http.auth_max_failures,
+                window: Duration::from_secs(http.auth_window_secs),
+                block: Duration::from_secs(http.auth_block_secs),
+            }))),
         });
         let http_task = tokio::spawn(async move {
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
             if let Err(err) = axum::serve(listener, app).await {
                 tracing::error!(%err, "HTTP server stopped");
             }
@@ -71,6 +98,8 @@ impl Server {
             http_addr,
             sip_addr,
             http_task,
+            _delivery: delivery,
+            _bridge: bridge,
         })
     }
 
@@ -90,13 +119,36 @@ impl Server {
     }
 }
 
+/// Events: the config's webhook subscriptions and API tokens into the store, the delivery
+/// worker, and the publisher whose hooks the returned store carries (CDR and recording
+/// writes through it also write their events).
+async fn start_events(
+    config: &Config,
+    store: Store,
+) -> anyhow::Result<(Store, Publisher, DeliveryHandle)> {
+    let now_ms = WallClock::now_ms(&crate::cti::webhook::SystemClock);
+    sync_config_subscriptions(&store, &config.cti, now_ms)
+        .await
+        .context("storing the configured webhooks")?;
+    seed_config_tokens(&store, &config.http, now_ms)
+        .await
+        .context("storing the configured API tokens")?;
+    let worker = DeliveryWorker::new(
+        store.clone(),
+        DeliverySettings::from_config(&config.cti.delivery),
+    )?;
+    let publisher = Publisher::new(store.clone(), worker.waker());
+    let store = store.with_events(publisher.store_hooks());
+    Ok((store, publisher, worker.spawn()))
+}
+
 /// Binds SIP, restores registrations, and starts the endpoint with the call manager.
 async fn start_sip(
     config: &Config,
     store: Store,
     metrics: Arc<Metrics>,
     dialplan: Arc<LiveDialplan>,
-) -> anyhow::Result<SocketAddr> {
+) -> anyhow::Result<(SocketAddr, AcdHandle, Arc<LookupService>)> {
     let sip = &config.sip;
     let bound = transport::bind(sip.listen, sip.max_message_size)
         .await
@@ -164,6 +216,7 @@ async fn start_sip(
         config.media.rtp_port_max,
     );
     let acd = start_acd(config, &store, &registrar).await?;
+    let lookups = Arc::new(LookupService::new(&config.cti).context("configuring CRM lookups")?);
     let prompts = PromptCache::load_dir(&config.media.sounds_dir).unwrap_or_else(|err| {
         tracing::warn!(%err, "no prompts loaded");
         PromptCache::default()
@@ -182,8 +235,8 @@ async fn start_sip(
         },
         dialplan,
         prompts: Arc::new(prompts),
-        lookups: Arc::new(LookupService::new(&config.cti).context("configuring CRM lookups")?),
-        acd,
+        lookups: lookups.clone(),
+        acd: acd.clone(),
         guard,
         registrar,
         ports,
@@ -193,7 +246,7 @@ async fn start_sip(
     endpoint.set_handler(Arc::new(calls));
     bound.start(endpoint.ingress());
     register_trunks(config, &endpoint);
-    Ok(local)
+    Ok((local, acd, lookups))
 }
 
 /// Starts the routing engine's shell and logs agents in while a phone of theirs is

@@ -1,14 +1,24 @@
-//! HTTP: health, Prometheus metrics and the REST API under `/api/v1`.
+//! HTTP: health, Prometheus metrics, the REST API under `/api/v1` and its WebSocket event
+//! stream.
 //!
-//! Owns: the axum router, request authentication, DTOs and the mapping of errors to HTTP
-//! responses (`error.rs`, the one place that does it).
-//! Must not touch: SIP or media internals; it reads state through the handles in `ApiState`.
-//! Driven by: `main`, which binds the listener and serves `app()`.
+//! Owns: the axum router, authentication and roles (`auth`, `limiter`), DTOs and handlers
+//! (`v1`), the event stream (`ws`), the OpenAPI document (`openapi`) and the mapping of
+//! errors to HTTP responses (`error`, the one place that does it; `extract` routes axum's
+//! extractor rejections there).
+//! Must not touch: SIP or media internals, SQL; it reads and changes state through the
+//! handles in `ApiState`.
+//! Driven by: `server`, which binds the listener and serves `app()` with the client's
+//! address as `ConnectInfo` (for the per-IP limit of failed authentications).
 
+pub mod auth;
 mod error;
+mod extract;
+mod limiter;
+mod openapi;
 mod v1;
+mod ws;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::State;
@@ -16,10 +26,15 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 
+use crate::cti::events::Publisher;
+use crate::cti::lookup::LookupService;
+use crate::routing::AcdHandle;
 use crate::store::Store;
 use crate::telemetry::Metrics;
 
 pub use error::ApiError;
+pub use limiter::{FailureLimiter, LimitPolicy};
+pub use openapi::document as openapi_document;
 
 /// What the handlers need; cloned per request.
 #[derive(Clone)]
@@ -28,8 +43,14 @@ pub struct ApiState {
     pub store: Store,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
-    /// Bearer token that grants access to `/api/v1` (roles arrive with the CTI work).
-    pub api_token: Arc<str>,
+    /// The routing engine: agents, queues, tasks.
+    pub acd: AcdHandle,
+    /// CRM lookups (customer lookup, screen pops).
+    pub lookups: Arc<LookupService>,
+    /// The live event stream (WebSockets).
+    pub publisher: Publisher,
+    /// Failed authentications per client IP.
+    pub limiter: Arc<Mutex<FailureLimiter>>,
 }
 
 /// The whole HTTP application.
@@ -37,8 +58,15 @@ pub fn app(state: ApiState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .route("/api/v1/openapi.json", get(openapi::serve))
         .nest("/api/v1", v1::router(state.clone()))
         .fallback(|| async { ApiError::NotFound("no such resource".into()) })
+        .method_not_allowed_fallback(|| async {
+            ApiError::Rejected {
+                status: StatusCode::METHOD_NOT_ALLOWED,
+                message: "method not allowed here".into(),
+            }
+        })
         .with_state(state)
 }
 
@@ -59,3 +87,6 @@ async fn metrics(State(state): State<ApiState>) -> impl IntoResponse {
         state.metrics.render(),
     )
 }
+
+#[cfg(test)]
+mod tests;

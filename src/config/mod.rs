@@ -30,7 +30,7 @@ pub use routing::{
 };
 pub use sections::{
     BanConfig, DatabaseConfig, DialplanConfig, Extension, HttpConfig, MediaConfig, RecordPolicy,
-    Role, SipConfig, Trunk, TrunkOutbound,
+    Role, SipConfig, TokenConfig, Trunk, TrunkOutbound,
 };
 
 /// The whole configuration.

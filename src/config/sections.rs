@@ -112,17 +112,56 @@ impl Default for BanConfig {
 pub struct HttpConfig {
     /// Listening address.
     pub listen: SocketAddr,
-    /// Bearer token for `/api/v1` (change it in production).
+    /// Bearer token with the admin role for `/api/v1` (change it in production).
     pub api_token: String,
+    /// More API tokens (`[[http.tokens]]`), stored hashed at start-up; tokens can also be
+    /// made and revoked through `/api/v1/tokens`.
+    pub tokens: Vec<TokenConfig>,
+    /// Failed authentications a client IP may make within `auth_window_secs`; the next ones
+    /// get 429 for `auth_block_secs`.
+    pub auth_max_failures: u32,
+    /// The window over which failures are counted.
+    pub auth_window_secs: u64,
+    /// How long a client IP that failed too often is refused.
+    pub auth_block_secs: u64,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
+        let demo = |name: &str, role: &str, agent: Option<&str>| TokenConfig {
+            name: name.to_string(),
+            token: format!("demo-{name}-token"),
+            role: role.to_string(),
+            agent: agent.map(str::to_string),
+        };
         HttpConfig {
             listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 8080),
             api_token: "demo-admin-token".to_string(),
+            tokens: vec![
+                demo("agent-1001", "agent", Some("1001")),
+                demo("supervisor", "supervisor", None),
+                demo("integration", "integration", None),
+            ],
+            auth_max_failures: 10,
+            auth_window_secs: 60,
+            auth_block_secs: 60,
         }
     }
+}
+
+/// `[[http.tokens]]`: one API token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    /// Unique label (the stored id is `config:<name>`).
+    pub name: String,
+    /// The secret clients send as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// `agent`, `supervisor`, `admin` or `integration`.
+    pub role: String,
+    /// For `agent` tokens: the agent's extension number.
+    #[serde(default)]
+    pub agent: Option<String>,
 }
 
 /// `[media]`: where anchored RTP flows.

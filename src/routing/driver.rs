@@ -259,6 +259,32 @@ pub struct QueueStatus {
     pub open: bool,
 }
 
+/// A task the shell knows (waiting, offered, in progress, or a callback waiting for its next
+/// attempt), as `AcdHandle::tasks` reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskView {
+    /// The task.
+    pub id: TaskId,
+    /// Its channel.
+    pub channel: Channel,
+    /// Its current queue's name.
+    pub queue: String,
+    /// Phone number or CRM id, when known.
+    pub customer: Option<String>,
+    /// Base priority.
+    pub priority: u32,
+    /// CTI data carried along (dialplan variables, CRM answers).
+    pub attributes: BTreeMap<String, String>,
+    /// Unix ms of first arrival.
+    pub arrived_ms: i64,
+    /// Unix ms of the SLA deadline.
+    pub deadline_ms: Option<i64>,
+    /// Callback attempts made.
+    pub attempts: u32,
+    /// Where it is in the offer cycle; `None` while a callback waits for its next attempt.
+    pub status: Option<TaskStatus>,
+}
+
 /// How a cancelled (abandoned) task ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CancelOutcome {
@@ -307,6 +333,7 @@ pub(crate) enum AcdCommand {
     QueueStatus(String, oneshot::Sender<Option<QueueStatus>>),
     AgentStatus(AgentId, oneshot::Sender<AgentStatus>),
     TaskStatus(TaskId, oneshot::Sender<Option<(TaskStatus, Option<usize>)>>),
+    Tasks(oneshot::Sender<Vec<TaskView>>),
     ChannelSink(Channel, OfferSink),
     FlushLog(oneshot::Sender<()>),
 }

@@ -31,7 +31,7 @@ pub use callback::{AttemptOutcome, CallbackPolicy, CallbackScheduler, Verdict};
 pub use decision::{Decision, TaskStatus, TimeoutReason};
 pub use driver::{
     AcdError, AcdEvent, AcdHandle, AcdOptions, AcdTask, CancelOutcome, NewTask, OfferSink,
-    QueueStatus, SystemClock, TaskNotice, WallClock,
+    QueueStatus, SystemClock, TaskNotice, TaskView, WallClock,
 };
 pub use engine::Engine;
 pub use features::{FeatureAction, FeatureCodes};

@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{OutboxEvent, Store, StoreError};
 
 /// One finished call.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,7 +50,8 @@ impl Store {
     }
 
     /// Writes several CDRs in one statement (group commit: one round trip and one commit for
-    /// the batch).
+    /// the batch), with a `call.ended` event per CDR in the same transaction when the store
+    /// has event hooks (`Store::with_events`).
     pub async fn insert_cdrs(&self, cdrs: &[CdrRecord]) -> Result<(), StoreError> {
         if cdrs.is_empty() {
             return Ok(());
@@ -86,7 +87,18 @@ impl Store {
                 .bind(&cdr.hangup_cause)
                 .bind(&cdr.hangup_side);
         }
-        query.execute(self.pool()).await?;
+        let Some(hooks) = self.events.clone() else {
+            query.execute(self.pool()).await?;
+            return Ok(());
+        };
+        let events: Vec<OutboxEvent> = cdrs.iter().map(|cdr| hooks.call_ended(cdr)).collect();
+        let mut tx = self.begin().await?;
+        for event in &events {
+            Store::enqueue_event_in(&mut tx, event).await?;
+        }
+        query.execute(&mut *tx.tx).await?;
+        tx.commit().await?;
+        hooks.committed(events);
         Ok(())
     }
 
@@ -101,24 +113,42 @@ impl Store {
         .bind(offset)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(CdrRecord {
-                    id: row.try_get(0)?,
-                    call_id: row.try_get(1)?,
-                    caller: row.try_get(2)?,
-                    callee: row.try_get(3)?,
-                    origin: row.try_get(4)?,
-                    started_at_ms: row.try_get(5)?,
-                    answered_at_ms: row.try_get(6)?,
-                    ended_at_ms: row.try_get(7)?,
-                    result: row.try_get(8)?,
-                    hangup_cause: row.try_get(9)?,
-                    hangup_side: row.try_get(10)?,
-                })
-            })
-            .collect()
+        rows.iter().map(row_to_cdr).collect()
     }
+
+    /// The newest CDRs in which `party` called or was called, at most `limit`.
+    pub async fn cdrs_of_party(
+        &self,
+        party: &str,
+        limit: i64,
+    ) -> Result<Vec<CdrRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, call_id, caller, callee, origin, started_at_ms, answered_at_ms, \
+             ended_at_ms, result, hangup_cause, hangup_side FROM cdrs \
+             WHERE caller = $1 OR callee = $1 ORDER BY started_at_ms DESC, id DESC LIMIT $2",
+        )
+        .bind(party)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(row_to_cdr).collect()
+    }
+}
+
+fn row_to_cdr(row: &sqlx::any::AnyRow) -> Result<CdrRecord, StoreError> {
+    Ok(CdrRecord {
+        id: row.try_get(0)?,
+        call_id: row.try_get(1)?,
+        caller: row.try_get(2)?,
+        callee: row.try_get(3)?,
+        origin: row.try_get(4)?,
+        started_at_ms: row.try_get(5)?,
+        answered_at_ms: row.try_get(6)?,
+        ended_at_ms: row.try_get(7)?,
+        result: row.try_get(8)?,
+        hangup_cause: row.try_get(9)?,
+        hangup_side: row.try_get(10)?,
+    })
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! Persistence: the one module that imports sqlx.
 //!
 //! Owns: the connection pool, migrations (`migrations/`), and the repositories for registrar
-//! bindings, call detail records, recordings, the webhook outbox, routing tasks and the queue
-//! log.
+//! bindings, call detail records, recordings, the webhook outbox, routing tasks, the queue
+//! log, API tokens and dispositions.
 //! Must not touch: SIP, media, routing logic. Other modules hand it plain row structs.
 //! Driven by: `main` (connect, migrate) and the subsystems that persist state.
 //!
@@ -16,6 +16,7 @@ mod outbox;
 mod queue_log;
 mod recordings;
 mod tasks;
+mod tokens;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -30,6 +31,7 @@ pub use outbox::{OutboxDelivery, OutboxEvent, StoreTransaction, SubscriptionRow}
 pub use queue_log::{QueueLogRow, QueueReport};
 pub use recordings::RecordingRow;
 pub use tasks::TaskRow;
+pub use tokens::{DispositionRow, TokenRow};
 
 /// A storage failure. Always our side's problem (the database is part of the deployment).
 #[derive(Debug, Error)]
@@ -59,10 +61,30 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// Events the store writes in the same transaction as the rows they report: `call.ended`
+/// with each CDR, `recording.ready` with each completed recording. The store does not know
+/// the event format; `cti` does, and installs its hooks with `Store::with_events`.
+pub trait StoreEvents: Send + Sync + std::fmt::Debug + 'static {
+    /// The event for a finished call.
+    fn call_ended(&self, cdr: &CdrRecord) -> OutboxEvent;
+    /// The event for a recording that can be fetched.
+    fn recording_ready(
+        &self,
+        id: &str,
+        call_id: &str,
+        duration_ms: i64,
+        size_bytes: i64,
+    ) -> OutboxEvent;
+    /// Called after the events were committed (wake the delivery worker, tell live streams).
+    fn committed(&self, events: Vec<OutboxEvent>);
+}
+
 /// Handle to the database; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// Hooks that add events to CDR and recording writes; `None`: plain writes.
+    events: Option<std::sync::Arc<dyn StoreEvents>>,
 }
 
 impl Store {
@@ -91,7 +113,14 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store { pool, events: None })
+    }
+
+    /// This store with event hooks: CDR and recording writes through it also write their
+    /// events (clones share the hooks).
+    pub fn with_events(mut self, hooks: std::sync::Arc<dyn StoreEvents>) -> Store {
+        self.events = Some(hooks);
+        self
     }
 
     /// Whether the database answers (for `/healthz`).

@@ -65,7 +65,7 @@ pub struct OutboxDelivery {
 /// events). Dropping it without `commit` rolls back.
 #[derive(Debug)]
 pub struct StoreTransaction {
-    tx: sqlx::Transaction<'static, sqlx::Any>,
+    pub(super) tx: sqlx::Transaction<'static, sqlx::Any>,
 }
 
 impl StoreTransaction {
@@ -215,6 +215,26 @@ impl Store {
                     secret: row.try_get(7)?,
                 })
             })
+            .collect()
+    }
+
+    /// The rows of one subscription's line (delivered or not), oldest first, at most
+    /// `limit`: (seq, event kind, body).
+    pub async fn outbox_line(
+        &self,
+        subscription_id: &str,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, event_kind, body FROM outbox WHERE subscription_id = $1 \
+             ORDER BY seq LIMIT $2",
+        )
+        .bind(subscription_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
             .collect()
     }
 

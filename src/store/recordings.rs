@@ -47,6 +47,7 @@ impl Store {
     }
 
     /// Sets a recording's length, size and state (at stop or repair); false if no such row.
+    /// With event hooks, a `recording.ready` event is written in the same transaction.
     pub async fn update_recording(
         &self,
         id: &str,
@@ -54,16 +55,44 @@ impl Store {
         size_bytes: i64,
         state: &str,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE recordings SET duration_ms = $1, size_bytes = $2, state = $3 WHERE id = $4",
+        let mut tx = self.begin().await?;
+        let call_id: Option<String> = sqlx::query_scalar(
+            "UPDATE recordings SET duration_ms = $1, size_bytes = $2, state = $3 WHERE id = $4 \
+             RETURNING call_id",
         )
         .bind(duration_ms)
         .bind(size_bytes)
         .bind(state)
         .bind(id)
-        .execute(self.pool())
+        .fetch_optional(&mut *tx.tx)
         .await?;
-        Ok(done.rows_affected() > 0)
+        let Some(call_id) = call_id else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        let event = self
+            .events
+            .as_ref()
+            .filter(|_| state != "recording")
+            .map(|hooks| hooks.recording_ready(id, &call_id, duration_ms, size_bytes));
+        if let Some(event) = &event {
+            Store::enqueue_event_in(&mut tx, event).await?;
+        }
+        tx.commit().await?;
+        if let (Some(hooks), Some(event)) = (&self.events, event) {
+            hooks.committed(vec![event]);
+        }
+        Ok(true)
+    }
+
+    /// One recording by id.
+    pub async fn recording(&self, id: &str) -> Result<Option<RecordingRow>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM recordings WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(row_to_recording).transpose()
     }
 
     /// The recordings of one call, oldest first.

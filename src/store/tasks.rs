@@ -103,6 +103,23 @@ impl Store {
         row.as_ref().map(task_row).transpose()
     }
 
+    /// The newest stored tasks of `customer`, at most `limit`.
+    pub async fn tasks_of_customer(
+        &self,
+        customer: &str,
+        limit: i64,
+    ) -> Result<Vec<TaskRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM tasks WHERE customer = $1 \
+             ORDER BY arrived_at_ms DESC, id DESC LIMIT $2"
+        ))
+        .bind(customer)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(task_row).collect()
+    }
+
     /// Every task not closed, oldest arrival first (ties by id).
     pub async fn open_tasks(&self) -> Result<Vec<TaskRow>, StoreError> {
         let rows = sqlx::query(&format!(

@@ -12,7 +12,7 @@ use super::backend::RoutingStore;
 use super::log::{Entry, LogSink};
 use super::persist::{Shared, TaskMeta, to_instant, unix_ms};
 use super::{AcdCommand, AcdError, AcdEvent, AcdHandle, AcdOptions, AcdTask, OfferSink};
-use super::{QueueStatus, TaskNotice, WallClock};
+use super::{QueueStatus, TaskNotice, TaskView, WallClock};
 use crate::routing::agent::Presence;
 use crate::routing::callback::CallbackScheduler;
 use crate::routing::decision::TaskStatus;
@@ -283,6 +283,9 @@ impl Actor {
                     .map(|s| (s, self.engine.queue_position(task)));
                 let _ = reply.send(status);
             }
+            AcdCommand::Tasks(reply) => {
+                let _ = reply.send(self.task_views());
+            }
             AcdCommand::ChannelSink(channel, sink) => {
                 self.channel_sinks[channel.index()] = Some(sink);
             }
@@ -290,6 +293,28 @@ impl Actor {
             other => self.task_command(now, wall_ms, other).await,
         }
         self.drain(now, wall_ms);
+    }
+
+    /// Every task the shell knows, oldest arrival first (ties by id), for the API.
+    fn task_views(&self) -> Vec<TaskView> {
+        let mut views: Vec<TaskView> = self
+            .tasks
+            .values()
+            .map(|meta| TaskView {
+                id: meta.id,
+                channel: meta.channel,
+                queue: self.shared.queue_name(meta.queue).to_string(),
+                customer: meta.customer.clone(),
+                priority: meta.priority,
+                attributes: meta.attributes.clone(),
+                arrived_ms: meta.arrived_ms,
+                deadline_ms: meta.deadline_ms,
+                attempts: meta.attempts,
+                status: self.engine.task_status(meta.id),
+            })
+            .collect();
+        views.sort_by_key(|v| (v.arrived_ms, v.id));
+        views
     }
 
     fn agent(

@@ -149,6 +149,11 @@ impl AcdHandle {
         self.query(|r| AcdCommand::TaskStatus(task, r)).await
     }
 
+    /// Every task the shell knows, oldest first (for the API's task list).
+    pub async fn tasks(&self) -> Result<Vec<super::TaskView>, AcdError> {
+        self.query(AcdCommand::Tasks).await
+    }
+
     /// Waits until every queue-log row queued so far is written.
     pub async fn flush_log(&self) -> Result<(), AcdError> {
         self.query(AcdCommand::FlushLog).await

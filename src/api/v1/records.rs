@@ -1,0 +1,101 @@
+//! Call detail records and live registrations (read only).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+
+use super::{Listing, Page};
+use crate::api::extract::Params;
+use crate::api::{ApiError, ApiState};
+use crate::store::CdrRecord;
+
+/// One finished call.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CdrDto {
+    id: String,
+    call_id: String,
+    caller: String,
+    callee: String,
+    origin: String,
+    started_at_ms: i64,
+    answered_at_ms: Option<i64>,
+    ended_at_ms: i64,
+    duration_ms: i64,
+    billsec_ms: i64,
+    result: String,
+    hangup_cause: String,
+    hangup_side: String,
+}
+
+impl From<CdrRecord> for CdrDto {
+    fn from(c: CdrRecord) -> Self {
+        CdrDto {
+            duration_ms: c.duration_ms(),
+            billsec_ms: c.billsec_ms(),
+            id: c.id,
+            call_id: c.call_id,
+            caller: c.caller,
+            callee: c.callee,
+            origin: c.origin,
+            started_at_ms: c.started_at_ms,
+            answered_at_ms: c.answered_at_ms,
+            ended_at_ms: c.ended_at_ms,
+            result: c.result,
+            hangup_cause: c.hangup_cause,
+            hangup_side: c.hangup_side,
+        }
+    }
+}
+
+/// CDRs, newest first.
+#[utoipa::path(get, path = "/api/v1/cdrs", tag = "records", params(Page),
+    responses((status = 200, body = Listing<CdrDto>), crate::api::openapi::Errors))]
+pub async fn list_cdrs(
+    State(state): State<ApiState>,
+    Params(page): Params<Page>,
+) -> Result<Json<Listing<CdrDto>>, ApiError> {
+    let (limit, offset) = page.checked()?;
+    let rows = state.store.recent_cdrs(limit + 1, offset).await?;
+    let items = rows.into_iter().map(CdrDto::from).collect();
+    Ok(Json(Listing::fetched(items, limit, offset)))
+}
+
+/// One live registration of a phone.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RegistrationDto {
+    aor: String,
+    contact: String,
+    expires_at: i64,
+    transport: String,
+    source: String,
+    user_agent: Option<String>,
+}
+
+/// Live registrations.
+#[utoipa::path(get, path = "/api/v1/registrations", tag = "records", params(Page),
+    responses((status = 200, body = Listing<RegistrationDto>), crate::api::openapi::Errors))]
+pub async fn list_registrations(
+    State(state): State<ApiState>,
+    Params(page): Params<Page>,
+) -> Result<Json<Listing<RegistrationDto>>, ApiError> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let items = state
+        .store
+        .live_bindings(now)
+        .await?
+        .into_iter()
+        .map(|b| RegistrationDto {
+            aor: b.aor,
+            contact: b.contact,
+            expires_at: b.expires_at,
+            transport: b.transport,
+            source: b.source,
+            user_agent: b.user_agent,
+        })
+        .collect();
+    Ok(Json(page.of(items)?))
+}

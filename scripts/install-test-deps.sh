@@ -29,3 +29,17 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 fi
 pg_isready -h 127.0.0.1 -p 5432
+
+# schemathesis (pinned) checks the OpenAPI document against the running server; it lives in
+# its own virtualenv so that it cannot clash with the system's Python packages.
+venv=${CENTRALA_TEST_VENV:-/opt/centrala-test-venv}
+schemathesis_version=4.32.5
+if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$schemathesis_version"; then
+  command -v python3 >/dev/null || {
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null
+  }
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "schemathesis==$schemathesis_version"
+fi
+"$venv/bin/schemathesis" --version

@@ -31,7 +31,7 @@ pub struct EventsQuery {
 }
 
 /// Upgrades to a WebSocket carrying the events the caller may see.
-#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventsQuery),
+#[utoipa::path(get, operation_id = "events_events", path = "/api/v1/events", tag = "events", params(EventsQuery),
     responses((status = 101, description = "Switching to the WebSocket protocol"),
               crate::api::openapi::Errors))]
 pub async fn events(

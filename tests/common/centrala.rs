@@ -118,7 +118,7 @@ impl Centrala {
     }
 }
 
-/// A one-shot HTTP/1.1 GET (`Connection: close`): (status, body). 2 s connect/read timeouts.
+/// A one-shot HTTP/1.1 GET (`Connection: close`): (status, body); see `http_request`.
 pub fn http_get(addr: SocketAddr, path: &str) -> Result<(u16, String)> {
     http_get_with(addr, path, &[])
 }
@@ -129,16 +129,29 @@ pub fn http_get_with(
     path: &str,
     headers: &[(&str, &str)],
 ) -> Result<(u16, String)> {
-    let timeout = Duration::from_secs(2);
-    let mut s = TcpStream::connect_timeout(&addr, timeout)?;
-    s.set_read_timeout(Some(timeout))?;
+    http_request(addr, "GET", path, headers, "")
+}
+
+/// A one-shot HTTP/1.1 request with a body (`Connection: close`): (status, body). 2 s
+/// connect, 5 s read timeouts.
+pub fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Result<(u16, String)> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
     let extra: String = headers
         .iter()
         .map(|(k, v)| format!("{k}: {v}\r\n"))
         .collect();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
     )?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;

@@ -58,7 +58,9 @@ impl Pbx {
     }
 
     /// Like `start_with_dialplan` on a port block the test claimed itself (to put its own
-    /// servers, e.g. a CRM stub, on the block's spare ports +4..+9 first).
+    /// servers, e.g. a CRM stub, on the block's spare ports +4..+9 first). Failed API
+    /// authentications are not rate-limited here (tests that probe bad tokens, e.g.
+    /// schemathesis, would lock themselves out); the limit has its own API tests.
     pub fn start_in(
         ports: PortBlock,
         test: &str,
@@ -72,7 +74,7 @@ impl Pbx {
         let (rtp_min, rtp_max) = ports.rtp_range();
         let config = format!(
             "[sip]\nlisten = \"{sip}\"\n{extra_sip}\n\
-             [http]\nlisten = \"{http}\"\napi_token = \"{TOKEN}\"\n\
+             [http]\nlisten = \"{http}\"\napi_token = \"{TOKEN}\"\nauth_max_failures = 100000\n\
              [media]\nbind_ip = \"127.0.0.1\"\nrtp_port_min = {rtp_min}\nrtp_port_max = {rtp_max}\n\
              sounds_dir = \"{sounds}\"\n[dialplan]\ndir = \"{dialplans}\"\n\
              [database]\nurl = \"{db}\"\n\

@@ -261,6 +261,12 @@ async fn tokens_are_created_once_and_revoked() {
     assert_eq!(api.call(Method::DELETE, &path, ADMIN, None).await.0, 204);
     assert_eq!(api.get("/api/v1/webhooks", &secret).await.0, 401);
     assert_eq!(api.call(Method::DELETE, &path, ADMIN, None).await.0, 404);
+    let seeded = "/api/v1/tokens/config:admin";
+    assert_eq!(
+        api.call(Method::DELETE, seeded, ADMIN, None).await.0,
+        409,
+        "config tokens stay"
+    );
     for bad in [
         json!({"name": "a", "role": "agent"}),
         json!({"name": "a", "role": "agent", "agent": "9999"}),

@@ -31,12 +31,13 @@ pub enum StateChange {
     /// Not ready, with a reason code (1..=65535; 0 is the system's ring-no-answer).
     Break {
         /// Why (site-defined codes: lunch, training, ...); 1 when absent.
+        #[schema(minimum = 1, maximum = 65535)]
         reason: Option<u16>,
     },
 }
 
 /// Every agent (an agent token: only itself).
-#[utoipa::path(get, path = "/api/v1/agents", tag = "agents", params(Page),
+#[utoipa::path(get, operation_id = "agents_list", path = "/api/v1/agents", tag = "agents", params(Page),
     responses((status = 200, body = Listing<AgentDto>), crate::api::openapi::Errors))]
 pub async fn list(
     State(state): State<ApiState>,
@@ -60,7 +61,7 @@ pub async fn list(
 }
 
 /// One agent.
-#[utoipa::path(get, path = "/api/v1/agents/{number}", tag = "agents",
+#[utoipa::path(get, operation_id = "agents_one", path = "/api/v1/agents/{number}", tag = "agents",
     params(("number" = String, Path, description = "The agent's extension")),
     responses((status = 200, body = AgentDto), crate::api::openapi::Errors))]
 pub async fn one(
@@ -73,7 +74,7 @@ pub async fn one(
 }
 
 /// Logs the agent in (available).
-#[utoipa::path(post, path = "/api/v1/agents/{number}/login", tag = "agents",
+#[utoipa::path(post, operation_id = "agents_login", path = "/api/v1/agents/{number}/login", tag = "agents",
     params(("number" = String, Path, description = "The agent's extension")),
     responses((status = 200, body = AgentDto), crate::api::openapi::Errors))]
 pub async fn login(
@@ -85,7 +86,7 @@ pub async fn login(
 }
 
 /// Logs the agent out.
-#[utoipa::path(post, path = "/api/v1/agents/{number}/logout", tag = "agents",
+#[utoipa::path(post, operation_id = "agents_logout", path = "/api/v1/agents/{number}/logout", tag = "agents",
     params(("number" = String, Path, description = "The agent's extension")),
     responses((status = 200, body = AgentDto), crate::api::openapi::Errors))]
 pub async fn logout(
@@ -97,7 +98,7 @@ pub async fn logout(
 }
 
 /// Sets a logged-in agent available or on a break.
-#[utoipa::path(put, path = "/api/v1/agents/{number}/state", tag = "agents",
+#[utoipa::path(put, operation_id = "agents_set_state", path = "/api/v1/agents/{number}/state", tag = "agents",
     params(("number" = String, Path, description = "The agent's extension")),
     request_body = StateChange,
     responses((status = 200, body = AgentDto), crate::api::openapi::Errors))]

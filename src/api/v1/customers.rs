@@ -37,6 +37,7 @@ pub struct CustomerDto {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
 }
 
@@ -51,7 +52,7 @@ pub struct HistoryDto {
 }
 
 /// Asks the CRM about a customer by phone number or e-mail.
-#[utoipa::path(get, path = "/api/v1/customers/lookup", tag = "customers", params(LookupQuery),
+#[utoipa::path(get, operation_id = "customers_lookup", path = "/api/v1/customers/lookup", tag = "customers", params(LookupQuery),
     responses((status = 200, body = CustomerDto), crate::api::openapi::Errors))]
 pub async fn lookup(
     State(state): State<ApiState>,
@@ -86,7 +87,7 @@ pub async fn lookup(
 }
 
 /// The customer's last calls (as caller or callee) and stored tasks.
-#[utoipa::path(get, path = "/api/v1/customers/{id}/history", tag = "customers",
+#[utoipa::path(get, operation_id = "customers_history", path = "/api/v1/customers/{id}/history", tag = "customers",
     params(("id" = String, Path, description = "Phone number or CRM id"), HistoryQuery),
     responses((status = 200, body = HistoryDto), crate::api::openapi::Errors))]
 pub async fn history(

@@ -88,8 +88,10 @@ fn gated(roles: &'static [Role], route: MethodRouter<ApiState>) -> MethodRouter<
 #[into_params(parameter_in = Query)]
 pub(super) struct Page {
     /// Items per page, 1..=1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
     /// Items to skip (default 0).
+    #[param(minimum = 0, maximum = 1_000_000_000)]
     offset: Option<i64>,
 }
 
@@ -98,9 +100,9 @@ impl Page {
     fn checked(self) -> Result<(i64, i64), ApiError> {
         let limit = self.limit.unwrap_or(50);
         let offset = self.offset.unwrap_or(0);
-        if !(1..=1000).contains(&limit) || offset < 0 {
+        if !(1..=1000).contains(&limit) || !(0..=1_000_000_000).contains(&offset) {
             return Err(ApiError::BadRequest(
-                "limit must be 1..=1000 and offset >= 0".into(),
+                "limit must be 1..=1000 and offset 0..=1000000000".into(),
             ));
         }
         Ok((limit, offset))

@@ -53,7 +53,7 @@ impl From<QueueStatus> for QueueDto {
 }
 
 /// Every queue with its live state.
-#[utoipa::path(get, path = "/api/v1/queues", tag = "queues", params(Page),
+#[utoipa::path(get, operation_id = "queues_list", path = "/api/v1/queues", tag = "queues", params(Page),
     responses((status = 200, body = Listing<QueueDto>), crate::api::openapi::Errors))]
 pub async fn list(
     State(state): State<ApiState>,
@@ -77,7 +77,7 @@ pub async fn list(
 }
 
 /// One queue.
-#[utoipa::path(get, path = "/api/v1/queues/{name}", tag = "queues",
+#[utoipa::path(get, operation_id = "queues_one", path = "/api/v1/queues/{name}", tag = "queues",
     params(("name" = String, Path, description = "The queue's name")),
     responses((status = 200, body = QueueDto), crate::api::openapi::Errors))]
 pub async fn one(

@@ -44,7 +44,7 @@ impl From<RecordingRow> for RecordingDto {
 }
 
 /// Recordings, oldest first.
-#[utoipa::path(get, path = "/api/v1/recordings", tag = "recordings", params(Page),
+#[utoipa::path(get, operation_id = "recordings_list", path = "/api/v1/recordings", tag = "recordings", params(Page),
     responses((status = 200, body = Listing<RecordingDto>), crate::api::openapi::Errors))]
 pub async fn list(
     State(state): State<ApiState>,
@@ -64,7 +64,7 @@ pub async fn list(
 }
 
 /// One recording's metadata.
-#[utoipa::path(get, path = "/api/v1/recordings/{id}", tag = "recordings",
+#[utoipa::path(get, operation_id = "recordings_one", path = "/api/v1/recordings/{id}", tag = "recordings",
     params(("id" = String, Path, description = "The recording's id")),
     responses((status = 200, body = RecordingDto), crate::api::openapi::Errors))]
 pub async fn one(
@@ -75,7 +75,7 @@ pub async fn one(
 }
 
 /// The recording's WAV file (`Range: bytes=...` supported).
-#[utoipa::path(get, path = "/api/v1/recordings/{id}/audio", tag = "recordings",
+#[utoipa::path(get, operation_id = "recordings_audio", path = "/api/v1/recordings/{id}/audio", tag = "recordings",
     params(("id" = String, Path, description = "The recording's id"),
            ("Range" = Option<String>, Header, description = "One byte range, e.g. bytes=0-1023")),
     responses((status = 200, description = "The whole file", content_type = "audio/wav", body = Vec<u8>),

@@ -50,7 +50,7 @@ impl From<CdrRecord> for CdrDto {
 }
 
 /// CDRs, newest first.
-#[utoipa::path(get, path = "/api/v1/cdrs", tag = "records", params(Page),
+#[utoipa::path(get, operation_id = "records_list_cdrs", path = "/api/v1/cdrs", tag = "records", params(Page),
     responses((status = 200, body = Listing<CdrDto>), crate::api::openapi::Errors))]
 pub async fn list_cdrs(
     State(state): State<ApiState>,
@@ -74,7 +74,7 @@ pub struct RegistrationDto {
 }
 
 /// Live registrations.
-#[utoipa::path(get, path = "/api/v1/registrations", tag = "records", params(Page),
+#[utoipa::path(get, operation_id = "records_list_registrations", path = "/api/v1/registrations", tag = "records", params(Page),
     responses((status = 200, body = Listing<RegistrationDto>), crate::api::openapi::Errors))]
 pub async fn list_registrations(
     State(state): State<ApiState>,

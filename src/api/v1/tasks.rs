@@ -75,7 +75,7 @@ pub struct DispositionDto {
 }
 
 /// Live tasks, oldest first (an agent token: only its own).
-#[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", params(Page, TaskFilter),
+#[utoipa::path(get, operation_id = "tasks_list", path = "/api/v1/tasks", tag = "tasks", params(Page, TaskFilter),
     responses((status = 200, body = Listing<TaskDto>), crate::api::openapi::Errors))]
 pub async fn list(
     State(state): State<ApiState>,
@@ -101,8 +101,8 @@ pub async fn list(
 }
 
 /// One task: live, or stored once closed (callbacks, chats, e-mails...).
-#[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks",
-    params(("id" = String, Path, description = "The task's id")),
+#[utoipa::path(get, operation_id = "tasks_one", path = "/api/v1/tasks/{id}", tag = "tasks",
+    params(("id" = u64, Path, description = "The task's id")),
     responses((status = 200, body = TaskDto), crate::api::openapi::Errors))]
 pub async fn one(
     State(state): State<ApiState>,
@@ -127,8 +127,8 @@ pub async fn one(
 }
 
 /// Accepts a non-voice offer for the agent it is offered to.
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/accept", tag = "tasks",
-    params(("id" = String, Path, description = "The task's id")),
+#[utoipa::path(post, operation_id = "tasks_accept", path = "/api/v1/tasks/{id}/accept", tag = "tasks",
+    params(("id" = u64, Path, description = "The task's id")),
     responses((status = 200, body = TaskDto), crate::api::openapi::Errors))]
 pub async fn accept(
     State(state): State<ApiState>,
@@ -141,8 +141,8 @@ pub async fn accept(
 }
 
 /// Declines a non-voice offer; the task goes to the next agent.
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/reject", tag = "tasks",
-    params(("id" = String, Path, description = "The task's id")),
+#[utoipa::path(post, operation_id = "tasks_reject", path = "/api/v1/tasks/{id}/reject", tag = "tasks",
+    params(("id" = u64, Path, description = "The task's id")),
     responses((status = 200, body = TaskDto), crate::api::openapi::Errors))]
 pub async fn reject(
     State(state): State<ApiState>,
@@ -155,8 +155,8 @@ pub async fn reject(
 }
 
 /// Moves a held task to another queue, where it waits anew.
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/transfer", tag = "tasks",
-    params(("id" = String, Path, description = "The task's id")), request_body = TransferRequest,
+#[utoipa::path(post, operation_id = "tasks_transfer", path = "/api/v1/tasks/{id}/transfer", tag = "tasks",
+    params(("id" = u64, Path, description = "The task's id")), request_body = TransferRequest,
     responses((status = 200, body = TaskDto), crate::api::openapi::Errors))]
 pub async fn transfer(
     State(state): State<ApiState>,
@@ -173,8 +173,8 @@ pub async fn transfer(
 }
 
 /// Completes a held task with a disposition (stored); the agent goes to wrap-up.
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/complete", tag = "tasks",
-    params(("id" = String, Path, description = "The task's id")), request_body = CompleteRequest,
+#[utoipa::path(post, operation_id = "tasks_complete", path = "/api/v1/tasks/{id}/complete", tag = "tasks",
+    params(("id" = u64, Path, description = "The task's id")), request_body = CompleteRequest,
     responses((status = 200, body = TaskDto), crate::api::openapi::Errors))]
 pub async fn complete(
     State(state): State<ApiState>,

@@ -55,7 +55,7 @@ fn dto(row: TokenRow) -> TokenDto {
 }
 
 /// Every token, revoked ones included.
-#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", params(Page),
+#[utoipa::path(get, operation_id = "tokens_list", path = "/api/v1/tokens", tag = "tokens", params(Page),
     responses((status = 200, body = Listing<TokenDto>), crate::api::openapi::Errors))]
 pub async fn list(
     State(state): State<ApiState>,
@@ -66,7 +66,7 @@ pub async fn list(
 }
 
 /// Creates a token and returns its secret (once).
-#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken,
+#[utoipa::path(post, operation_id = "tokens_create", path = "/api/v1/tokens", tag = "tokens", request_body = NewToken,
     responses((status = 201, body = CreatedToken), crate::api::openapi::Errors))]
 pub async fn create(
     State(state): State<ApiState>,
@@ -114,13 +114,18 @@ pub async fn create(
 }
 
 /// Revokes a token; it authenticates nothing from now on.
-#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens",
+#[utoipa::path(delete, operation_id = "tokens_revoke", path = "/api/v1/tokens/{id}", tag = "tokens",
     params(("id" = String, Path, description = "The token's id")),
     responses((status = 204, description = "Revoked"), crate::api::openapi::Errors))]
 pub async fn revoke(
     State(state): State<ApiState>,
     Id(id): Id<String>,
 ) -> Result<StatusCode, ApiError> {
+    if id.starts_with("config:") {
+        return Err(ApiError::Conflict(
+            "tokens from the config file are changed there".into(),
+        ));
+    }
     if state.store.revoke_token(&id, now_ms()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {

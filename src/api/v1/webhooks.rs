@@ -52,7 +52,7 @@ pub struct WebhookUpdate {
 }
 
 /// Every subscription.
-#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", params(Page),
+#[utoipa::path(get, operation_id = "webhooks_list", path = "/api/v1/webhooks", tag = "webhooks", params(Page),
     responses((status = 200, body = Listing<WebhookDto>), crate::api::openapi::Errors))]
 pub async fn list(
     State(state): State<ApiState>,
@@ -65,7 +65,7 @@ pub async fn list(
 }
 
 /// Creates a subscription; the answer carries its secret.
-#[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = NewWebhook,
+#[utoipa::path(post, operation_id = "webhooks_create", path = "/api/v1/webhooks", tag = "webhooks", request_body = NewWebhook,
     responses((status = 201, body = WebhookDto), crate::api::openapi::Errors))]
 pub async fn create(
     State(state): State<ApiState>,
@@ -84,7 +84,7 @@ pub async fn create(
 }
 
 /// One subscription.
-#[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks",
+#[utoipa::path(get, operation_id = "webhooks_one", path = "/api/v1/webhooks/{id}", tag = "webhooks",
     params(("id" = String, Path, description = "The subscription's id")),
     responses((status = 200, body = WebhookDto), crate::api::openapi::Errors))]
 pub async fn one(
@@ -95,7 +95,7 @@ pub async fn one(
 }
 
 /// Changes a subscription's URL, filter, activity or secret.
-#[utoipa::path(put, path = "/api/v1/webhooks/{id}", tag = "webhooks",
+#[utoipa::path(put, operation_id = "webhooks_update", path = "/api/v1/webhooks/{id}", tag = "webhooks",
     params(("id" = String, Path, description = "The subscription's id")), request_body = WebhookUpdate,
     responses((status = 200, body = WebhookDto), crate::api::openapi::Errors))]
 pub async fn update(
@@ -122,7 +122,7 @@ pub async fn update(
 }
 
 /// Deactivates a subscription (its pending events wait in case it comes back).
-#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks",
+#[utoipa::path(delete, operation_id = "webhooks_remove", path = "/api/v1/webhooks/{id}", tag = "webhooks",
     params(("id" = String, Path, description = "The subscription's id")),
     responses((status = 204, description = "Deactivated"), crate::api::openapi::Errors))]
 pub async fn remove(

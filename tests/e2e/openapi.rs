@@ -1,0 +1,63 @@
+//! The OpenAPI document against the running server: schemathesis (pinned, installed by
+//! `scripts/install-test-deps.sh`) generates requests from `/api/v1/openapi.json` and checks
+//! every answer against it (status codes, content types, schemas, rejection of invalid and
+//! acceptance of valid input, no 5xx). Bounded: 10 examples per operation, at most 90 s,
+//! loopback only, a fixed seed. Settings: `tests/schemathesis.toml`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::support::{Pbx, TOKEN, enabled, repo};
+
+/// The schemathesis executable: `$SCHEMATHESIS`, else the install script's virtualenv.
+fn schemathesis() -> PathBuf {
+    std::env::var_os("SCHEMATHESIS").map_or_else(
+        || {
+            let venv = std::env::var_os("CENTRALA_TEST_VENV")
+                .map_or_else(|| PathBuf::from("/opt/centrala-test-venv"), PathBuf::from);
+            venv.join("bin/schemathesis")
+        },
+        PathBuf::from,
+    )
+}
+
+#[test]
+fn the_running_server_answers_as_its_openapi_document_says() {
+    if !enabled("openapi") {
+        return;
+    }
+    let bin = schemathesis();
+    assert!(
+        bin.exists(),
+        "{} is missing: run scripts/install-test-deps.sh",
+        bin.display()
+    );
+    let pbx = Pbx::start("openapi", "");
+    let http = pbx.centrala.http();
+    let log = pbx.dir.join("schemathesis.log");
+    let output = Command::new(&bin)
+        .current_dir(pbx.dir.path())
+        .arg("--config-file")
+        .arg(repo("tests/schemathesis.toml"))
+        .args(["--no-color", "run"])
+        .arg(format!("http://{http}/api/v1/openapi.json"))
+        .args(["--url", &format!("http://{http}")])
+        .args(["-H", &format!("Authorization: Bearer {TOKEN}")])
+        .args(["--exclude-path", "/api/v1/events"])
+        .args(["--max-examples", "10", "--workers", "1", "--seed", "1"])
+        .args(["--max-time", "90", "--request-timeout", "10"])
+        .output()
+        .expect("schemathesis runs");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    std::fs::write(&log, &text).expect("log written");
+    assert!(
+        output.status.success(),
+        "schemathesis found problems (log: {}):\n{}",
+        log.display(),
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .take(120)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

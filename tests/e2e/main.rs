@@ -18,6 +18,7 @@ mod openapi;
 mod queues;
 mod registrar;
 mod robustness;
+mod screen_pop;
 mod support;
 mod trunks;
 mod webhooks;

@@ -29,6 +29,7 @@ pub fn spawn_acd_bridge(
         pop,
         store,
         tasks: HashMap::new(),
+        holders: HashMap::new(),
     };
     tokio::spawn(async move {
         loop {
@@ -50,6 +51,9 @@ struct Bridge {
     store: Store,
     /// Tasks seen queued, so later events can name their queue, channel and customer.
     tasks: HashMap<TaskId, TaskView>,
+    /// The agent each task was last offered to, so its completion and callback attempts name
+    /// the agent (and reach the agent's event stream).
+    holders: HashMap<TaskId, AgentId>,
 }
 
 impl Bridge {
@@ -72,6 +76,7 @@ impl Bridge {
             }
             AcdEvent::Decision(Decision::Abandoned { task, .. }) => {
                 self.tasks.remove(&task);
+                self.holders.remove(&task);
                 Vec::new()
             }
             AcdEvent::Accepted { task, agent } => {
@@ -83,7 +88,8 @@ impl Bridge {
                 out
             }
             AcdEvent::Completed { task } => {
-                let mut event = self.task_event(EventKind::TaskCompleted, task, None, now);
+                let holder = self.holders.remove(&task);
+                let mut event = self.task_event(EventKind::TaskCompleted, task, holder, now);
                 event.data["disposition"] = self.disposition(task).await;
                 self.tasks.remove(&task);
                 vec![event]
@@ -100,7 +106,8 @@ impl Bridge {
                 attempts,
                 outcome,
             } => {
-                let mut event = self.task_event(EventKind::CallbackAttempted, task, None, now);
+                let holder = self.holders.get(&task).copied();
+                let mut event = self.task_event(EventKind::CallbackAttempted, task, holder, now);
                 event.data["attempt"] = json!(attempts);
                 event.data["outcome"] = json!(outcome.as_str());
                 vec![event]
@@ -120,6 +127,7 @@ impl Bridge {
         if !self.tasks.contains_key(&task) {
             self.refresh(task).await;
         }
+        self.holders.insert(task, agent);
         let number = self.agent_number(agent);
         if let Some(view) = self.tasks.get(&task) {
             let body = self.pop.build(view, &number).await;

@@ -13,6 +13,7 @@ mod baresip;
 mod calls;
 mod cti;
 mod dialplan;
+mod dtmf;
 mod media;
 mod queues;
 mod registrar;

@@ -17,6 +17,7 @@ mod codecs;
 mod fork;
 mod ivr;
 mod queue;
+mod queue_hold;
 mod recording;
 mod target;
 

@@ -12,7 +12,7 @@ use crate::common::baresip_ctrl::Ctrl;
 use crate::common::centrala::{Centrala, http_get_with};
 use crate::common::ports::{PeerPorts, PortBlock};
 use crate::common::process::TestDir;
-use crate::common::rtp_pcap::write_tone_wav;
+use crate::common::rtp_pcap::{RtpClock, dtmf_packets, write_pcap, write_tone_wav};
 use crate::common::sipp::{Sipp, SippHandle};
 
 /// The token the test config sets for `/api/v1`.
@@ -209,6 +209,21 @@ impl Pbx {
             .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
             .unwrap_or(0.0)
     }
+}
+
+/// `sipp` (an IVR caller scenario: `uac_ivr.xml`, `uac_ivr_wait_bye.xml`) made 1001's call to
+/// `number` keying `digits` (RFC 4733, written as the run's `dtmf_keys.pcap`) after `wait_ms`.
+pub fn with_keys(sipp: Sipp, number: &str, digits: &str, wait_ms: u32) -> Sipp {
+    let sipp = sipp
+        .service(number)
+        .key("caller", "1001")
+        .auth("1001", "pw1001")
+        .set("wait_ms", wait_ms)
+        .timeout(Duration::from_secs(30));
+    std::fs::create_dir_all(sipp.dir()).unwrap();
+    let packets = dtmf_packets(&mut RtpClock::random(), 101, digits).unwrap();
+    write_pcap(&sipp.dir().join("dtmf_keys.pcap"), &packets).unwrap();
+    sipp
 }
 
 /// A path in the repository.

@@ -11,11 +11,13 @@
 
 mod bridge;
 mod call;
+pub mod callback_dialler;
 mod cdr;
 mod cdr_writer;
 mod codecs;
 mod fork;
 mod ivr;
+pub mod originate;
 mod queue;
 mod queue_hold;
 mod recording;
@@ -85,6 +87,8 @@ pub struct CallManager {
     pub registrar: Arc<RegistrarService>,
     /// RTP ports for media sessions.
     pub ports: PortPool,
+    /// The SIP endpoint, for calls Centrala places itself (`originate`).
+    pub endpoint: Endpoint,
     /// CDRs and recording rows.
     pub store: Arc<dyn CallStore>,
     /// Counters.

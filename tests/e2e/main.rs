@@ -10,6 +10,7 @@
 mod common;
 
 mod baresip;
+mod callbacks;
 mod calls;
 mod cti;
 mod dialplan;

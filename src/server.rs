@@ -184,6 +184,7 @@ async fn start_sip(
             trunks: config.trunks.clone(),
             media_ip,
             recordings_dir: config.media.recordings_dir.clone(),
+            features: config.features.codes(),
         },
         dialplan,
         prompts: Arc::new(prompts),

@@ -180,7 +180,7 @@ impl Call {
     }
 
     fn flow_event(&mut self, event: Event) {
-        if self.queue_consumes(&event) {
+        if self.queue_consumes(&event) || self.confirmation_consumes(&event) {
             return;
         }
         if let Some(ivr) = self.ivr.as_mut() {

@@ -15,6 +15,7 @@ pub mod callback_dialler;
 mod cdr;
 mod cdr_writer;
 mod codecs;
+mod features;
 mod fork;
 mod ivr;
 pub mod originate;
@@ -66,6 +67,8 @@ pub struct CallsConfig {
     pub media_ip: IpAddr,
     /// Where recordings are written.
     pub recordings_dir: std::path::PathBuf,
+    /// Agent feature codes (`[features]`).
+    pub features: crate::routing::FeatureCodes,
 }
 
 /// Decides what happens to each new INVITE and REGISTER. Built by `server` from the running
@@ -178,6 +181,11 @@ impl RequestHandler for CallManager {
         );
         let tag = new_tag();
         let origin = self.origin(endpoint, &request, &tag)?;
+        if let (Origin::Extension(user), Some(code)) =
+            (&origin, features::feature_code_of(&request))
+        {
+            return self.feature_code(endpoint, request, tag, user, code);
+        }
         let dialplan = self.dialplan.current();
         let target = match target::resolve(
             &self.config,

@@ -223,3 +223,80 @@ fn queued_caller_hears_music_then_the_position_at_the_period() {
         "a second announcement at 10 s: {timeline}"
     );
 }
+
+/// Sales with 5 s of wrap-up, for the wrap-up test.
+const SALES_WRAP_UP: &str =
+    "[[queues]]\nname = \"sales\"\nskills = { sales = 1 }\nwrap_up_secs = 5\n";
+
+#[test]
+fn after_a_queue_call_the_agent_wraps_up_before_the_next_offer() {
+    if !enabled("queue_wrap_up") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("centrala-queue-wrap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let plan = PLAN.replace(
+        "name: support, skills: [support]",
+        "name: sales, skills: [sales]",
+    );
+    std::fs::write(dir.join("plan.yaml"), plan).unwrap();
+    let pbx = Pbx::start_with_dialplan("queue_wrap_up", "", SALES_WRAP_UP, &dir);
+    pbx.register(1, "1001");
+    let agent_sip = pbx.peer(1).sip;
+    let capture = Capture::start(pbx.dir.path(), "lo", "lo", &pbx.ports.capture_filter()).unwrap();
+    let agent = pbx
+        .sipp(1, "agent", "uas_answer.xml")
+        .set("pt", 0)
+        .set("codec", "PCMU")
+        .media_secs(20)
+        .calls(2)
+        .timeout(std::time::Duration::from_secs(40))
+        .spawn()
+        .unwrap();
+    // The first caller talks ~3 s; the second arrives meanwhile and waits through wrap-up.
+    let first = pbx
+        .sipp(0, "first", "uac_call.xml")
+        .service("8000")
+        .key("caller", "1002")
+        .auth("1002", "pw1002")
+        .tone_secs(2)
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let second = pbx
+        .sipp(2, "second", "uac_call.xml")
+        .service("8000")
+        .key("caller", "1003")
+        .auth("1003", "pw1003")
+        .tone_secs(12)
+        .run()
+        .unwrap();
+    assert!(second.check().is_ok(), "{}", second.describe());
+    assert!(first.wait().unwrap().check().is_ok());
+    let agent = agent.wait().unwrap();
+    assert_eq!(
+        agent.log_lines("ANSWERED ").count(),
+        2,
+        "the agent took both calls: {}",
+        agent.describe()
+    );
+    let pcap = capture.stop().unwrap();
+    let to_agent = |method: &str| -> Vec<f64> {
+        pcap.to_port(agent_sip)
+            .filter(|d| d.payload.starts_with(method.as_bytes()))
+            .map(|d| d.time)
+            .collect()
+    };
+    let first_bye = to_agent("BYE ")[0];
+    let invites = to_agent("INVITE ");
+    let second_offer = invites
+        .iter()
+        .copied()
+        .find(|&t| t > first_bye)
+        .expect("an INVITE after the first call ended");
+    let gap = second_offer - first_bye;
+    assert!(
+        (4.8..8.0).contains(&gap),
+        "the second offer came {gap:.1} s after the first call ended (wrap-up 5 s)"
+    );
+}

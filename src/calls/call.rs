@@ -146,6 +146,10 @@ pub(super) struct Call {
     pub lookup: Option<oneshot::Receiver<Result<serde_json::Value, String>>>,
     /// Recording: the directory while due to start, then the running recording's id.
     pub recording: Recording,
+    /// A confirmation to answer with instead of ringing (feature codes; `calls::features`).
+    pub confirmation: Option<crate::media::player::Playback>,
+    /// The confirmation is playing; its end hangs up.
+    pub confirming: bool,
 }
 
 /// Where the call's recording stands.
@@ -253,6 +257,8 @@ impl Call {
             registrar,
             queued: None,
             lookup: None,
+            confirmation: None,
+            confirming: false,
             endpoint,
             events,
         })
@@ -322,6 +328,9 @@ impl Call {
         self.media = Some(media);
         if self.ivr.is_some() {
             return self.start_ivr();
+        }
+        if let Some(confirmation) = self.confirmation.take() {
+            return self.start_confirmation(confirmation);
         }
         let target = self.target.clone();
         self.ring(&target)

@@ -180,6 +180,9 @@ impl Call {
     }
 
     fn flow_event(&mut self, event: Event) {
+        if self.queue_consumes(&event) || self.confirmation_consumes(&event) {
+            return;
+        }
         if let Some(ivr) = self.ivr.as_mut() {
             ivr.run.handle_event(Instant::now(), event);
         }
@@ -211,7 +214,7 @@ impl Call {
                 skills,
                 priority,
                 vars,
-                ..
+                announce,
             } => {
                 let Some(acd) = self.ivr.as_ref().map(|ivr| ivr.acd.clone()) else {
                     return;
@@ -219,7 +222,7 @@ impl Call {
                 if !self.a.final_sent {
                     self.answer_ivr();
                 }
-                self.enqueue(acd, queue, skills, priority, vars);
+                self.enqueue(acd, queue, skills, priority, vars, Some(announce));
             }
             Action::Transfer {
                 target: TransferTarget::Queue(queue),
@@ -228,7 +231,7 @@ impl Call {
                 let Some(acd) = self.ivr.as_ref().map(|ivr| ivr.acd.clone()) else {
                     return;
                 };
-                self.enqueue(acd, queue, Vec::new(), 0, vars);
+                self.enqueue(acd, queue, Vec::new(), 0, vars, None);
             }
             Action::HangUp => self.hang_up_ivr(),
             other => {

@@ -10,10 +10,12 @@
 mod common;
 
 mod baresip;
+mod callbacks;
 mod calls;
 mod cti;
 mod dialplan;
 mod dtmf;
+mod features;
 mod media;
 mod queues;
 mod registrar;

@@ -3,7 +3,8 @@
 # espeak-ng (fixed voice and speed, so the output is reproducible), resampled by sox to
 # 8 kHz 16-bit mono, the format Centrala plays without resampling on G.711 calls.
 # Also renders the media engine's own prompts (music on hold, position announcements).
-# Usage: sounds/make_prompts.sh            (needs espeak-ng and sox: apt-get install espeak-ng sox)
+# Usage: sounds/make_prompts.sh [NAME...]  (needs espeak-ng and sox: apt-get install espeak-ng sox)
+# With NAMEs, only those prompts are rendered (e.g. the ones a change added).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,7 @@ render() { # lang name text
 # Table rows look like: | `name` | English text | Polish text |
 grep -E '^\| `[^`]+` \|' dialplans/PROMPTS.md | while IFS='|' read -r _ name en pl _; do
   name=$(echo "$name" | tr -d '` ')
+  if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qxF "$name"; then continue; fi
   en=$(echo "$en" | sed 's/^ *//; s/ *$//')
   pl=$(echo "$pl" | sed 's/^ *//; s/ *$//')
   [ "$en" != "—" ] && render en "$name" "$en"

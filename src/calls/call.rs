@@ -15,6 +15,7 @@ use super::fork::Fork;
 use super::ivr::Ivr;
 use super::queue::{Queued, next_queue_input};
 use super::target::{Origin, Target, result_of_status};
+use super::voicemail::Voicemail;
 use crate::dialplan::Event;
 use crate::media::ports::PortPool;
 use crate::media::relay::{self, MediaEvent, MediaSession};
@@ -146,6 +147,8 @@ pub(super) struct Call {
     pub lookup: Option<oneshot::Receiver<Result<serde_json::Value, String>>>,
     /// Recording: the directory while due to start, then the running recording's id.
     pub recording: Recording,
+    /// The voicemail the dialplan is taking.
+    pub voicemail: Option<Voicemail>,
 }
 
 /// Where the call's recording stands.
@@ -253,6 +256,7 @@ impl Call {
             registrar,
             queued: None,
             lookup: None,
+            voicemail: None,
             endpoint,
             events,
         })
@@ -281,6 +285,7 @@ impl Call {
                     () = sleep_until(deadline) => self.on_timer(Instant::now()),
                 }
                 self.run_dialplan();
+                self.drive_voicemail().await;
                 if matches!(self.phase, Phase::Connected { .. }) {
                     self.start_recording_if_due().await;
                 }
@@ -386,6 +391,7 @@ impl Call {
         {
             ivr.run.handle_event(now, Event::Timeout);
         }
+        self.voicemail_timer(now);
         if self.no_answer_at.is_some_and(|at| at <= now) {
             self.no_answer_at = None;
             if self.phase == Phase::Dialing {
@@ -424,6 +430,7 @@ impl Call {
             self.ack_wait.as_ref().map(|w| w.next.min(w.give_up)),
             self.end_by,
             self.ivr.as_ref().and_then(|ivr| ivr.run.poll_timeout()),
+            self.voicemail_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -482,6 +489,7 @@ impl Call {
     }
 
     async fn finish(mut self) {
+        self.finish_voicemail().await;
         self.stop_recording().await;
         self.leave_queue().await;
         if let Some(media) = self.media.take() {

@@ -3,7 +3,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::BoxFuture;
-use crate::store::{CdrRecord, RecordingRow};
+use crate::store::{CdrRecord, RecordingRow, SurveyAnswerRow};
 
 /// What calls persist (the store in production). Failures are logged by the implementation:
 /// a call never stops because the database hiccups.
@@ -19,6 +19,8 @@ pub trait CallStore: Send + Sync + 'static {
         duration_ms: i64,
         size_bytes: i64,
     ) -> BoxFuture<'_, ()>;
+    /// Stores the answers of one run of a dialplan survey (all or none).
+    fn survey_answered(&self, answers: Vec<SurveyAnswerRow>) -> BoxFuture<'_, ()>;
 }
 
 /// How a call ended, as counted in metrics and written in the CDR.

@@ -210,7 +210,7 @@ impl Call {
 
 /// The dialplan variables as task attributes: top-level strings and numbers as text, objects
 /// flattened with dotted names (`customer.debt.balance`).
-fn flatten(vars: &Value) -> BTreeMap<String, String> {
+pub(super) fn flatten(vars: &Value) -> BTreeMap<String, String> {
     fn walk(prefix: &str, value: &Value, out: &mut BTreeMap<String, String>) {
         match value {
             Value::Object(map) => {

@@ -190,6 +190,7 @@ impl FlowRun {
                 let action = Action::Voicemail {
                     queue: v.queue.clone(),
                     max_duration: v.max_duration,
+                    max_silence: v.max_silence,
                     vars: self.snapshot(),
                 };
                 self.push(action);

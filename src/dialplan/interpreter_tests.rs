@@ -204,16 +204,35 @@ fn order_status_is_read_out_and_returns_to_menu() {
     assert_eq!(date[..2], ["ord/5".to_owned(), "month/5".to_owned()]);
     assert_eq!(
         played(&sim.send(Event::PlaybackFinished)),
-        ["main_menu"],
-        "back in the menu"
+        ["survey_helpful"],
+        "the self-service survey"
     );
+    let out = sim.send(Event::Digit('1'));
+    let helpful = vec![("helpful".to_owned(), Some('1'))];
+    assert!(
+        out.iter().any(|a| matches!(a, Action::StoreSurvey { survey, answers, .. } if survey == "self_service" && *answers == helpful)),
+        "{out:?}"
+    );
+    assert_eq!(played(&out), ["main_menu"], "back in the menu");
 }
 
 #[test]
 fn order_status_without_an_order() {
     let (mut sim, _) = Sim::to_menu(demo(), '1', json!({"name": "Jan"}));
     assert_eq!(played(&sim.send(Event::Digit('3'))), ["order_none"]);
-    assert_eq!(played(&sim.send(Event::PlaybackFinished)), ["main_menu"]);
+    assert_eq!(
+        played(&sim.send(Event::PlaybackFinished)),
+        ["survey_helpful"]
+    );
+    sim.send(Event::PlaybackFinished);
+    let out = sim.expire();
+    let unanswered = vec![("helpful".to_owned(), None)];
+    assert!(
+        out.iter()
+            .any(|a| matches!(a, Action::StoreSurvey { answers, .. } if *answers == unanswered)),
+        "{out:?}"
+    );
+    assert_eq!(played(&out), ["main_menu"]);
 }
 
 #[test]
@@ -255,6 +274,12 @@ fn overdue_balance_goes_to_collections_before_the_menu() {
     let customer = json!({"debt": {"overdue_days": 45, "balance": -300.5}});
     let (mut sim, out) = Sim::to_menu(demo(), '1', customer);
     assert_eq!(played(&out), ["collections_notice"]);
+    assert_eq!(played(&sim.send(Event::PlaybackFinished)), ["amount_due"]);
+    assert_eq!(
+        played(&sim.send(Event::PlaybackFinished)),
+        ["num/300", "currency/zlotych", "num/50", "currency/groszy"],
+        "trzysta złotych pięćdziesiąt groszy"
+    );
     let (queue, priority, vars) = queued(&sim.send(Event::PlaybackFinished)).expect("queued");
     assert_eq!((queue.as_str(), priority), ("collections", 5));
     assert_eq!(vars["customer"]["debt"]["overdue_days"], json!(45));

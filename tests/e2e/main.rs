@@ -12,6 +12,7 @@ mod common;
 mod baresip;
 mod calls;
 mod cti;
+mod demo;
 mod dialplan;
 mod media;
 mod queues;

@@ -17,6 +17,7 @@
 //! `calls::queue`). The flag is carried in the task's attributes for reports.
 
 use serde_json::Value;
+use tracing::Instrument;
 
 use super::call::Call;
 use super::cdr::now_ms;
@@ -44,12 +45,15 @@ impl Call {
             .insert("call_id".into(), self.cdr.id.clone());
         task.attributes
             .insert("keep_position".into(), keep_position.to_string());
-        tokio::spawn(async move {
-            match acd.enqueue(task).await {
-                Ok(id) => tracing::info!(task = %id, %queue, "callback task created"),
-                Err(err) => tracing::error!(%err, %queue, "callback task NOT created"),
+        tokio::spawn(
+            async move {
+                match acd.enqueue(task).await {
+                    Ok(id) => tracing::info!(task = %id, %queue, "callback task created"),
+                    Err(err) => tracing::error!(%err, %queue, "callback task NOT created"),
+                }
             }
-        });
+            .instrument(tracing::Span::current()),
+        );
     }
 
     /// `survey`: the answers of one run, stored with the call's id and the time.
@@ -72,6 +76,8 @@ impl Call {
         }
         tracing::info!(%survey, questions = rows.len(), "survey answered");
         let store = self.store.clone();
-        tokio::spawn(async move { store.survey_answered(rows).await });
+        tokio::spawn(
+            async move { store.survey_answered(rows).await }.instrument(tracing::Span::current()),
+        );
     }
 }

@@ -18,7 +18,6 @@ use centrala::dialplan::say::{self, Currency};
 use serde_json::json;
 
 use crate::common::capture::{Capture, RtpStream};
-use crate::common::media::{ulaw_decode, ulaw_encode};
 use crate::common::ports::PortBlock;
 use crate::common::process::{Proc, wait_until};
 use crate::common::rtp_pcap::{RtpClock, Say, TELEPHONE_EVENT_PT, script_packets, write_pcap};
@@ -119,20 +118,26 @@ fn caller(pbx: &Pbx, name: &str, number: &str, script: &[(u64, Say)], ending: En
         Ending::CallerAfterMs(_) => "uac_ivr.xml",
         Ending::ByPbx => "uac_ivr_wait_bye.xml",
     };
+    // SIPp replays a pcap from its first packet: the scenario waits for the first offset.
+    let first = script.first().map_or(0, |(at, _)| *at);
+    let script: Vec<(u64, Say)> = script.iter().map(|&(at, say)| (at - first, say)).collect();
     let mut sipp = pbx
         .sipp(0, name, scenario)
         .local_ip(CARRIER_IP)
         .service(DID)
         .key("caller", number)
-        .set("wait_ms", 0)
-        .tone_secs(1)
+        .set("wait_ms", first)
+        .media_secs(1)
         .timeout(Duration::from_secs(120));
     if let Ending::CallerAfterMs(ms) = ending {
-        // uac_ivr.xml: 3 s after the keys start, 1 s of tone, then `talk_ms`, then BYE.
-        sipp = sipp.set("talk_ms", ms.saturating_sub(3000).max(1));
+        // uac_ivr.xml: `keys_ms` after the keys start, 1 s of tone, then `talk_ms`, then BYE.
+        let keys = script.last().map_or(0, |(at, _)| *at) + 500;
+        sipp = sipp
+            .set("keys_ms", keys)
+            .set("talk_ms", ms.saturating_sub(first + keys).max(1));
     }
     std::fs::create_dir_all(sipp.dir()).unwrap();
-    let packets = script_packets(&mut RtpClock::random(), 0, TELEPHONE_EVENT_PT, script).unwrap();
+    let packets = script_packets(&mut RtpClock::random(), 0, TELEPHONE_EVENT_PT, &script).unwrap();
     write_pcap(&sipp.dir().join("dtmf_keys.pcap"), &packets).unwrap();
     sipp
 }
@@ -140,9 +145,13 @@ fn caller(pbx: &Pbx, name: &str, number: &str, script: &[(u64, Say)], ending: En
 /// Agents 1003 (sales, collections) on slot 1 and 1002 (support, collections) on slot 2,
 /// registered (logged in) and each answering one call.
 fn agents(pbx: &Pbx) -> (SippHandle, SippHandle) {
-    pbx.register(1, "1003");
-    pbx.register(2, "1002");
-    (pbx.answering_phone(1, 30), pbx.answering_phone(2, 30))
+    let phone = |slot: u16, number: &str| {
+        pbx.register(slot, number);
+        let uas = pbx.sipp(slot, &format!("agent-{number}"), "uas_answer.xml");
+        let uas = uas.set("pt", 0).set("codec", "PCMU").media_secs(30);
+        uas.spawn().expect("sipp starts")
+    };
+    (phone(1, "1003"), phone(2, "1002"))
 }
 
 /// Whether `agent` answered a call before `grace` passed.
@@ -165,19 +174,21 @@ fn names(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
-/// Whether the caller received the prompt: 0.2 s from its middle, through G.711 µ-law,
-/// appears sample for sample in what the caller decoded.
+/// Whether the caller received the prompt: its loudest 20 ms appear in what the caller
+/// decoded, each sample within the G.711 µ-law quantisation of the original.
 fn heard(stream: &RtpStream, lang: &str, name: &str) -> bool {
     let samples = prompt(lang, name).mono();
-    let mid = samples.len() / 2;
-    let chunk: Vec<i16> = samples[mid.saturating_sub(800)..(mid + 800).min(samples.len())]
-        .iter()
-        .map(|&s| ulaw_decode(ulaw_encode(s)))
-        .collect();
+    let energy = |w: &[i16]| w.iter().map(|&s| i64::from(s).pow(2)).sum::<i64>();
+    let Some(loudest) = samples.windows(160).step_by(40).max_by_key(|w| energy(w)) else {
+        return false;
+    };
+    let close = |got: i16, want: i16| {
+        (i32::from(got) - i32::from(want)).abs() <= i32::from(want).abs() / 8 + 64
+    };
     stream
         .pcm
-        .windows(chunk.len())
-        .any(|w| w == chunk.as_slice())
+        .windows(loudest.len())
+        .any(|w| w.iter().zip(loudest).all(|(&got, &want)| close(got, want)))
 }
 
 fn ms(secs: f64) -> u64 {

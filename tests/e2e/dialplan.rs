@@ -51,6 +51,7 @@ fn ivr_caller(pbx: &Pbx, digits: &str, wait_ms: u32, talk_ms: u32) -> Sipp {
     let sipp = pbx
         .sipp(0, "caller", "uac_ivr.xml")
         .set("talk_ms", talk_ms)
+        .set("keys_ms", 3000)
         .media_secs(talk_ms / 1000 + 1);
     with_keys(sipp, digits, wait_ms)
 }

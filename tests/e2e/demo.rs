@@ -439,9 +439,15 @@ fn demo_after_hours_voicemail_is_recorded_and_becomes_a_task() {
     let caller_side = audio.mono();
     let tone = crate::common::media::tone_seconds(&caller_side, audio.rate, 1000.0);
     assert!(tone >= 2.0, "the caller's message is in the file: {tone} s");
-    let tasks = pbx.query_until("SELECT channel, queue, customer, state FROM tasks", 1);
-    assert_eq!(tasks, [format!("voicemail|support|{UNKNOWN}|waiting")]);
+    let tasks = pbx.query_until("SELECT id, channel, queue, customer, state FROM tasks", 1);
+    let (task, rest) = tasks[0].split_once('|').unwrap();
+    assert_eq!(rest, format!("voicemail|support|{UNKNOWN}|waiting"));
     let attributes = pbx.query("SELECT attributes FROM tasks");
     let attributes: serde_json::Value = serde_json::from_str(&attributes[0]).unwrap();
     assert_eq!(attributes["recording_id"], id, "{attributes}");
+    // The task survives a restart: the ACD queues it again from the store.
+    let mut pbx = pbx;
+    pbx.centrala.restart().unwrap();
+    let requeued = format!("SELECT task FROM queue_log WHERE event = 'requeue' AND task = {task}");
+    assert_eq!(pbx.query_until(&requeued, 1), [task]);
 }

@@ -356,6 +356,23 @@ impl FlowRun {
         self.set_wait(None);
     }
 
+    /// The caller hung up: the answers given so far in a survey are stored all the same.
+    pub(super) fn store_partial_survey(&mut self) {
+        let dp = Arc::clone(self.dialplan());
+        let Some(StepKind::Survey(s)) = self.step_in(&dp).map(|s| &s.kind) else {
+            return;
+        };
+        if self.scratch().answers.is_empty() {
+            return;
+        }
+        let action = Action::StoreSurvey {
+            survey: s.name.clone(),
+            answers: std::mem::take(self.scratch().answers),
+            vars: self.snapshot(),
+        };
+        self.push(action);
+    }
+
     fn push_callback(&mut self) {
         let dp = Arc::clone(self.dialplan());
         let Some(StepKind::Callback(c)) = self.step_in(&dp).map(|s| &s.kind) else {

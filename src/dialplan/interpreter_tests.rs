@@ -341,8 +341,11 @@ fn closed_hours_offer_callback_then_voicemail() {
     );
     let out = sim.send(Event::PlaybackFinished);
     assert!(
-        matches!(&out[..], [Action::Voicemail { queue, .. }] if queue == "support"),
-        "{out:?}"
+        matches!(&out[..], [Action::Voicemail { queue, max_duration, max_silence, .. }]
+            if queue == "support"
+                && *max_duration == Duration::from_secs(120)
+                && *max_silence == Duration::from_secs(5)),
+        "demo's 120 s and the default 5 s of silence: {out:?}"
     );
     assert_eq!(played(&sim.send(Event::RecordingFinished)), ["goodbye"]);
 }
@@ -496,4 +499,25 @@ fn survey_set_branch_and_sub_flows() {
         "{out:?}"
     );
     assert_eq!(out[1], Action::HangUp, "end of flow hangs up");
+}
+
+#[test]
+fn a_hang_up_during_a_survey_stores_the_answers_given() {
+    let dp = small(concat!(
+        "routes: [{number: \"1\", flow: f}]\n",
+        "flows:\n  f:\n",
+        "    - survey:\n        name: csat\n        questions:\n",
+        "          - {name: q1, prompts: [q1], keys: \"12345\"}\n",
+        "          - {name: q2, prompts: [q2], keys: \"12\"}\n",
+    ));
+    let (mut sim, out) = Sim::start(dp, "1", OPEN);
+    assert_eq!(played(&out), ["q1"]);
+    assert_eq!(played(&sim.send(Event::Digit('4'))), ["q2"]);
+    let out = sim.send(Event::HangUp);
+    let given = vec![("q1".to_owned(), Some('4'))];
+    assert!(
+        matches!(&out[..], [Action::StoreSurvey { survey, answers, .. }] if survey == "csat" && *answers == given),
+        "{out:?}"
+    );
+    assert!(sim.run.is_finished());
 }

@@ -127,6 +127,7 @@ fn caller(pbx: &Pbx, name: &str, number: &str, script: &[(u64, Say)], ending: En
         .service(DID)
         .key("caller", number)
         .set("wait_ms", first)
+        .set("info", 0)
         .media_secs(1)
         .timeout(Duration::from_secs(120));
     if let Ending::CallerAfterMs(ms) = ending {

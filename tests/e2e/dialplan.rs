@@ -37,7 +37,7 @@ flows:
 "#;
 
 /// A PBX whose dialplan directory holds `MENU`, with the project's prompts.
-fn pbx_with_menu(test: &str) -> (Pbx, PathBuf) {
+pub(crate) fn pbx_with_menu(test: &str) -> (Pbx, PathBuf) {
     let dir = std::env::temp_dir().join(format!("centrala-dialplan-{test}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("menu.yaml"), MENU).unwrap();
@@ -52,6 +52,7 @@ fn ivr_caller(pbx: &Pbx, digits: &str, wait_ms: u32, talk_ms: u32) -> Sipp {
         .sipp(0, "caller", "uac_ivr.xml")
         .set("talk_ms", talk_ms)
         .set("keys_ms", 3000)
+        .set("info", 0)
         .media_secs(talk_ms / 1000 + 1);
     with_keys(sipp, digits, wait_ms)
 }
@@ -65,7 +66,7 @@ fn ivr_caller_hung_up(pbx: &Pbx, digits: &str, wait_ms: u32) -> Sipp {
     )
 }
 
-fn with_keys(sipp: Sipp, digits: &str, wait_ms: u32) -> Sipp {
+pub(crate) fn with_keys(sipp: Sipp, digits: &str, wait_ms: u32) -> Sipp {
     let sipp = sipp
         .service("6000")
         .key("caller", "1001")

@@ -14,6 +14,7 @@ mod calls;
 mod cti;
 mod demo;
 mod dialplan;
+mod dtmf;
 mod media;
 mod queues;
 mod registrar;

@@ -127,13 +127,14 @@ fn caller(pbx: &Pbx, name: &str, number: &str, script: &[(u64, Say)], ending: En
         .service(DID)
         .key("caller", number)
         .set("wait_ms", first)
-        .set("info", 0)
         .media_secs(1)
         .timeout(Duration::from_secs(120));
     if let Ending::CallerAfterMs(ms) = ending {
         // uac_ivr.xml: `keys_ms` after the keys start, 1 s of tone, then `talk_ms`, then BYE.
         let keys = script.last().map_or(0, |(at, _)| *at) + 500;
         sipp = sipp
+            .set("info", 0)
+            .key("info_digit", "1")
             .set("keys_ms", keys)
             .set("talk_ms", ms.saturating_sub(first + keys).max(1));
     }

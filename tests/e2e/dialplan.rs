@@ -53,6 +53,7 @@ fn ivr_caller(pbx: &Pbx, digits: &str, wait_ms: u32, talk_ms: u32) -> Sipp {
         .set("talk_ms", talk_ms)
         .set("keys_ms", 3000)
         .set("info", 0)
+        .key("info_digit", "1")
         .media_secs(talk_ms / 1000 + 1);
     with_keys(sipp, digits, wait_ms)
 }

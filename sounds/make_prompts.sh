@@ -35,7 +35,7 @@ music_on_hold() {
 
 grep -E '^\| `[^`]+` \|' dialplans/PROMPTS.md | while IFS='|' read -r _ name en pl _; do
   name=$(echo "$name" | tr -d '` ')
-  if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qx -- "$name"; then continue; fi
+  if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qxF "$name"; then continue; fi
   en=$(echo "$en" | sed 's/^ *//; s/ *$//')
   pl=$(echo "$pl" | sed 's/^ *//; s/ *$//')
   [ "$en" != "—" ] && render en "$name" "$en"

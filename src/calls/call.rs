@@ -15,6 +15,7 @@ use super::fork::Fork;
 use super::ivr::Ivr;
 use super::queue::{Queued, next_queue_input};
 use super::target::{Origin, Target, result_of_status};
+use super::voicemail::Voicemail;
 use crate::dialplan::Event;
 use crate::media::ports::PortPool;
 use crate::media::relay::{self, MediaEvent, MediaSession};
@@ -150,6 +151,8 @@ pub(super) struct Call {
     pub confirmation: Option<crate::media::player::Playback>,
     /// The confirmation is playing; its end hangs up.
     pub confirming: bool,
+    /// The voicemail the dialplan is taking.
+    pub voicemail: Option<Voicemail>,
 }
 
 /// Where the call's recording stands.
@@ -259,6 +262,7 @@ impl Call {
             lookup: None,
             confirmation: None,
             confirming: false,
+            voicemail: None,
             endpoint,
             events,
         })
@@ -287,6 +291,7 @@ impl Call {
                     () = sleep_until(deadline) => self.on_timer(Instant::now()),
                 }
                 self.run_dialplan();
+                self.drive_voicemail().await;
                 if matches!(self.phase, Phase::Connected { .. }) {
                     self.start_recording_if_due().await;
                 }
@@ -395,6 +400,7 @@ impl Call {
         {
             ivr.run.handle_event(now, Event::Timeout);
         }
+        self.voicemail_timer(now);
         if self.no_answer_at.is_some_and(|at| at <= now) {
             self.no_answer_at = None;
             if self.phase == Phase::Dialing {
@@ -433,6 +439,7 @@ impl Call {
             self.ack_wait.as_ref().map(|w| w.next.min(w.give_up)),
             self.end_by,
             self.ivr.as_ref().and_then(|ivr| ivr.run.poll_timeout()),
+            self.voicemail_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -491,6 +498,7 @@ impl Call {
     }
 
     async fn finish(mut self) {
+        self.finish_voicemail().await;
         self.stop_recording().await;
         self.leave_queue().await;
         let media_stats = self.media.as_ref().map(MediaSession::stats);

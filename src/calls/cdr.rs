@@ -4,7 +4,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::BoxFuture;
 use crate::media::relay::{SessionStats, SideStats};
-use crate::store::{CdrRecord, MediaQuality, RecordingRow};
+use crate::store::{CdrRecord, MediaQuality, RecordingRow, SurveyAnswerRow};
 
 /// What calls persist (the store in production). Failures are logged by the implementation:
 /// a call never stops because the database hiccups.
@@ -20,6 +20,8 @@ pub trait CallStore: Send + Sync + 'static {
         duration_ms: i64,
         size_bytes: i64,
     ) -> BoxFuture<'_, ()>;
+    /// Stores the answers of one run of a dialplan survey (all or none).
+    fn survey_answered(&self, answers: Vec<SurveyAnswerRow>) -> BoxFuture<'_, ()>;
 }
 
 /// How a call ended, as counted in metrics and written in the CDR.

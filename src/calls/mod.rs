@@ -4,7 +4,7 @@
 //! Owns: the decision what to do with a new INVITE (authenticate, find the target, refuse or
 //! start a call task), the call tasks themselves, and the CDR of every call.
 //! Must not touch: SIP parsing or transactions (through `sip::endpoint`), sockets (media goes
-//! through `media::relay`), the database (through the `CdrSink` trait).
+//! through `media::relay`), the database (through the `CallStore` trait).
 //! Driven by: the endpoint, through `RequestHandler`.
 //!
 //! See `LIFECYCLE.md` next to this file for the states of a call.
@@ -18,11 +18,13 @@ mod codecs;
 mod features;
 mod fork;
 mod ivr;
+mod ivr_tasks;
 pub mod originate;
 mod queue;
 mod queue_hold;
 mod recording;
 mod target;
+mod voicemail;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -44,13 +46,13 @@ use crate::sip::auth::{AuthGuard, Decision};
 use crate::sip::endpoint::{Endpoint, IncomingRequest, RequestHandler, TuSender, new_tag};
 use crate::sip::message::MessageBuilder;
 use crate::sip::registrar::{RegistrarService, unix_now};
-use crate::store::{CdrRecord, RecordingRow};
+use crate::store::{CdrRecord, RecordingRow, SurveyAnswerRow};
 use crate::telemetry::Metrics;
 
 use call::Call;
 pub use cdr::CallStore;
 pub use cdr_writer::CdrWriter;
-use ivr::Ivr;
+use ivr::{Ivr, IvrServices};
 use serde_json::Value;
 use target::{Origin, Target};
 
@@ -151,12 +153,14 @@ impl CallManager {
             trunk.as_deref(),
             vars.clone(),
         );
-        Some(Ivr::new(
-            run,
-            self.prompts.clone(),
-            self.lookups.clone(),
-            self.acd.clone(),
-        ))
+        let services = IvrServices {
+            prompts: self.prompts.clone(),
+            lookups: self.lookups.clone(),
+            acd: self.acd.clone(),
+            trunks: self.config.trunks.clone().into(),
+            recordings_dir: self.config.recordings_dir.clone(),
+        };
+        Some(Ivr::new(run, services))
     }
 
     /// Where to record this call, when either party's extension says `record = "always"`.
@@ -276,7 +280,8 @@ fn call_variables(
 /// A boxed future, for the store traits (async functions in `dyn` traits need boxing).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// The production `CallStore`: CDRs through the group-commit writer, recordings directly.
+/// The production `CallStore`: CDRs through the group-commit writer, recordings and survey
+/// answers directly.
 pub struct StoreCalls {
     store: crate::store::Store,
     cdrs: CdrWriter,
@@ -316,6 +321,14 @@ impl CallStore for StoreCalls {
                 .await
             {
                 tracing::error!(%err, recording = %id, "could not complete the recording's index");
+            }
+        })
+    }
+
+    fn survey_answered(&self, answers: Vec<SurveyAnswerRow>) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if let Err(err) = self.store.insert_survey_answers(&answers).await {
+                tracing::error!(%err, count = answers.len(), "could not store the survey answers");
             }
         })
     }

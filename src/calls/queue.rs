@@ -88,7 +88,7 @@ impl Call {
         announce: Option<Announce>,
     ) {
         let (prompts, language) = match &self.ivr {
-            Some(ivr) => (ivr.prompts.clone(), ivr.run.language().to_owned()),
+            Some(ivr) => (ivr.services.prompts.clone(), ivr.run.language().to_owned()),
             None => (Arc::new(PromptCache::default()), "en".to_owned()),
         };
         let hold = Hold::new(
@@ -251,7 +251,7 @@ fn default_announce() -> Announce {
 
 /// The dialplan variables as task attributes: top-level strings and numbers as text, objects
 /// flattened with dotted names (`customer.debt.balance`).
-fn flatten(vars: &Value) -> BTreeMap<String, String> {
+pub(super) fn flatten(vars: &Value) -> BTreeMap<String, String> {
     fn walk(prefix: &str, value: &Value, out: &mut BTreeMap<String, String>) {
         match value {
             Value::Object(map) => {

@@ -375,6 +375,8 @@ pub struct VoicemailStep {
     pub prompts: Vec<String>,
     /// Longest recording.
     pub max_duration: Duration,
+    /// Silence from the caller that ends the recording.
+    pub max_silence: Duration,
 }
 
 /// Parameters of a `survey` step.

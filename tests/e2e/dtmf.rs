@@ -19,6 +19,7 @@ fn menu_caller(pbx: &Pbx, keying: Keying) -> Sipp {
     let sipp = pbx
         .sipp(0, "caller", "uac_ivr.xml")
         .set("talk_ms", 4000)
+        .set("keys_ms", 3000)
         .set("info", matches!(keying, Keying::Info) as u8)
         .set("info_digit", "1")
         .media_secs(5);

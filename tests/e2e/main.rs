@@ -13,6 +13,7 @@ mod baresip;
 mod callbacks;
 mod calls;
 mod cti;
+mod demo;
 mod dialplan;
 mod dtmf;
 mod features;

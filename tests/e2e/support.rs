@@ -33,6 +33,8 @@ pub struct Pbx {
     pub dir: TestDir,
     pub centrala: Centrala,
     pub sip: SocketAddr,
+    /// The database URL the PBX runs on (for `query`).
+    pub db: String,
 }
 
 impl Pbx {
@@ -70,6 +72,7 @@ impl Pbx {
         let sip: SocketAddr = format!("127.0.0.1:{}", ports.sip()).parse().unwrap();
         let http: SocketAddr = format!("127.0.0.1:{}", ports.http()).parse().unwrap();
         let (rtp_min, rtp_max) = ports.rtp_range();
+        let db = database_url(test);
         let config = format!(
             "[sip]\nlisten = \"{sip}\"\n{extra_sip}\n\
              [http]\nlisten = \"{http}\"\napi_token = \"{TOKEN}\"\n\
@@ -83,7 +86,7 @@ impl Pbx {
              [[extensions]]\nnumber = \"1003\"\npassword = \"pw1003\"\nrole = \"agent\"\n\
              skills = {{ sales = 5, collections = 5 }}\n\
              {extra_top}",
-            db = database_url(test),
+            db = db,
             sounds = repo("sounds").display(),
             dialplans = dialplan_dir.display(),
         );
@@ -93,6 +96,7 @@ impl Pbx {
             dir,
             centrala,
             sip,
+            db,
         }
     }
 
@@ -225,6 +229,44 @@ impl Pbx {
                 .expect("the PBX's store");
             check(&store).await
         })
+    }
+
+    /// Rows of `sql` on the PBX's database (columns joined by `|`), read with the database's
+    /// own client (sqlite3 or psql).
+    pub fn query(&self, sql: &str) -> Vec<String> {
+        let out = match self.db.strip_prefix("sqlite://") {
+            Some(file) => Command::new("sqlite3")
+                .args(["-separator", "|", "-cmd", ".timeout 5000"])
+                .arg(self.dir.join(file))
+                .arg(sql)
+                .output(),
+            None => Command::new("psql")
+                .args(["-X", "-A", "-t", "-F", "|", "-d", &self.db, "-c", sql])
+                .output(),
+        }
+        .expect("database client runs");
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Like `query`, waiting up to 10 s until it returns at least `count` rows.
+    pub fn query_until(&self, sql: &str, count: usize) -> Vec<String> {
+        for _ in 0..100 {
+            let rows = self.query(sql);
+            if rows.len() >= count {
+                return rows;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("fewer than {count} rows of {sql}: {:?}", self.query(sql));
     }
 
     /// The value of a Prometheus sample line starting with `name` (labels included).

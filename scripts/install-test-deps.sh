@@ -4,7 +4,7 @@
 # PostgreSQL server when none answers on 127.0.0.1:5432. Safe to run again.
 set -euo pipefail
 
-packages=(sip-tester baresip baresip-core tcpdump sox libopus-dev pkg-config postgresql-client)
+packages=(sip-tester baresip baresip-core tcpdump sox libopus-dev pkg-config postgresql-client sqlite3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

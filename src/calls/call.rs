@@ -15,6 +15,7 @@ use super::fork::Fork;
 use super::ivr::Ivr;
 use super::queue::{Queued, next_queue_input};
 use super::target::{Origin, Target, result_of_status};
+use super::voicemail::Voicemail;
 use crate::dialplan::Event;
 use crate::media::ports::PortPool;
 use crate::media::relay::{self, MediaEvent, MediaSession};
@@ -146,6 +147,12 @@ pub(super) struct Call {
     pub lookup: Option<oneshot::Receiver<Result<serde_json::Value, String>>>,
     /// Recording: the directory while due to start, then the running recording's id.
     pub recording: Recording,
+    /// A confirmation to answer with instead of ringing (feature codes; `calls::features`).
+    pub confirmation: Option<crate::media::player::Playback>,
+    /// The confirmation is playing; its end hangs up.
+    pub confirming: bool,
+    /// The voicemail the dialplan is taking.
+    pub voicemail: Option<Voicemail>,
 }
 
 /// Where the call's recording stands.
@@ -253,6 +260,9 @@ impl Call {
             registrar,
             queued: None,
             lookup: None,
+            confirmation: None,
+            confirming: false,
+            voicemail: None,
             endpoint,
             events,
         })
@@ -281,6 +291,7 @@ impl Call {
                     () = sleep_until(deadline) => self.on_timer(Instant::now()),
                 }
                 self.run_dialplan();
+                self.drive_voicemail().await;
                 if matches!(self.phase, Phase::Connected { .. }) {
                     self.start_recording_if_due().await;
                 }
@@ -322,6 +333,9 @@ impl Call {
         self.media = Some(media);
         if self.ivr.is_some() {
             return self.start_ivr();
+        }
+        if let Some(confirmation) = self.confirmation.take() {
+            return self.start_confirmation(confirmation);
         }
         let target = self.target.clone();
         self.ring(&target)
@@ -386,6 +400,7 @@ impl Call {
         {
             ivr.run.handle_event(now, Event::Timeout);
         }
+        self.voicemail_timer(now);
         if self.no_answer_at.is_some_and(|at| at <= now) {
             self.no_answer_at = None;
             if self.phase == Phase::Dialing {
@@ -424,6 +439,7 @@ impl Call {
             self.ack_wait.as_ref().map(|w| w.next.min(w.give_up)),
             self.end_by,
             self.ivr.as_ref().and_then(|ivr| ivr.run.poll_timeout()),
+            self.voicemail_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -482,8 +498,10 @@ impl Call {
     }
 
     async fn finish(mut self) {
+        self.finish_voicemail().await;
         self.stop_recording().await;
         self.leave_queue().await;
+        let media_stats = self.media.as_ref().map(MediaSession::stats);
         if let Some(media) = self.media.take() {
             media.close().await;
         }
@@ -494,7 +512,7 @@ impl Call {
         let metrics = self.endpoint.metrics().clone();
         metrics.active_calls.dec();
         metrics.call_finished(self.cdr.outcome().as_str());
-        let cdr = self.cdr.finish();
+        let cdr = self.cdr.finish(media_stats);
         tracing::info!(result = %cdr.result, cause = %cdr.hangup_cause, side = %cdr.hangup_side, "call ended");
         self.store.record_cdr(cdr).await;
     }

@@ -1,6 +1,7 @@
 //! Calls the dialplan handles: Centrala answers the caller itself, plays prompts, reads DTMF
 //! (RFC 4733, in-band or SIP INFO) into the flow, and carries out its actions: `dial` rings an
-//! extension and bridges it, `hangup` ends the call.
+//! extension and bridges it, `transfer` rings an extension or a number through an outbound
+//! trunk (or queues the call), `hangup` ends the call.
 //!
 //! Owns: the `FlowRun` of a call and the translation between its `Action`s/`Event`s and the
 //! call's SIP legs and media session.
@@ -9,13 +10,12 @@
 //! `lookup` asks the CRM through `cti::lookup` in the background (the flow keeps its own
 //! timeout and fallback branch).
 //!
-//! `queue` (and `transfer` to a queue) hands the call to the ACD (`calls::queue`).
-//!
-//! TODO (routing issue): `callback` and `voicemail` end the flow with a log line until they
-//! create their tasks.
+//! `queue` (and `transfer` to a queue) hands the call to the ACD (`calls::queue`);
+//! `callback` and `survey` are in `calls::ivr_tasks`, `voicemail` in `calls::voicemail`.
 
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -23,8 +23,9 @@ use super::call::{Call, Pending, Phase};
 use super::cdr::{Outcome, Side};
 use super::codecs;
 use super::target::Target;
+use crate::config::Trunk;
 use crate::cti::lookup::LookupService;
-use crate::dialplan::model::TransferTarget;
+use crate::dialplan::model::{Announce, TransferTarget};
 use crate::dialplan::{Action, Event, FlowRun};
 use crate::media::dtmf::info::parse_info;
 use crate::media::player::{PlayItem, Playback, PromptCache};
@@ -40,30 +41,34 @@ use crate::sip::method::Method;
 pub(super) struct Ivr {
     /// The interpreter, holding the dialplan version the call started with.
     pub run: FlowRun,
-    /// Prompts, loaded once for all calls.
-    pub prompts: Arc<PromptCache>,
     /// Our SDP answer to the caller, sent when the flow answers.
     pub answer: Option<String>,
+    /// What the flow's actions use.
+    pub services: IvrServices,
+}
+
+/// The switch's parts a flow's actions use, shared by every call.
+#[derive(Clone)]
+pub(super) struct IvrServices {
+    /// Prompts, loaded once for all calls.
+    pub prompts: Arc<PromptCache>,
     /// The CRM lookups the flow may ask.
     pub lookups: Arc<LookupService>,
-    /// The routing engine, for `queue` steps.
+    /// The routing engine, for `queue`, `callback` and `voicemail` steps.
     pub acd: AcdHandle,
+    /// Carrier trunks, for `transfer` to an external number.
+    pub trunks: Arc<[Trunk]>,
+    /// Where voicemails are recorded.
+    pub recordings_dir: PathBuf,
 }
 
 impl Ivr {
-    /// A run for `run`, with the shared prompt cache and CRM lookups.
-    pub fn new(
-        run: FlowRun,
-        prompts: Arc<PromptCache>,
-        lookups: Arc<LookupService>,
-        acd: AcdHandle,
-    ) -> Ivr {
+    /// A run for `run` with the shared services.
+    pub fn new(run: FlowRun, services: IvrServices) -> Ivr {
         Ivr {
             run,
-            prompts,
             answer: None,
-            lookups,
-            acd,
+            services,
         }
     }
 }
@@ -109,11 +114,12 @@ impl Call {
                 source,
             } => {
                 tracing::debug!(digit = %digit.as_char(), ?source, "digit");
-                self.flow_event(Event::Digit(digit.as_char()));
+                self.on_digit(digit.as_char());
             }
             MediaEvent::PlaybackFinished { side: MediaSide::A } => {
                 self.flow_event(Event::PlaybackFinished)
             }
+            MediaEvent::Silence { side: MediaSide::A } => self.voicemail_silence(),
             _ => {}
         }
     }
@@ -142,7 +148,7 @@ impl Call {
                 self.endpoint
                     .reply(txn, MessageBuilder::response_to(&msg, 200, "OK", None));
                 if let Some(digit) = digit {
-                    self.flow_event(Event::Digit(digit.digit.as_char()));
+                    self.on_digit(digit.digit.as_char());
                 }
             }
             _ => self
@@ -179,7 +185,17 @@ impl Call {
         tracing::info!("dialplan call bridged");
     }
 
-    fn flow_event(&mut self, event: Event) {
+    /// A key from the caller: it may end a voicemail recording, else the flow reads it.
+    fn on_digit(&mut self, digit: char) {
+        if !self.voicemail_key(digit) {
+            self.flow_event(Event::Digit(digit));
+        }
+    }
+
+    pub(super) fn flow_event(&mut self, event: Event) {
+        if self.queue_consumes(&event) || self.confirmation_consumes(&event) {
+            return;
+        }
         if let Some(ivr) = self.ivr.as_mut() {
             ivr.run.handle_event(Instant::now(), event);
         }
@@ -199,51 +215,82 @@ impl Call {
             }
             Action::Lookup { name, params, .. } => self.start_lookup(name, params),
             Action::Dial { extension, timeout } => self.dial(&extension, timeout),
-            Action::Transfer {
-                target: TransferTarget::Extension(extension),
-                ..
-            } => {
-                let timeout = self.no_answer_timeout;
-                self.dial(&extension, timeout);
-            }
+            Action::Transfer { target, vars } => self.transfer(target, vars),
             Action::Queue {
                 queue,
                 skills,
                 priority,
                 vars,
-                ..
+                announce,
             } => {
-                let Some(acd) = self.ivr.as_ref().map(|ivr| ivr.acd.clone()) else {
-                    return;
-                };
                 if !self.a.final_sent {
                     self.answer_ivr();
                 }
-                self.enqueue(acd, queue, skills, priority, vars);
+                self.queue_call(queue, skills, priority, vars, Some(announce));
             }
-            Action::Transfer {
-                target: TransferTarget::Queue(queue),
+            Action::Callback {
+                queue,
+                number,
+                keep_position,
                 vars,
-            } => {
-                let Some(acd) = self.ivr.as_ref().map(|ivr| ivr.acd.clone()) else {
-                    return;
-                };
-                self.enqueue(acd, queue, Vec::new(), 0, vars);
-            }
+            } => self.request_callback(queue, number, keep_position, vars),
+            Action::Voicemail {
+                queue,
+                max_duration,
+                max_silence,
+                vars,
+            } => self.start_voicemail(queue, max_duration, max_silence, vars),
+            Action::StoreSurvey {
+                survey, answers, ..
+            } => self.store_survey(survey, answers),
             Action::HangUp => self.hang_up_ivr(),
-            other => {
-                tracing::warn!(action = ?other, "dialplan action not available yet; ending the call");
-                self.cdr
-                    .end(Outcome::Failed, "dialplan_action_unavailable", Side::System);
-                self.hang_up_ivr();
+        }
+    }
+
+    /// `transfer`: to an extension (rung like `dial`), a queue, or a number via a trunk.
+    fn transfer(&mut self, target: TransferTarget, vars: serde_json::Value) {
+        let timeout = self.no_answer_timeout;
+        match target {
+            TransferTarget::Extension(extension) => self.dial(&extension, timeout),
+            TransferTarget::Queue(queue) => self.queue_call(queue, Vec::new(), 0, vars, None),
+            TransferTarget::External { number, trunk } => {
+                let found = self.ivr.as_ref().and_then(|ivr| {
+                    ivr.services
+                        .trunks
+                        .iter()
+                        .find(|t| t.name == trunk && t.outbound.is_some())
+                        .cloned()
+                });
+                match found {
+                    Some(trunk) => self.dial_target(&Target::Trunk { trunk, number }, timeout),
+                    None => {
+                        tracing::warn!(%trunk, "transfer: no such trunk with an outbound side");
+                        self.dial_failed("no outbound trunk");
+                    }
+                }
             }
         }
+    }
+
+    /// Hands the call to the ACD (the flow has ended).
+    fn queue_call(
+        &mut self,
+        queue: String,
+        skills: Vec<String>,
+        priority: i32,
+        vars: serde_json::Value,
+        announce: Option<Announce>,
+    ) {
+        let Some(acd) = self.ivr.as_ref().map(|ivr| ivr.services.acd.clone()) else {
+            return;
+        };
+        self.enqueue(acd, queue, skills, priority, vars, announce);
     }
 
     /// Asks the CRM in the background; the flow keeps its own timeout and fallback.
     fn start_lookup(&mut self, name: String, params: serde_json::Value) {
         let Some(ivr) = self.ivr.as_ref() else { return };
-        let lookups = ivr.lookups.clone();
+        let lookups = ivr.services.lookups.clone();
         let params = match params {
             serde_json::Value::Object(map) => map,
             _ => serde_json::Map::new(),
@@ -279,7 +326,7 @@ impl Call {
         let Some(ivr) = self.ivr.as_ref() else { return };
         let items: Vec<PlayItem> = prompts
             .iter()
-            .filter_map(|name| ivr.prompts.get(&format!("{language}/{name}")))
+            .filter_map(|name| ivr.services.prompts.get(&format!("{language}/{name}")))
             .map(PlayItem::Prompt)
             .collect();
         match (&self.media, items.is_empty()) {
@@ -288,7 +335,7 @@ impl Call {
         }
     }
 
-    fn dial(&mut self, extension: &str, timeout: std::time::Duration) {
+    fn dial(&mut self, extension: &str, timeout: Duration) {
         let contacts = self.registrar.lookup(extension);
         if contacts.is_empty() {
             return self.dial_failed("extension not registered");
@@ -297,12 +344,18 @@ impl Call {
             number: extension.to_owned(),
             contacts,
         };
+        self.dial_target(&target, timeout);
+    }
+
+    /// Rings `target` while the caller hears ring-back; the answer bridges, a failure goes
+    /// back to the flow (`TransferResult`).
+    fn dial_target(&mut self, target: &Target, timeout: Duration) {
         self.phase = Phase::Dialing;
         self.no_answer_at = Some(Instant::now() + timeout);
         if let Some(media) = &self.media {
             media.play(MediaSide::A, Playback::tone(ToneSpec::ringback_eu()));
         }
-        if !self.ring(&target) {
+        if !self.ring(target) {
             self.dial_failed("no common codec");
         }
     }

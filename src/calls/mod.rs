@@ -4,21 +4,27 @@
 //! Owns: the decision what to do with a new INVITE (authenticate, find the target, refuse or
 //! start a call task), the call tasks themselves, and the CDR of every call.
 //! Must not touch: SIP parsing or transactions (through `sip::endpoint`), sockets (media goes
-//! through `media::relay`), the database (through the `CdrSink` trait).
+//! through `media::relay`), the database (through the `CallStore` trait).
 //! Driven by: the endpoint, through `RequestHandler`.
 //!
 //! See `LIFECYCLE.md` next to this file for the states of a call.
 
 mod bridge;
 mod call;
+pub mod callback_dialler;
 mod cdr;
 mod cdr_writer;
 mod codecs;
+mod features;
 mod fork;
 mod ivr;
+mod ivr_tasks;
+pub mod originate;
 mod queue;
+mod queue_hold;
 mod recording;
 mod target;
+mod voicemail;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -40,13 +46,13 @@ use crate::sip::auth::{AuthGuard, Decision};
 use crate::sip::endpoint::{Endpoint, IncomingRequest, RequestHandler, TuSender, new_tag};
 use crate::sip::message::MessageBuilder;
 use crate::sip::registrar::{RegistrarService, unix_now};
-use crate::store::{CdrRecord, RecordingRow};
+use crate::store::{CdrRecord, RecordingRow, SurveyAnswerRow};
 use crate::telemetry::Metrics;
 
 use call::Call;
 pub use cdr::CallStore;
 pub use cdr_writer::CdrWriter;
-use ivr::Ivr;
+use ivr::{Ivr, IvrServices};
 use serde_json::Value;
 use target::{Origin, Target};
 
@@ -63,6 +69,8 @@ pub struct CallsConfig {
     pub media_ip: IpAddr,
     /// Where recordings are written.
     pub recordings_dir: std::path::PathBuf,
+    /// Agent feature codes (`[features]`).
+    pub features: crate::routing::FeatureCodes,
 }
 
 /// Decides what happens to each new INVITE and REGISTER. Built by `server` from the running
@@ -84,6 +92,8 @@ pub struct CallManager {
     pub registrar: Arc<RegistrarService>,
     /// RTP ports for media sessions.
     pub ports: PortPool,
+    /// The SIP endpoint, for calls Centrala places itself (`originate`).
+    pub endpoint: Endpoint,
     /// CDRs and recording rows.
     pub store: Arc<dyn CallStore>,
     /// Counters.
@@ -143,12 +153,14 @@ impl CallManager {
             trunk.as_deref(),
             vars.clone(),
         );
-        Some(Ivr::new(
-            run,
-            self.prompts.clone(),
-            self.lookups.clone(),
-            self.acd.clone(),
-        ))
+        let services = IvrServices {
+            prompts: self.prompts.clone(),
+            lookups: self.lookups.clone(),
+            acd: self.acd.clone(),
+            trunks: self.config.trunks.clone().into(),
+            recordings_dir: self.config.recordings_dir.clone(),
+        };
+        Some(Ivr::new(run, services))
     }
 
     /// Where to record this call, when either party's extension says `record = "always"`.
@@ -173,6 +185,11 @@ impl RequestHandler for CallManager {
         );
         let tag = new_tag();
         let origin = self.origin(endpoint, &request, &tag)?;
+        if let (Origin::Extension(user), Some(code)) =
+            (&origin, features::feature_code_of(&request))
+        {
+            return self.feature_code(endpoint, request, tag, user, code);
+        }
         let dialplan = self.dialplan.current();
         let target = match target::resolve(
             &self.config,
@@ -263,7 +280,8 @@ fn call_variables(
 /// A boxed future, for the store traits (async functions in `dyn` traits need boxing).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// The production `CallStore`: CDRs through the group-commit writer, recordings directly.
+/// The production `CallStore`: CDRs through the group-commit writer, recordings and survey
+/// answers directly.
 pub struct StoreCalls {
     store: crate::store::Store,
     cdrs: CdrWriter,
@@ -303,6 +321,14 @@ impl CallStore for StoreCalls {
                 .await
             {
                 tracing::error!(%err, recording = %id, "could not complete the recording's index");
+            }
+        })
+    }
+
+    fn survey_answered(&self, answers: Vec<SurveyAnswerRow>) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if let Err(err) = self.store.insert_survey_answers(&answers).await {
+                tracing::error!(%err, count = answers.len(), "could not store the survey answers");
             }
         })
     }

@@ -82,13 +82,15 @@ pub enum Action {
         /// The call's variables.
         vars: Value,
     },
-    /// Record a voicemail (beep, up to `max_duration`) that becomes a task; reply with
-    /// [`Event::RecordingFinished`].
+    /// Record a voicemail (beep, then until '#', hang-up, `max_silence` of silence or
+    /// `max_duration`) that becomes a task; reply with [`Event::RecordingFinished`].
     Voicemail {
         /// Queue name.
         queue: String,
         /// Longest recording.
         max_duration: Duration,
+        /// Silence that ends the recording.
+        max_silence: Duration,
         /// The call's variables.
         vars: Value,
     },

@@ -114,7 +114,10 @@ impl FlowRun {
             return;
         }
         match (event, self.wait) {
-            (Event::HangUp, _) => self.finish(None),
+            (Event::HangUp, _) => {
+                self.store_partial_survey();
+                self.finish(None)
+            }
             (Event::Answered, Wait::Answered) => {
                 self.answered = true;
                 self.advance();

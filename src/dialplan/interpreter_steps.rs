@@ -190,6 +190,7 @@ impl FlowRun {
                 let action = Action::Voicemail {
                     queue: v.queue.clone(),
                     max_duration: v.max_duration,
+                    max_silence: v.max_silence,
                     vars: self.snapshot(),
                 };
                 self.push(action);
@@ -353,6 +354,23 @@ impl FlowRun {
         s.answers.push((question, key));
         *s.question += 1;
         self.set_wait(None);
+    }
+
+    /// The caller hung up: the answers given so far in a survey are stored all the same.
+    pub(super) fn store_partial_survey(&mut self) {
+        let dp = Arc::clone(self.dialplan());
+        let Some(StepKind::Survey(s)) = self.step_in(&dp).map(|s| &s.kind) else {
+            return;
+        };
+        if self.scratch().answers.is_empty() {
+            return;
+        }
+        let action = Action::StoreSurvey {
+            survey: s.name.clone(),
+            answers: std::mem::take(self.scratch().answers),
+            vars: self.snapshot(),
+        };
+        self.push(action);
     }
 
     fn push_callback(&mut self) {

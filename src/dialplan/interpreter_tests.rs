@@ -204,16 +204,35 @@ fn order_status_is_read_out_and_returns_to_menu() {
     assert_eq!(date[..2], ["ord/5".to_owned(), "month/5".to_owned()]);
     assert_eq!(
         played(&sim.send(Event::PlaybackFinished)),
-        ["main_menu"],
-        "back in the menu"
+        ["survey_helpful"],
+        "the self-service survey"
     );
+    let out = sim.send(Event::Digit('1'));
+    let helpful = vec![("helpful".to_owned(), Some('1'))];
+    assert!(
+        out.iter().any(|a| matches!(a, Action::StoreSurvey { survey, answers, .. } if survey == "self_service" && *answers == helpful)),
+        "{out:?}"
+    );
+    assert_eq!(played(&out), ["main_menu"], "back in the menu");
 }
 
 #[test]
 fn order_status_without_an_order() {
     let (mut sim, _) = Sim::to_menu(demo(), '1', json!({"name": "Jan"}));
     assert_eq!(played(&sim.send(Event::Digit('3'))), ["order_none"]);
-    assert_eq!(played(&sim.send(Event::PlaybackFinished)), ["main_menu"]);
+    assert_eq!(
+        played(&sim.send(Event::PlaybackFinished)),
+        ["survey_helpful"]
+    );
+    sim.send(Event::PlaybackFinished);
+    let out = sim.expire();
+    let unanswered = vec![("helpful".to_owned(), None)];
+    assert!(
+        out.iter()
+            .any(|a| matches!(a, Action::StoreSurvey { answers, .. } if *answers == unanswered)),
+        "{out:?}"
+    );
+    assert_eq!(played(&out), ["main_menu"]);
 }
 
 #[test]
@@ -255,6 +274,12 @@ fn overdue_balance_goes_to_collections_before_the_menu() {
     let customer = json!({"debt": {"overdue_days": 45, "balance": -300.5}});
     let (mut sim, out) = Sim::to_menu(demo(), '1', customer);
     assert_eq!(played(&out), ["collections_notice"]);
+    assert_eq!(played(&sim.send(Event::PlaybackFinished)), ["amount_due"]);
+    assert_eq!(
+        played(&sim.send(Event::PlaybackFinished)),
+        ["num/300", "currency/zlotych", "num/50", "currency/groszy"],
+        "trzysta złotych pięćdziesiąt groszy"
+    );
     let (queue, priority, vars) = queued(&sim.send(Event::PlaybackFinished)).expect("queued");
     assert_eq!((queue.as_str(), priority), ("collections", 5));
     assert_eq!(vars["customer"]["debt"]["overdue_days"], json!(45));
@@ -316,8 +341,11 @@ fn closed_hours_offer_callback_then_voicemail() {
     );
     let out = sim.send(Event::PlaybackFinished);
     assert!(
-        matches!(&out[..], [Action::Voicemail { queue, .. }] if queue == "support"),
-        "{out:?}"
+        matches!(&out[..], [Action::Voicemail { queue, max_duration, max_silence, .. }]
+            if queue == "support"
+                && *max_duration == Duration::from_secs(120)
+                && *max_silence == Duration::from_secs(5)),
+        "demo's 120 s and the default 5 s of silence: {out:?}"
     );
     assert_eq!(played(&sim.send(Event::RecordingFinished)), ["goodbye"]);
 }
@@ -471,4 +499,25 @@ fn survey_set_branch_and_sub_flows() {
         "{out:?}"
     );
     assert_eq!(out[1], Action::HangUp, "end of flow hangs up");
+}
+
+#[test]
+fn a_hang_up_during_a_survey_stores_the_answers_given() {
+    let dp = small(concat!(
+        "routes: [{number: \"1\", flow: f}]\n",
+        "flows:\n  f:\n",
+        "    - survey:\n        name: csat\n        questions:\n",
+        "          - {name: q1, prompts: [q1], keys: \"12345\"}\n",
+        "          - {name: q2, prompts: [q2], keys: \"12\"}\n",
+    ));
+    let (mut sim, out) = Sim::start(dp, "1", OPEN);
+    assert_eq!(played(&out), ["q1"]);
+    assert_eq!(played(&sim.send(Event::Digit('4'))), ["q2"]);
+    let out = sim.send(Event::HangUp);
+    let given = vec![("q1".to_owned(), Some('4'))];
+    assert!(
+        matches!(&out[..], [Action::StoreSurvey { survey, answers, .. }] if survey == "csat" && *answers == given),
+        "{out:?}"
+    );
+    assert!(sim.run.is_finished());
 }

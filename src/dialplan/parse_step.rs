@@ -190,7 +190,11 @@ fn parse_kind(cx: &mut Ctx<'_>, key: &str, n: &Node) -> Option<StepKind> {
             })
         }
         "voicemail" => {
-            let f = cx.fields(n, &what, &["queue", "prompts", "max_duration"])?;
+            let f = cx.fields(
+                n,
+                &what,
+                &["queue", "prompts", "max_duration", "max_silence"],
+            )?;
             let queue = cx
                 .need(&f, "queue", &what)
                 .and_then(|v| cx.text(v, "a queue"));
@@ -198,6 +202,7 @@ fn parse_kind(cx: &mut Ctx<'_>, key: &str, n: &Node) -> Option<StepKind> {
                 queue: queue?,
                 prompts: cx.prompts(&f),
                 max_duration: cx.duration(&f, "max_duration", Duration::from_secs(120)),
+                max_silence: cx.duration(&f, "max_silence", Duration::from_secs(5)),
             })
         }
         "survey" => StepKind::Survey(survey(cx, n, &what)?),

@@ -7,7 +7,7 @@
 //! Must not touch: SIP signalling (the call layer passes SDP bodies and addresses in).
 //!
 //! The cores are wired into the per-call session (`relay`): transcoding, `player` (prompts,
-//! tones, music on hold), `recorder` (stereo WAV, repair), DTMF events, RTCP. TODO: the
+//! tones, music on hold), `recorder` (stereo WAV, repair), DTMF events, `silence` detection, RTCP. TODO: the
 //! conference `mixer` across sessions (see the mixer hook in `relay::core::engine`).
 
 pub mod codec;
@@ -21,6 +21,7 @@ pub mod recorder;
 pub mod relay;
 pub mod resample;
 pub mod sdp;
+pub mod silence;
 pub mod tone;
 pub mod wav;
 

@@ -1,8 +1,8 @@
 //! Persistence: the one module that imports sqlx.
 //!
 //! Owns: the connection pool, migrations (`migrations/`), and the repositories for registrar
-//! bindings, call detail records, recordings, the webhook outbox, routing tasks, the queue
-//! log, API tokens and dispositions.
+//! bindings, call detail records, recordings, survey answers, the webhook outbox, routing
+//! tasks, the queue log, API tokens and dispositions.
 //! Must not touch: SIP, media, routing logic. Other modules hand it plain row structs.
 //! Driven by: `main` (connect, migrate) and the subsystems that persist state.
 //!
@@ -15,6 +15,7 @@ mod cdrs;
 mod outbox;
 mod queue_log;
 mod recordings;
+mod surveys;
 mod tasks;
 mod tokens;
 
@@ -26,10 +27,11 @@ use sqlx::{AnyPool, Executor};
 use thiserror::Error;
 
 pub use bindings::StoredBinding;
-pub use cdrs::CdrRecord;
+pub use cdrs::{CdrRecord, MediaQuality};
 pub use outbox::{OutboxDelivery, OutboxEvent, StoreTransaction, SubscriptionRow};
 pub use queue_log::{QueueLogRow, QueueReport};
 pub use recordings::RecordingRow;
+pub use surveys::SurveyAnswerRow;
 pub use tasks::TaskRow;
 pub use tokens::{DispositionRow, TokenRow};
 

@@ -97,6 +97,45 @@ pub fn dtmf_packets(clock: &mut RtpClock, pt: u8, digits: &str) -> Result<Packet
     Ok(out)
 }
 
+/// One thing a scripted caller sends (see [`script_packets`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Say {
+    /// An RFC 4733 key (100 ms).
+    Key(char),
+    /// A G.711 sine tone.
+    Tone {
+        /// Frequency, Hz.
+        freq: f64,
+        /// Length, seconds.
+        secs: f64,
+    },
+}
+
+/// A caller's script on one RTP stream: each `(offset ms, what)` starts at its offset from the
+/// start of the pcap (RTP timestamps follow the offsets), in time order; keys use `event_pt`,
+/// tones `audio_pt`. Advances `clock`.
+pub fn script_packets(
+    clock: &mut RtpClock,
+    audio_pt: u8,
+    event_pt: u8,
+    script: &[(u64, Say)],
+) -> Result<Packets> {
+    let start_ts = clock.ts;
+    let mut out = Vec::new();
+    for &(at_ms, what) in script {
+        clock.ts = start_ts.wrapping_add((at_ms * 8) as u32);
+        let packets = match what {
+            Say::Key(digit) => dtmf_packets(clock, event_pt, &digit.to_string())?,
+            Say::Tone { freq, secs } => {
+                let samples = media::sine(freq, secs, 8000, TONE_AMPLITUDE);
+                audio_packets(clock, audio_pt, &samples)?
+            }
+        };
+        out.extend(packets.into_iter().map(|(t, p)| (t + at_ms * 1000, p)));
+    }
+    Ok(out)
+}
+
 /// Writes `packets` as a classic pcap (link type EN10MB) of 127.0.0.1 UDP datagrams.
 pub fn write_pcap(path: &Path, packets: &Packets) -> Result<()> {
     let mut out = Vec::new();

@@ -1,14 +1,15 @@
 //! Dialplans on real calls: a SIPp caller walks a menu with RFC 4733 digits, reaches the
 //! extension its key dials, or is hung up on after an invalid key or silence; a broken
-//! dialplan is refused by `centrala check` with file:line, and a broken reload changes nothing.
+//! dialplan is refused by `centrala check` with file:line, and a broken reload changes nothing;
+//! a `transfer` to an external number goes out through the carrier trunk (or, refused, takes
+//! its failure branch). The demo dialplan itself is walked in `demo.rs`.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::common::capture::Capture;
-use crate::common::rtp_pcap::{RtpClock, dtmf_packets, write_pcap};
 use crate::common::sipp::Sipp;
-use crate::support::{Pbx, enabled, repo};
+use crate::support::{self, Pbx, enabled, repo};
 
 /// Menu on 6000: 1 dials 1002, anything else or silence says goodbye and hangs up.
 const MENU: &str = r#"languages: [en]
@@ -35,7 +36,7 @@ flows:
 "#;
 
 /// A PBX whose dialplan directory holds `MENU`, with the project's prompts.
-fn pbx_with_menu(test: &str) -> (Pbx, PathBuf) {
+pub(crate) fn pbx_with_menu(test: &str) -> (Pbx, PathBuf) {
     let dir = std::env::temp_dir().join(format!("centrala-dialplan-{test}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("menu.yaml"), MENU).unwrap();
@@ -63,16 +64,7 @@ fn ivr_caller_hung_up(pbx: &Pbx, digits: &str, wait_ms: u32) -> Sipp {
 }
 
 fn with_keys(sipp: Sipp, digits: &str, wait_ms: u32) -> Sipp {
-    let sipp = sipp
-        .service("6000")
-        .key("caller", "1001")
-        .auth("1001", "pw1001")
-        .set("wait_ms", wait_ms)
-        .timeout(Duration::from_secs(30));
-    std::fs::create_dir_all(sipp.dir()).unwrap();
-    let packets = dtmf_packets(&mut RtpClock::random(), 101, digits).unwrap();
-    write_pcap(&sipp.dir().join("dtmf_keys.pcap"), &packets).unwrap();
-    sipp
+    support::with_keys(sipp, "6000", digits, wait_ms)
 }
 
 #[test]
@@ -250,4 +242,94 @@ fn a_broken_reload_keeps_the_running_dialplan() {
         "{}",
         call.describe()
     );
+}
+
+/// 7000 transfers to an external number through the carrier trunk; a failed transfer says
+/// goodbye and hangs up.
+const TRANSFER: &str = r#"languages: [en]
+routes:
+  - number: "7000"
+    flow: main
+flows:
+  main:
+    steps:
+      - answer
+      - transfer: { number: "+48227654321", trunk: carrier, on_failure: bye }
+      - hangup
+      - id: bye
+        play: [goodbye]
+      - hangup
+"#;
+
+const CARRIER_IP: &str = "127.0.0.2";
+
+/// A PBX with `TRANSFER` whose carrier trunk sends to peer slot 2 on 127.0.0.2.
+fn pbx_with_transfer(test: &str) -> Pbx {
+    let ports = crate::common::ports::PortBlock::claim();
+    let dir = std::env::temp_dir().join(format!("centrala-dialplan-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("transfer.yaml"), TRANSFER).unwrap();
+    let trunk = format!(
+        "[[trunks]]\nname = \"carrier\"\ninbound_ips = [\"{CARRIER_IP}\"]\n\
+         [trunks.outbound]\nproxy = \"{CARRIER_IP}:{}\"\n",
+        ports.peer(2).sip
+    );
+    Pbx::start_in(ports, test, "", &trunk, &dir)
+}
+
+#[test]
+fn transfer_to_an_external_number_goes_out_through_the_trunk() {
+    if !enabled("ivr_transfer_trunk") {
+        return;
+    }
+    let pbx = pbx_with_transfer("ivr_transfer_trunk");
+    let capture = Capture::start(pbx.dir.path(), "lo", "lo", &pbx.ports.capture_filter()).unwrap();
+    let carrier = pbx
+        .sipp(2, "carrier", "uas_answer.xml")
+        .local_ip(CARRIER_IP)
+        .set("pt", 0)
+        .set("codec", "PCMU")
+        .media_secs(8)
+        .spawn()
+        .unwrap();
+    pbx.call_from_1001("7000", 4);
+    let carrier = carrier.wait().unwrap();
+    assert!(carrier.check().is_ok(), "{}", carrier.describe());
+    let pcap = capture.stop().unwrap();
+    let heard = pcap.rtp_to(pbx.peer(0).media).tone_seconds(440.0);
+    assert!(heard >= 2.0, "the caller heard the far end: {heard} s");
+    let cdr = &pbx.cdrs(1)[0];
+    assert_eq!(cdr["result"], "answered", "{cdr}");
+}
+
+#[test]
+fn a_failed_transfer_takes_the_failure_branch() {
+    if !enabled("ivr_transfer_busy") {
+        return;
+    }
+    let pbx = pbx_with_transfer("ivr_transfer_busy");
+    let carrier = pbx
+        .sipp(2, "carrier", "uas_busy.xml")
+        .local_ip(CARRIER_IP)
+        .spawn()
+        .unwrap();
+    let call = pbx
+        .sipp(0, "caller", "uac_wait_bye.xml")
+        .service("7000")
+        .key("caller", "1001")
+        .auth("1001", "pw1001")
+        .media_secs(10)
+        .timeout(Duration::from_secs(30))
+        .run()
+        .unwrap();
+    assert!(call.check().is_ok(), "{}", call.describe());
+    assert_eq!(
+        call.log_lines("HUNGUP_BY_REMOTE ").count(),
+        1,
+        "{}",
+        call.describe()
+    );
+    assert!(carrier.wait().unwrap().check().is_ok());
+    let cdr = &pbx.cdrs(1)[0];
+    assert_eq!(cdr["hangup_cause"], "dialplan_hangup", "{cdr}");
 }

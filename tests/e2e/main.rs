@@ -10,9 +10,13 @@
 mod common;
 
 mod baresip;
+mod callbacks;
 mod calls;
 mod cti;
+mod demo;
 mod dialplan;
+mod dtmf;
+mod features;
 mod media;
 mod openapi;
 mod queues;

@@ -12,7 +12,7 @@ use crate::common::baresip_ctrl::Ctrl;
 use crate::common::centrala::{Centrala, http_get_with};
 use crate::common::ports::{PeerPorts, PortBlock};
 use crate::common::process::TestDir;
-use crate::common::rtp_pcap::write_tone_wav;
+use crate::common::rtp_pcap::{RtpClock, dtmf_packets, write_pcap, write_tone_wav};
 use crate::common::sipp::{Sipp, SippHandle};
 
 /// The token the test config sets for `/api/v1`.
@@ -33,6 +33,8 @@ pub struct Pbx {
     pub dir: TestDir,
     pub centrala: Centrala,
     pub sip: SocketAddr,
+    /// The database URL the PBX runs on (for `query`).
+    pub db: String,
 }
 
 impl Pbx {
@@ -72,6 +74,7 @@ impl Pbx {
         let sip: SocketAddr = format!("127.0.0.1:{}", ports.sip()).parse().unwrap();
         let http: SocketAddr = format!("127.0.0.1:{}", ports.http()).parse().unwrap();
         let (rtp_min, rtp_max) = ports.rtp_range();
+        let db = database_url(test);
         let config = format!(
             "[sip]\nlisten = \"{sip}\"\n{extra_sip}\n\
              [http]\nlisten = \"{http}\"\napi_token = \"{TOKEN}\"\nauth_max_failures = 100000\n\
@@ -85,7 +88,7 @@ impl Pbx {
              [[extensions]]\nnumber = \"1003\"\npassword = \"pw1003\"\nrole = \"agent\"\n\
              skills = {{ sales = 5, collections = 5 }}\n\
              {extra_top}",
-            db = database_url(test),
+            db = db,
             sounds = repo("sounds").display(),
             dialplans = dialplan_dir.display(),
         );
@@ -95,6 +98,7 @@ impl Pbx {
             dir,
             centrala,
             sip,
+            db,
         }
     }
 
@@ -204,6 +208,69 @@ impl Pbx {
         panic!("fewer than {count} CDRs: {}", self.api("/api/v1/cdrs"));
     }
 
+    /// Runs `check` on the PBX's own database (the `[database] url` of its config), for what
+    /// the API does not show (stored tasks, the queue log).
+    pub fn with_store<T>(&self, check: impl AsyncFnOnce(&centrala::store::Store) -> T) -> T {
+        let config = std::fs::read_to_string(self.dir.join("centrala.toml")).unwrap();
+        let url = config
+            .lines()
+            .find_map(|l| l.strip_prefix("url = \""))
+            .and_then(|l| l.strip_suffix('"'))
+            .expect("a database url")
+            .replace(
+                "sqlite://data/",
+                &format!("sqlite://{}/data/", self.dir.path().display()),
+            );
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let store = centrala::store::Store::connect(&url)
+                .await
+                .expect("the PBX's store");
+            check(&store).await
+        })
+    }
+
+    /// Rows of `sql` on the PBX's database (columns joined by `|`), read with the database's
+    /// own client (sqlite3 or psql).
+    pub fn query(&self, sql: &str) -> Vec<String> {
+        let out = match self.db.strip_prefix("sqlite://") {
+            Some(file) => Command::new("sqlite3")
+                .args(["-separator", "|", "-cmd", ".timeout 5000"])
+                .arg(self.dir.join(file))
+                .arg(sql)
+                .output(),
+            None => Command::new("psql")
+                .args(["-X", "-A", "-t", "-F", "|", "-d", &self.db, "-c", sql])
+                .output(),
+        }
+        .expect("database client runs");
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Like `query`, waiting up to 10 s until it returns at least `count` rows.
+    pub fn query_until(&self, sql: &str, count: usize) -> Vec<String> {
+        for _ in 0..100 {
+            let rows = self.query(sql);
+            if rows.len() >= count {
+                return rows;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("fewer than {count} rows of {sql}: {:?}", self.query(sql));
+    }
+
     /// The value of a Prometheus sample line starting with `name` (labels included).
     pub fn metric(&self, name: &str) -> f64 {
         let (_, text) = http_get_with(self.centrala.http(), "/metrics", &[]).expect("metrics");
@@ -211,6 +278,29 @@ impl Pbx {
             .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
             .unwrap_or(0.0)
     }
+}
+
+/// `sipp` (an IVR caller scenario: `uac_ivr.xml`, `uac_ivr_wait_bye.xml`) made 1001's call to
+/// `number` keying `digits` (RFC 4733, written as the run's `dtmf_keys.pcap`) after `wait_ms`.
+pub fn with_keys(sipp: Sipp, number: &str, digits: &str, wait_ms: u32) -> Sipp {
+    keying(
+        sipp.key("caller", "1001").auth("1001", "pw1001"),
+        number,
+        digits,
+        wait_ms,
+    )
+}
+
+/// `with_keys` for any caller (set `-key caller` and credentials on `sipp` first).
+pub fn keying(sipp: Sipp, number: &str, digits: &str, wait_ms: u32) -> Sipp {
+    let sipp = sipp
+        .service(number)
+        .set("wait_ms", wait_ms)
+        .timeout(Duration::from_secs(30));
+    std::fs::create_dir_all(sipp.dir()).unwrap();
+    let packets = dtmf_packets(&mut RtpClock::random(), 101, digits).unwrap();
+    write_pcap(&sipp.dir().join("dtmf_keys.pcap"), &packets).unwrap();
+    sipp
 }
 
 /// A path in the repository.

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{Listing, Page};
 use crate::api::extract::Params;
 use crate::api::{ApiError, ApiState};
-use crate::store::CdrRecord;
+use crate::store::{CdrRecord, MediaQuality};
 
 /// One finished call.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -27,6 +27,34 @@ pub struct CdrDto {
     result: String,
     hangup_cause: String,
     hangup_side: String,
+    /// What Centrala received from the caller's side, when the call had media.
+    caller_quality: Option<QualityDto>,
+    /// What Centrala received from the callee's side.
+    callee_quality: Option<QualityDto>,
+}
+
+/// Media quality of one side of a call.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QualityDto {
+    /// RTP packets received.
+    packets: i64,
+    /// RTP packets lost on the way.
+    lost: i64,
+    /// Interarrival jitter at the end of the call, microseconds.
+    jitter_us: i64,
+    /// E-model MOS estimate (1-4.5).
+    mos: f64,
+}
+
+impl From<MediaQuality> for QualityDto {
+    fn from(q: MediaQuality) -> Self {
+        QualityDto {
+            packets: q.packets,
+            lost: q.lost,
+            jitter_us: q.jitter_us,
+            mos: q.mos,
+        }
+    }
 }
 
 impl From<CdrRecord> for CdrDto {
@@ -45,6 +73,8 @@ impl From<CdrRecord> for CdrDto {
             result: c.result,
             hangup_cause: c.hangup_cause,
             hangup_side: c.hangup_side,
+            caller_quality: c.caller_quality.map(QualityDto::from),
+            callee_quality: c.callee_quality.map(QualityDto::from),
         }
     }
 }

@@ -35,6 +35,7 @@ use crate::media::relay::pipeline::Pipeline;
 use crate::media::relay::rtcp::ReceiveStats;
 use crate::media::relay::stats::{Counters, SideCounters};
 use crate::media::sdp::Direction;
+use crate::media::silence::SilenceWatch;
 
 /// Which of a side's two sockets a packet arrived on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -85,6 +86,8 @@ pub struct RelayCore {
     counters: Arc<Counters>,
     /// The running recording, fed on every tick.
     recorder: Option<RecorderTap>,
+    /// A side watched for silence (a voicemail ends when the caller stops talking).
+    silence: Option<SilenceWatch>,
     /// Packets generated on the tick, waiting for `poll_transmit`.
     outbox: Outbox,
     /// Events of the core itself (the pipelines queue their own).
@@ -132,6 +135,7 @@ impl RelayCore {
             ],
             counters,
             recorder: None,
+            silence: None,
             outbox: Outbox::default(),
             events: VecDeque::new(),
             next_rtcp: None,

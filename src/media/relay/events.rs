@@ -27,6 +27,12 @@ pub enum MediaEvent {
         /// Who heard it.
         side: Side,
     },
+    /// `side` has been silent for the time given to `MediaSession::watch_silence` (sent
+    /// once; the watch then ends).
+    Silence {
+        /// Who went quiet.
+        side: Side,
+    },
 }
 
 /// How a DTMF digit reached Centrala.

@@ -73,6 +73,7 @@ enum Command {
     SendDtmf(Side, DtmfDigit),
     StartRecording(RecorderTap),
     PauseRecording(bool),
+    WatchSilence(Side, Option<Duration>),
     /// Stop feeding the recorder; answers with the frames it dropped.
     StopRecording(oneshot::Sender<u64>),
     Close,
@@ -160,6 +161,13 @@ impl MediaSession {
     /// Resumes a paused recording.
     pub fn resume_recording(&self) {
         self.command(Command::PauseRecording(false));
+    }
+
+    /// Watches `side` for `limit` of silence (`None`: stop watching); then
+    /// `MediaEvent::Silence` is sent once. The side must be decoded (recording or in-band
+    /// DTMF on).
+    pub fn watch_silence(&self, side: Side, limit: Option<Duration>) {
+        self.command(Command::WatchSilence(side, limit));
     }
 
     /// Stops the recording and waits until its file is complete.
@@ -402,6 +410,10 @@ fn apply(core: &mut RelayCore, command: Command) {
         Command::StartRecording(tap) => core.start_recording(tap).map(drop),
         Command::PauseRecording(paused) => {
             core.set_recording_paused(paused);
+            Ok(())
+        }
+        Command::WatchSilence(side, limit) => {
+            core.watch_silence(side, limit);
             Ok(())
         }
         Command::StopRecording(reply) => {

@@ -1,5 +1,6 @@
 //! The media engine half of `RelayCore`: per-side codecs, the 20 ms tick (decode, record,
-//! play, transcode, send DTMF), RTCP reports, and the queues the shell drains.
+//! play, transcode, send DTMF, watch for silence), RTCP reports, and the queues the shell
+//! drains.
 //!
 //! Owns nothing beyond `RelayCore`'s fields; this file groups the engine's methods.
 //! Must not touch: sockets, clocks (the shell passes `now` and, once, the wall clock).
@@ -30,6 +31,7 @@ use crate::media::relay::events::{LegCodec, MediaEvent};
 use crate::media::relay::rtcp::{SenderInfo, write_report};
 use crate::media::relay::stats::SideCounters;
 use crate::media::relay::{SIDES, Side};
+use crate::media::silence::SilenceWatch;
 use std::net::SocketAddr;
 
 /// RTCP report interval on the decode path (RFC 3550 suggests 5 s minimum).
@@ -74,9 +76,18 @@ impl RelayCore {
         self.wall_clock = Some((at, wall));
     }
 
+    /// Watches `side`'s audio for silence (`None` stops watching): after `limit` without
+    /// speech, `MediaEvent::Silence` is queued once. Only decoded audio is heard, so the side
+    /// must be decoded (recording or in-band DTMF on); ticks without audio count as silent.
+    pub fn watch_silence(&mut self, side: Side, limit: Option<std::time::Duration>) {
+        self.silence = limit.map(|limit| SilenceWatch::new(side, limit));
+    }
+
     /// Whether the shell must call `handle_tick` every 20 ms.
     pub fn needs_ticks(&self) -> bool {
-        self.recorder.is_some() || self.pipelines.iter().any(|p| p.needs_ticks())
+        self.recorder.is_some()
+            || self.silence.is_some()
+            || self.pipelines.iter().any(|p| p.needs_ticks())
     }
 
     /// Runs one 20 ms frame of the decode path (see the module docs).
@@ -87,6 +98,13 @@ impl RelayCore {
         }
         if let Some(recorder) = &mut self.recorder {
             recorder.push(self.pipelines[0].frame_8k(), self.pipelines[1].frame_8k());
+        }
+        if let Some(watch) = &mut self.silence
+            && watch.observe(self.pipelines[watch.side().index()].frame_8k())
+        {
+            let side = watch.side();
+            self.silence = None;
+            self.events.push_back(MediaEvent::Silence { side });
         }
         for pipeline in &mut self.pipelines {
             pipeline.tick_egress(now, &mut self.outbox);

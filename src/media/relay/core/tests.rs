@@ -243,3 +243,21 @@ proptest::proptest! {
         proptest::prop_assert_eq!(s.b.packets_out + s.b.rtcp_out, forwarded);
     }
 }
+
+#[test]
+fn a_silent_side_raises_one_silence_event_after_the_limit() {
+    use crate::media::relay::events::{LegCodec, MediaEvent};
+    let mut core = signalled();
+    core.set_codec(Side::A, LegCodec::pcmu()).unwrap();
+    core.set_inband_dtmf(Side::A, true).unwrap();
+    core.watch_silence(Side::A, Some(std::time::Duration::from_millis(100)));
+    assert!(core.needs_ticks());
+    let mut now = Instant::now();
+    let mut events = Vec::new();
+    for _ in 0..10 {
+        now += std::time::Duration::from_millis(20);
+        core.handle_tick(now);
+        events.extend(std::iter::from_fn(|| core.poll_event()));
+    }
+    assert_eq!(events, [MediaEvent::Silence { side: Side::A }]);
+}

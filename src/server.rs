@@ -68,12 +68,11 @@ impl Server {
             .with_context(|| format!("opening the database {}", config.database.url))?;
         let (store, publisher, delivery) = start_events(&config, store).await?;
         recover_recordings(&store, &config.media.recordings_dir).await;
-        let (sip_addr, acd, lookups) =
-            start_sip(&config, store.clone(), metrics.clone(), dialplan).await?;
+        let sip = start_sip(&config, store.clone(), metrics.clone(), dialplan).await?;
         let bridge = spawn_acd_bridge(
-            acd.clone(),
+            sip.acd.clone(),
             publisher.clone(),
-            ScreenPop::new(store.clone(), lookups.clone()),
+            ScreenPop::new(store.clone(), sip.lookups.clone()),
             store.clone(),
         );
         let listener = TcpListener::bind(config.http.listen)
@@ -84,9 +83,10 @@ impl Server {
         let app = api::app(ApiState {
             store,
             metrics,
-            acd,
-            lookups,
+            acd: sip.acd,
+            lookups: sip.lookups,
             publisher,
+            calls: Some(sip.calls),
             limiter: Arc::new(Mutex::new(FailureLimiter::new(LimitPolicy {
                 max_failures: http.auth_max_failures,
                 window: Duration::from_secs(http.auth_window_secs),
@@ -101,7 +101,7 @@ impl Server {
         });
         Ok(Server {
             http_addr,
-            sip_addr,
+            sip_addr: sip.addr,
             http_task,
             _delivery: delivery,
             _bridge: bridge,
@@ -153,7 +153,7 @@ async fn start_sip(
     store: Store,
     metrics: Arc<Metrics>,
     dialplan: Arc<LiveDialplan>,
-) -> anyhow::Result<(SocketAddr, AcdHandle, Arc<LookupService>)> {
+) -> anyhow::Result<SipSide> {
     let sip = &config.sip;
     let bound = transport::bind(sip.listen, sip.max_message_size)
         .await
@@ -251,10 +251,23 @@ async fn start_sip(
         metrics,
     });
     endpoint.set_handler(calls.clone());
-    callback_dialler::spawn(calls, callback_offers);
+    callback_dialler::spawn(calls.clone(), callback_offers);
     bound.start(endpoint.ingress());
     register_trunks(config, &endpoint);
-    Ok((local, acd, lookups))
+    Ok(SipSide {
+        addr: local,
+        acd,
+        lookups,
+        calls,
+    })
+}
+
+/// What the SIP side hands to the API and the event bridge.
+struct SipSide {
+    addr: SocketAddr,
+    acd: AcdHandle,
+    lookups: Arc<LookupService>,
+    calls: Arc<CallManager>,
 }
 
 /// Starts the routing engine's shell and logs agents in while a phone of theirs is

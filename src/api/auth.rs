@@ -76,6 +76,8 @@ pub const ANY: &[Role] = &[
 pub const STAFF: &[Role] = &[Role::Agent, Role::Supervisor, Role::Admin];
 /// Everyone but agents.
 pub const OBSERVERS: &[Role] = &[Role::Supervisor, Role::Admin, Role::Integration];
+/// Who may place calls: agents (from their own extension), supervisors, admins, the CRM.
+pub const CALLERS: &[Role] = ANY;
 /// Supervisors and admins.
 pub const MANAGERS: &[Role] = &[Role::Supervisor, Role::Admin];
 /// Admins and the CRM.

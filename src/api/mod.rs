@@ -26,6 +26,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 
+use crate::calls::CallManager;
 use crate::cti::events::Publisher;
 use crate::cti::lookup::LookupService;
 use crate::routing::AcdHandle;
@@ -49,6 +50,8 @@ pub struct ApiState {
     pub lookups: Arc<LookupService>,
     /// The live event stream (WebSockets).
     pub publisher: Publisher,
+    /// Places calls (click-to-dial); `None` where no SIP side runs (API tests).
+    pub calls: Option<Arc<CallManager>>,
     /// Failed authentications per client IP.
     pub limiter: Arc<Mutex<FailureLimiter>>,
 }

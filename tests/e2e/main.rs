@@ -12,6 +12,7 @@ mod common;
 mod baresip;
 mod callbacks;
 mod calls;
+mod click_to_dial;
 mod cti;
 mod demo;
 mod dialplan;

@@ -78,6 +78,7 @@ impl TestApi {
             acd: acd.clone(),
             lookups,
             publisher,
+            calls: None,
             limiter: Arc::new(Mutex::new(FailureLimiter::new(policy))),
         });
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

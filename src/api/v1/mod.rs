@@ -4,6 +4,7 @@
 //! null on the last page). Errors are `{"error": {"code", "message"}}` (see `api::error`).
 
 pub(super) mod agents;
+pub(super) mod calls;
 pub(super) mod customers;
 pub(super) mod queues;
 pub(super) mod recordings;
@@ -17,7 +18,7 @@ use axum::middleware;
 use axum::routing::{MethodRouter, delete, get, post, put};
 use serde::{Deserialize, Serialize};
 
-use super::auth::{self, ADMINS, ANY, INTEGRATORS, OBSERVERS, Role, STAFF};
+use super::auth::{self, ADMINS, ANY, CALLERS, INTEGRATORS, OBSERVERS, Role, STAFF};
 use super::{ApiError, ApiState};
 
 /// The routes, each with the roles it admits.
@@ -39,6 +40,7 @@ pub(super) fn router(state: ApiState) -> Router<ApiState> {
             "/agents/{number}/state",
             gated(STAFF, put(agents::set_state)),
         )
+        .route("/calls", gated(CALLERS, post(calls::create)))
         .route("/queues", gated(ANY, get(queues::list)))
         .route("/queues/{name}", gated(ANY, get(queues::one)))
         .route("/tasks", gated(ANY, get(tasks::list)))

@@ -1,0 +1,95 @@
+//! Click-to-dial through the API: agent 1001's token asks for a call to a customer; Centrala
+//! rings the agent's phone (SIPp), then dials the customer through the carrier trunk (SIPp on
+//! 127.0.0.2) and bridges them. An agent cannot dial from another agent's phone.
+
+use serde_json::Value;
+
+use crate::common::centrala::http_request;
+use crate::common::ports::PortBlock;
+use crate::support::{Pbx, enabled, repo};
+
+const CARRIER_IP: &str = "127.0.0.2";
+const CUSTOMER: &str = "555";
+const AGENT_TOKEN: &str = "demo-agent-1001-token";
+
+/// `POST /api/v1/calls` with `body` as agent 1001: (status, JSON answer).
+fn dial(pbx: &Pbx, body: &str) -> (u16, Value) {
+    let auth = format!("Bearer {AGENT_TOKEN}");
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let (status, answer) =
+        http_request(pbx.centrala.http(), "POST", "/api/v1/calls", &headers, body).unwrap();
+    (status, serde_json::from_str(&answer).unwrap_or(Value::Null))
+}
+
+#[test]
+fn click_to_dial_rings_the_agent_then_the_customer_through_the_trunk() {
+    if !enabled("click_to_dial") {
+        return;
+    }
+    let ports = PortBlock::claim();
+    let trunk = format!(
+        "[[trunks]]\nname = \"carrier\"\ninbound_ips = [\"{CARRIER_IP}\"]\n\
+         [trunks.outbound]\nproxy = \"{CARRIER_IP}:{}\"\n",
+        ports.peer(2).sip
+    );
+    let pbx = Pbx::start_in(ports, "click_to_dial", "", &trunk, &repo("dialplans"));
+    let (status, answer) = dial(&pbx, r#"{"agent":"1002","number":"555"}"#);
+    assert_eq!(
+        (status, &answer["error"]["code"]),
+        (403, &Value::from("forbidden"))
+    );
+    let (status, _) = dial(&pbx, r#"{"agent":"1001","number":"555"}"#);
+    assert_eq!(status, 409, "no phone of 1001 is registered yet");
+    pbx.register(1, "1001");
+    let (status, _) = dial(&pbx, r#"{"agent":"1001","number":"five"}"#);
+    assert_eq!(status, 400);
+
+    let customer = pbx
+        .sipp(2, "customer", "uas_hangup.xml")
+        .local_ip(CARRIER_IP)
+        .set("pt", 0)
+        .set("codec", "PCMU")
+        .set("secs", 2)
+        .media_secs(3)
+        .spawn()
+        .unwrap();
+    let agent = pbx.answering_phone(1, 20);
+    let (status, placed) = dial(
+        &pbx,
+        &format!(r#"{{"agent":"1001","number":"{CUSTOMER}"}}"#),
+    );
+    assert_eq!(status, 201, "{placed}");
+    let call_id = placed["call_id"].as_str().unwrap().to_string();
+    let customer = customer.wait().unwrap();
+    assert!(customer.check().is_ok(), "{}", customer.describe());
+    let agent = agent.wait().unwrap();
+    assert_eq!(
+        agent.log_lines("ANSWERED ").count(),
+        1,
+        "the agent answered: {}",
+        agent.describe()
+    );
+    let cdr = pbx
+        .cdrs(1)
+        .into_iter()
+        .find(|c| c["id"] == call_id.as_str())
+        .expect("the call's CDR");
+    assert_eq!(
+        (
+            cdr["origin"].as_str(),
+            cdr["caller"].as_str(),
+            cdr["callee"].as_str(),
+            cdr["result"].as_str()
+        ),
+        (
+            Some("click_to_dial"),
+            Some("1001"),
+            Some(CUSTOMER),
+            Some("answered")
+        ),
+        "{cdr}"
+    );
+}

@@ -342,6 +342,7 @@ pub(crate) enum AcdCommand {
     AgentStatus(AgentId, oneshot::Sender<AgentStatus>),
     TaskStatus(TaskId, oneshot::Sender<Option<(TaskStatus, Option<usize>)>>),
     Tasks(oneshot::Sender<Vec<TaskView>>),
+    Task(TaskId, oneshot::Sender<Option<TaskView>>),
     ChannelSink(Channel, OfferSink),
     FlushLog(oneshot::Sender<()>),
 }

@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::{ADMIN, AGENT_1001, INTEGRATION, SUPERVISOR, TestApi, eventually};
+use super::{ADMIN, AGENT_1001, INTEGRATION, SUPERVISOR, TestApi, eventually, eventually_for};
 use crate::routing::{Channel, NewTask};
 use crate::store::{CdrRecord, RecordingRow};
 
@@ -157,6 +157,33 @@ async fn a_chat_is_offered_accepted_and_completed_by_its_agent_only() {
     );
     assert_eq!(task_events[3]["data"]["disposition"]["code"], "sale");
     assert_eq!(task_events[1]["agent_id"], "1001");
+}
+
+#[tokio::test]
+async fn a_chat_waiting_past_its_service_level_is_a_breach_event() {
+    let mut config = crate::config::Config::default();
+    for queue in &mut config.queues {
+        queue.sla_secs.insert("chat".into(), 1);
+    }
+    let api = TestApi::start_configured(config, super::lenient()).await;
+    let sub = subscribe(&api).await;
+    let mut chat = NewTask::new(Channel::Chat, "support");
+    chat.customer = Some("+48600100200".into());
+    let task = api.acd.enqueue(chat).await.unwrap();
+    eventually_for("task.sla_breached", 3, || async {
+        types(&written(&api, &sub).await).contains(&"task.sla_breached")
+    })
+    .await;
+    let events = written(&api, &sub).await;
+    let breach = events
+        .iter()
+        .find(|e| e["type"] == "task.sla_breached")
+        .unwrap();
+    assert_eq!(breach["task_id"], task.0.to_string());
+    assert_eq!(
+        (&breach["data"]["queue"], &breach["data"]["channel"]),
+        (&json!("support"), &json!("chat"))
+    );
 }
 
 #[tokio::test]

@@ -43,17 +43,16 @@ pub struct TestApi {
 impl TestApi {
     /// With a lenient limit of failed authentications.
     pub async fn start() -> TestApi {
-        Self::start_with(LimitPolicy {
-            max_failures: 1000,
-            window: Duration::from_secs(60),
-            block: Duration::from_secs(60),
-        })
-        .await
+        Self::start_with(lenient()).await
     }
 
     pub async fn start_with(policy: LimitPolicy) -> TestApi {
+        Self::start_configured(Config::default(), policy).await
+    }
+
+    /// On `config` (its queues, agents and tokens).
+    pub async fn start_configured(config: Config, policy: LimitPolicy) -> TestApi {
         let (store, dir) = fresh_store().await;
-        let config = Config::default();
         let publisher = Publisher::new(store.clone(), Arc::new(Notify::new()));
         let store = store.with_events(publisher.store_hooks());
         seed_config_tokens(&store, &config.http, 0).await.unwrap();
@@ -145,13 +144,31 @@ impl TestApi {
     }
 }
 
+/// A limit of failed authentications no test reaches by accident.
+pub fn lenient() -> LimitPolicy {
+    LimitPolicy {
+        max_failures: 1000,
+        window: Duration::from_secs(60),
+        block: Duration::from_secs(60),
+    }
+}
+
 /// Polls `check` every 20 ms for up to 5 s.
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
+pub async fn eventually<F, Fut>(what: &str, check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    for _ in 0..250 {
+    eventually_for(what, 5, check).await;
+}
+
+/// Polls `check` every 20 ms for up to `secs` seconds.
+pub async fn eventually_for<F, Fut>(what: &str, secs: u64, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..secs * 50 {
         if check().await {
             return;
         }

@@ -259,7 +259,7 @@ async fn current(state: &ApiState, task: TaskId) -> Result<Json<TaskDto>, ApiErr
 }
 
 async fn live(state: &ApiState, task: TaskId) -> Result<Option<TaskView>, ApiError> {
-    Ok(state.acd.tasks().await?.into_iter().find(|v| v.id == task))
+    Ok(state.acd.task(task).await?)
 }
 
 fn parse_id(id: &str) -> Result<TaskId, ApiError> {

@@ -142,12 +142,11 @@ impl Bridge {
 
     /// Reloads what the ACD knows of `task`.
     async fn refresh(&mut self, task: TaskId) {
-        match self.acd.tasks().await {
-            Ok(views) => {
-                if let Some(view) = views.into_iter().find(|v| v.id == task) {
-                    self.tasks.insert(task, view);
-                }
+        match self.acd.task(task).await {
+            Ok(Some(view)) => {
+                self.tasks.insert(task, view);
             }
+            Ok(None) => {}
             Err(err) => tracing::warn!(%err, %task, "task details unavailable for its events"),
         }
     }

@@ -295,6 +295,9 @@ impl Actor {
             AcdCommand::Tasks(reply) => {
                 let _ = reply.send(self.task_views());
             }
+            AcdCommand::Task(task, reply) => {
+                let _ = reply.send(self.tasks.get(&task).map(|m| self.task_view(m)));
+            }
             AcdCommand::ChannelSink(channel, sink) => {
                 self.channel_sinks[channel.index()] = Some(sink);
             }
@@ -306,24 +309,25 @@ impl Actor {
 
     /// Every task the shell knows, oldest arrival first (ties by id), for the API.
     fn task_views(&self) -> Vec<TaskView> {
-        let mut views: Vec<TaskView> = self
-            .tasks
-            .values()
-            .map(|meta| TaskView {
-                id: meta.id,
-                channel: meta.channel,
-                queue: self.shared.queue_name(meta.queue).to_string(),
-                customer: meta.customer.clone(),
-                priority: meta.priority,
-                attributes: meta.attributes.clone(),
-                arrived_ms: meta.arrived_ms,
-                deadline_ms: meta.deadline_ms,
-                attempts: meta.attempts,
-                status: self.engine.task_status(meta.id),
-            })
-            .collect();
+        let mut views: Vec<TaskView> = self.tasks.values().map(|m| self.task_view(m)).collect();
         views.sort_by_key(|v| (v.arrived_ms, v.id));
         views
+    }
+
+    /// What the API and the event bridge see of one task.
+    fn task_view(&self, meta: &TaskMeta) -> TaskView {
+        TaskView {
+            id: meta.id,
+            channel: meta.channel,
+            queue: self.shared.queue_name(meta.queue).to_string(),
+            customer: meta.customer.clone(),
+            priority: meta.priority,
+            attributes: meta.attributes.clone(),
+            arrived_ms: meta.arrived_ms,
+            deadline_ms: meta.deadline_ms,
+            attempts: meta.attempts,
+            status: self.engine.task_status(meta.id),
+        }
     }
 
     fn agent(

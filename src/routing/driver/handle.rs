@@ -154,6 +154,11 @@ impl AcdHandle {
         self.query(AcdCommand::Tasks).await
     }
 
+    /// One task the shell knows, if it does.
+    pub async fn task(&self, task: TaskId) -> Result<Option<super::TaskView>, AcdError> {
+        self.query(|r| AcdCommand::Task(task, r)).await
+    }
+
     /// Waits until every queue-log row queued so far is written.
     pub async fn flush_log(&self) -> Result<(), AcdError> {
         self.query(AcdCommand::FlushLog).await

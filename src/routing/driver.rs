@@ -7,7 +7,8 @@
 //! media. It reads `tokio::time::Instant` and the `WallClock` once per input and passes both
 //! down.
 //! Driven by: `server` (start-up via `start`), the call layer (voice tasks, callback dialler,
-//! feature codes) and the API (agent state, queue status).
+//! feature codes), the API (agent state, queue status, `tasks` / `task`) and the event bridge
+//! (`subscribe`).
 //!
 //! # Run loop
 //!

@@ -492,3 +492,42 @@ fn demo_voicemail_ends_after_five_seconds_of_silence() {
     );
     pbx.query_until("SELECT id FROM tasks WHERE channel = 'voicemail'", 1);
 }
+
+#[test]
+fn demo_voicemail_is_kept_when_the_caller_hangs_up() {
+    if !enabled("demo_voicemail_hang_up") {
+        return;
+    }
+    let Demo { pbx, _crm } = demo("demo_voicemail_hang_up", Hours::Closed);
+    let recording_at = voicemail_recording_at();
+    let script = [
+        (LANGUAGE_KEY_MS, Say::Key('2')),
+        (
+            recording_at + 500,
+            Say::Tone {
+                freq: 1000.0,
+                secs: 2.5,
+            },
+        ),
+    ];
+    let hang_up = Ending::CallerAfterMs(recording_at + 3500);
+    let call = caller(&pbx, "hang-up", UNKNOWN, &script, hang_up);
+    let call = call.run().unwrap();
+    assert!(call.check().is_ok(), "{}", call.describe());
+    let recordings = pbx.query_until(
+        "SELECT id, duration_ms FROM recordings WHERE state = 'done'",
+        1,
+    );
+    let (id, duration_ms) = recordings[0].split_once('|').unwrap();
+    let duration_ms: i64 = duration_ms.parse().unwrap();
+    assert!(
+        (2000..6000).contains(&duration_ms),
+        "ended by the hang-up: {duration_ms} ms"
+    );
+    let attributes = pbx.query_until(
+        "SELECT attributes FROM tasks WHERE channel = 'voicemail'",
+        1,
+    );
+    let attributes: serde_json::Value = serde_json::from_str(&attributes[0]).unwrap();
+    assert_eq!(attributes["recording_id"], id, "{attributes}");
+}

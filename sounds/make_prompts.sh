@@ -3,8 +3,8 @@
 # espeak-ng (fixed voice and speed, so the output is reproducible), resampled by sox to
 # 8 kHz 16-bit mono, the format Centrala plays without resampling on G.711 calls.
 # Also renders the media engine's own prompts (music on hold, position announcements).
-# Usage: sounds/make_prompts.sh [NAME...]  (needs espeak-ng and sox: apt-get install espeak-ng sox)
-# With NAMEs, only those prompts are rendered (e.g. the ones a change added).
+# Usage: sounds/make_prompts.sh [name...]  (needs espeak-ng and sox: apt-get install espeak-ng sox)
+# With names, only those prompts are rendered (and music on hold is left as it is).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +18,21 @@ render() { # lang name text
 }
 
 # Table rows look like: | `name` | English text | Polish text |
+# Music on hold: a chime of three notes (C5 E5 G5) and a rest, looped by the player.
+music_on_hold() {
+  local notes=() n=0
+  for freq in 523.25 659.25 783.99; do
+    n=$((n + 1))
+    sox -V1 -n -r 8000 -c 1 -b 16 "/tmp/centrala-note$n.wav" synth 0.6 sine "$freq" fade 0.02 0.6 0.1 vol 0.4
+    notes+=("/tmp/centrala-note$n.wav")
+  done
+  sox -V1 -n -r 8000 -c 1 -b 16 /tmp/centrala-rest.wav trim 0 0.4
+  mkdir -p sounds/moh
+  sox -V1 "${notes[@]}" /tmp/centrala-rest.wav sounds/moh/default.wav
+  rm -f "${notes[@]}" /tmp/centrala-rest.wav
+}
+[ $# -eq 0 ] && music_on_hold
+
 grep -E '^\| `[^`]+` \|' dialplans/PROMPTS.md | while IFS='|' read -r _ name en pl _; do
   name=$(echo "$name" | tr -d '` ')
   if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qxF "$name"; then continue; fi

@@ -10,17 +10,18 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::api::{self, ApiState};
-use crate::calls::{CallManager, CallsConfig, StoreCalls};
+use crate::calls::{CallManager, CallsConfig, StoreCalls, callback_dialler};
 use crate::config::Config;
 use crate::cti::lookup::LookupService;
 use crate::dialplan::live::LiveDialplan;
 use crate::media::player::PromptCache;
 use crate::media::ports::PortPool;
 use crate::routing::driver::{AcdOptions, SystemClock};
-use crate::routing::{self, AcdHandle, FeatureAction};
+use crate::routing::{self, AcdHandle, Channel, FeatureAction, TaskNotice};
 use crate::sip::auth::{Algorithm, AuthGuard, GuardConfig};
 use crate::sip::endpoint::{Endpoint, EndpointConfig};
 use crate::sip::peer::{Peer, Transport};
@@ -29,6 +30,10 @@ use crate::sip::registration_client::{self, RegistrationConfig};
 use crate::sip::transport;
 use crate::store::Store;
 use crate::telemetry::Metrics;
+
+/// Callback offers the dialler has not taken yet (the ACD drops beyond, its ring timer
+/// recovers them).
+const CALLBACK_OFFERS: usize = 256;
 
 /// A running Centrala.
 pub struct Server {
@@ -163,12 +168,12 @@ async fn start_sip(
         config.media.rtp_port_min,
         config.media.rtp_port_max,
     );
-    let acd = start_acd(config, &store, &registrar).await?;
+    let (acd, callback_offers) = start_acd(config, &store, &registrar).await?;
     let prompts = PromptCache::load_dir(&config.media.sounds_dir).unwrap_or_else(|err| {
         tracing::warn!(%err, "no prompts loaded");
         PromptCache::default()
     });
-    let calls = CallManager {
+    let calls = Arc::new(CallManager {
         config: CallsConfig {
             no_answer_timeout: Duration::from_secs(sip.no_answer_timeout_secs),
             extensions: config
@@ -179,6 +184,7 @@ async fn start_sip(
             trunks: config.trunks.clone(),
             media_ip,
             recordings_dir: config.media.recordings_dir.clone(),
+            features: config.features.codes(),
         },
         dialplan,
         prompts: Arc::new(prompts),
@@ -187,10 +193,12 @@ async fn start_sip(
         guard,
         registrar,
         ports,
+        endpoint: endpoint.clone(),
         store: Arc::new(StoreCalls::new(store)),
         metrics,
-    };
-    endpoint.set_handler(Arc::new(calls));
+    });
+    endpoint.set_handler(calls.clone());
+    callback_dialler::spawn(calls, callback_offers);
     bound.start(endpoint.ingress());
     register_trunks(config, &endpoint);
     Ok(local)
@@ -198,11 +206,12 @@ async fn start_sip(
 
 /// Starts the routing engine's shell and logs agents in while a phone of theirs is
 /// registered (their first REGISTER logs them in, the last binding's end logs them out).
+/// Callback offers are collected from the start (before any agent logs in) for the dialler.
 async fn start_acd(
     config: &Config,
     store: &Store,
     registrar: &Arc<RegistrarService>,
-) -> anyhow::Result<AcdHandle> {
+) -> anyhow::Result<(AcdHandle, mpsc::Receiver<TaskNotice>)> {
     let setup = config
         .routing_setup()
         .map_err(|err| anyhow::anyhow!("routing: {err}"))?;
@@ -216,6 +225,10 @@ async fn start_acd(
     .context("starting the routing engine")?;
     // The actor ends when every handle is gone; it runs for the life of the process.
     drop(task);
+    let (callback_sink, callback_offers) = mpsc::channel(CALLBACK_OFFERS);
+    acd.set_channel_sink(Channel::Callback, callback_sink)
+        .await
+        .context("starting the callback dialler")?;
     let presence = acd.clone();
     registrar.observe(Box::new(move |aor, contacts| {
         let Some(agent) = presence.agent_id(aor) else {
@@ -241,7 +254,7 @@ async fn start_acd(
             tracing::debug!(%err, %agent, "agent presence unchanged");
         }
     }
-    Ok(acd)
+    Ok((acd, callback_offers))
 }
 
 /// Repairs the headers of recordings a crash left open and completes their index rows, so a

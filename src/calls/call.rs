@@ -147,6 +147,10 @@ pub(super) struct Call {
     pub lookup: Option<oneshot::Receiver<Result<serde_json::Value, String>>>,
     /// Recording: the directory while due to start, then the running recording's id.
     pub recording: Recording,
+    /// A confirmation to answer with instead of ringing (feature codes; `calls::features`).
+    pub confirmation: Option<crate::media::player::Playback>,
+    /// The confirmation is playing; its end hangs up.
+    pub confirming: bool,
     /// The voicemail the dialplan is taking.
     pub voicemail: Option<Voicemail>,
 }
@@ -256,6 +260,8 @@ impl Call {
             registrar,
             queued: None,
             lookup: None,
+            confirmation: None,
+            confirming: false,
             voicemail: None,
             endpoint,
             events,
@@ -327,6 +333,9 @@ impl Call {
         self.media = Some(media);
         if self.ivr.is_some() {
             return self.start_ivr();
+        }
+        if let Some(confirmation) = self.confirmation.take() {
+            return self.start_confirmation(confirmation);
         }
         let target = self.target.clone();
         self.ring(&target)

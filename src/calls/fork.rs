@@ -13,7 +13,7 @@ use crate::media::relay;
 use crate::media::sdp::{SessionDescription, anchored_answer, remote_audio};
 use crate::sip::auth::{authorization, parse_challenge};
 use crate::sip::dialog::Dialog;
-use crate::sip::endpoint::{ALLOW, SERVER};
+use crate::sip::endpoint::{ALLOW, Endpoint, SERVER};
 use crate::sip::message::{Message, MessageBuilder, reason_phrase};
 use crate::sip::method::Method;
 use crate::sip::peer::{Peer, Transport};
@@ -45,8 +45,12 @@ pub(super) struct Fork {
 impl Fork {
     /// The forks a call to `target` starts with.
     pub fn for_target(call: &Call, target: &Target) -> Vec<Fork> {
-        let caller = &call.caller_name;
-        let domain = call.endpoint.domain().to_owned();
+        Fork::toward(call.endpoint.domain(), &call.caller_name, target)
+    }
+
+    /// The forks toward `target` of a call from user `caller` of `domain`: one per registered
+    /// contact of an extension, one toward a trunk's proxy, none for a dialplan number.
+    pub fn toward(domain: &str, caller: &str, target: &Target) -> Vec<Fork> {
         let local_uri = format!("\"{caller}\" <sip:{caller}@{domain}>");
         match target {
             Target::Extension { number, contacts } => contacts
@@ -69,7 +73,7 @@ impl Fork {
         }
     }
 
-    fn new(dialog: Dialog, credentials: Option<(String, String)>) -> Fork {
+    pub fn new(dialog: Dialog, credentials: Option<(String, String)>) -> Fork {
         Fork {
             dialog,
             invite: None,
@@ -81,12 +85,99 @@ impl Fork {
         }
     }
 
-    fn is_final(&self) -> bool {
+    /// Whether the fork has its final answer.
+    pub fn is_final(&self) -> bool {
         matches!(self.state, ForkState::Answered | ForkState::Failed(_))
+    }
+
+    /// Builds this fork's INVITE with `offer` (and a digest answer), remembering both for a
+    /// CANCEL or an authenticated retry; `None` (logged) if we built something unparsable.
+    pub fn invite(
+        &mut self,
+        endpoint: &Endpoint,
+        offer: Bytes,
+        authorization: Option<(&str, String)>,
+    ) -> Option<Message> {
+        self.offer = offer.clone();
+        let transport = self.dialog.peer.transport;
+        let mut builder = self
+            .dialog
+            .request(&Method::Invite, &endpoint.via(transport))
+            .header("Contact", endpoint.contact(transport))
+            .header("Allow", ALLOW)
+            .header("User-Agent", SERVER);
+        if let Some((name, value)) = authorization {
+            builder = builder.header(name, value);
+        }
+        let Ok(msg) = Message::parse(builder.body("application/sdp", offer).build(), true) else {
+            tracing::error!("we built an unparsable INVITE");
+            return None;
+        };
+        self.invite = Some(msg.clone());
+        Some(msg)
+    }
+
+    /// The digest answer (header name and value) to a 401/407 on this fork's INVITE, once per
+    /// fork and only with credentials (trunks); `None` when the failure stands.
+    pub fn answer_challenge(&mut self, msg: &Message) -> Option<(&'static str, String)> {
+        let (Some((user, password)), false) = (self.credentials.clone(), self.auth_tried) else {
+            return None;
+        };
+        let (challenge_header, answer_header) = if msg.status() == Some(401) {
+            ("WWW-Authenticate", "Authorization")
+        } else {
+            ("Proxy-Authenticate", "Proxy-Authorization")
+        };
+        let challenge = msg
+            .headers(challenge_header)
+            .find_map(|v| parse_challenge(v).ok())?;
+        self.auth_tried = true;
+        let cnonce = format!("{:016x}", rand::random::<u64>());
+        let uri = self.dialog.remote_target.clone();
+        let value = authorization(&challenge, &user, &password, "INVITE", &uri, &cnonce, 1);
+        Some((answer_header, value))
+    }
+
+    /// The CANCEL of this fork's INVITE, or `None` when there is nothing to cancel yet (no
+    /// provisional response: the CANCEL is then due at the first one, RFC 3261 9.1).
+    pub fn cancel(&mut self) -> Option<MessageBuilder> {
+        let invite = self.invite.clone()?;
+        if self.state == ForkState::Calling {
+            self.cancel_due = true;
+            return None;
+        }
+        let (Some(uri), Some(via), Ok(cseq)) =
+            (invite.request_uri(), invite.header("Via"), invite.cseq())
+        else {
+            return None;
+        };
+        let mut builder = MessageBuilder::request(&Method::Cancel, uri)
+            .header("Via", via)
+            .header("Max-Forwards", 70);
+        for route in invite.headers("Route") {
+            builder = builder.header("Route", route);
+        }
+        Some(
+            builder
+                .header("From", invite.header("From").unwrap_or_default())
+                .header("To", invite.header("To").unwrap_or_default())
+                .header("Call-ID", invite.header("Call-ID").unwrap_or_default())
+                .header("CSeq", format!("{} CANCEL", cseq.seq)),
+        )
+    }
+
+    /// ACKs a 2xx of this fork (also a retransmitted one).
+    pub fn ack(&self, endpoint: &Endpoint, response: &Message) {
+        let Ok(cseq) = response.cseq() else { return };
+        let via = endpoint.via(self.dialog.peer.transport);
+        match Message::parse(self.dialog.ack(cseq.seq, &via).build(), true) {
+            Ok(ack) => endpoint.send_stateless(&ack, self.dialog.peer),
+            Err(err) => tracing::error!(%err, "we built an unparsable ACK"),
+        }
     }
 }
 
-fn trunk_fork(trunk: &Trunk, number: &str, local_uri: &str) -> Option<Fork> {
+pub(super) fn trunk_fork(trunk: &Trunk, number: &str, local_uri: &str) -> Option<Fork> {
     let out = trunk.outbound.as_ref()?;
     let host = out.domain.clone().unwrap_or_else(|| out.proxy.to_string());
     let transport = if out.transport == "tcp" {
@@ -126,23 +217,10 @@ impl Call {
     ) {
         let endpoint = self.endpoint.clone();
         let fork = &mut self.forks[index];
-        fork.offer = offer.clone();
-        let transport = fork.dialog.peer.transport;
-        let mut builder = fork
-            .dialog
-            .request(&Method::Invite, &endpoint.via(transport))
-            .header("Contact", endpoint.contact(transport))
-            .header("Allow", ALLOW)
-            .header("User-Agent", SERVER);
-        if let Some((name, value)) = authorization {
-            builder = builder.header(name, value);
-        }
-        let peer = fork.dialog.peer;
-        let Ok(msg) = Message::parse(builder.body("application/sdp", offer).build(), true) else {
-            tracing::error!("we built an unparsable INVITE");
+        let Some(msg) = fork.invite(&endpoint, offer, authorization) else {
             return;
         };
-        fork.invite = Some(msg.clone());
+        let peer = fork.dialog.peer;
         endpoint.subscribe(&fork.dialog.call_id, self.events.clone());
         let tag = self.track(Pending::ForkInvite(index));
         endpoint.send_request(msg, peer, self.events.clone(), tag);
@@ -307,27 +385,11 @@ impl Call {
     }
 
     fn retry_with_credentials(&mut self, index: usize, msg: &Message) -> bool {
-        let fork = &mut self.forks[index];
-        let (Some((user, password)), false) = (fork.credentials.clone(), fork.auth_tried) else {
+        let Some(answer) = self.forks[index].answer_challenge(msg) else {
             return false;
         };
-        let (challenge_header, answer_header) = if msg.status() == Some(401) {
-            ("WWW-Authenticate", "Authorization")
-        } else {
-            ("Proxy-Authenticate", "Proxy-Authorization")
-        };
-        let Some(challenge) = msg
-            .headers(challenge_header)
-            .find_map(|v| parse_challenge(v).ok())
-        else {
-            return false;
-        };
-        fork.auth_tried = true;
-        let cnonce = format!("{:016x}", rand::random::<u64>());
-        let uri = fork.dialog.remote_target.clone();
-        let value = authorization(&challenge, &user, &password, "INVITE", &uri, &cnonce, 1);
-        let offer = fork.offer.clone();
-        self.send_fork_invite(index, offer, Some((answer_header, value)));
+        let offer = self.forks[index].offer.clone();
+        self.send_fork_invite(index, offer, Some(answer));
         true
     }
 
@@ -342,42 +404,15 @@ impl Call {
 
     fn cancel_fork(&mut self, index: usize) {
         let fork = &mut self.forks[index];
-        let Some(invite) = fork.invite.clone() else {
-            return;
-        };
-        if fork.state == ForkState::Calling {
-            fork.cancel_due = true;
-            return;
-        }
-        let (Some(uri), Some(via), Ok(cseq)) =
-            (invite.request_uri(), invite.header("Via"), invite.cseq())
-        else {
-            return;
-        };
-        let mut builder = MessageBuilder::request(&Method::Cancel, uri)
-            .header("Via", via)
-            .header("Max-Forwards", 70);
-        for route in invite.headers("Route") {
-            builder = builder.header("Route", route);
-        }
-        let builder = builder
-            .header("From", invite.header("From").unwrap_or_default())
-            .header("To", invite.header("To").unwrap_or_default())
-            .header("Call-ID", invite.header("Call-ID").unwrap_or_default())
-            .header("CSeq", format!("{} CANCEL", cseq.seq));
         let peer = fork.dialog.peer;
-        self.send(builder, peer, Pending::Teardown);
+        if let Some(cancel) = fork.cancel() {
+            self.send(cancel, peer, Pending::Teardown);
+        }
     }
 
     /// ACKs a 2xx of fork `index` (also used for retransmitted 2xx).
     pub fn ack_fork(&mut self, index: usize, response: &Message) {
-        let Ok(cseq) = response.cseq() else { return };
-        let dialog = &self.forks[index].dialog;
-        let via = self.endpoint.via(dialog.peer.transport);
-        match Message::parse(dialog.ack(cseq.seq, &via).build(), true) {
-            Ok(ack) => self.endpoint.send_stateless(&ack, dialog.peer),
-            Err(err) => tracing::error!(%err, "we built an unparsable ACK"),
-        }
+        self.forks[index].ack(&self.endpoint, response);
     }
 
     /// Sends BYE on fork `index`.

@@ -25,7 +25,7 @@ use super::codecs;
 use super::target::Target;
 use crate::config::Trunk;
 use crate::cti::lookup::LookupService;
-use crate::dialplan::model::TransferTarget;
+use crate::dialplan::model::{Announce, TransferTarget};
 use crate::dialplan::{Action, Event, FlowRun};
 use crate::media::dtmf::info::parse_info;
 use crate::media::player::{PlayItem, Playback, PromptCache};
@@ -193,6 +193,9 @@ impl Call {
     }
 
     pub(super) fn flow_event(&mut self, event: Event) {
+        if self.queue_consumes(&event) || self.confirmation_consumes(&event) {
+            return;
+        }
         if let Some(ivr) = self.ivr.as_mut() {
             ivr.run.handle_event(Instant::now(), event);
         }
@@ -218,12 +221,12 @@ impl Call {
                 skills,
                 priority,
                 vars,
-                ..
+                announce,
             } => {
                 if !self.a.final_sent {
                     self.answer_ivr();
                 }
-                self.queue_call(queue, skills, priority, vars);
+                self.queue_call(queue, skills, priority, vars, Some(announce));
             }
             Action::Callback {
                 queue,
@@ -249,7 +252,7 @@ impl Call {
         let timeout = self.no_answer_timeout;
         match target {
             TransferTarget::Extension(extension) => self.dial(&extension, timeout),
-            TransferTarget::Queue(queue) => self.queue_call(queue, Vec::new(), 0, vars),
+            TransferTarget::Queue(queue) => self.queue_call(queue, Vec::new(), 0, vars, None),
             TransferTarget::External { number, trunk } => {
                 let found = self.ivr.as_ref().and_then(|ivr| {
                     ivr.services
@@ -276,11 +279,12 @@ impl Call {
         skills: Vec<String>,
         priority: i32,
         vars: serde_json::Value,
+        announce: Option<Announce>,
     ) {
         let Some(acd) = self.ivr.as_ref().map(|ivr| ivr.services.acd.clone()) else {
             return;
         };
-        self.enqueue(acd, queue, skills, priority, vars);
+        self.enqueue(acd, queue, skills, priority, vars, announce);
     }
 
     /// Asks the CRM in the background; the flow keeps its own timeout and fallback.

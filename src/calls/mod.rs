@@ -11,13 +11,17 @@
 
 mod bridge;
 mod call;
+pub mod callback_dialler;
 mod cdr;
 mod cdr_writer;
 mod codecs;
+mod features;
 mod fork;
 mod ivr;
 mod ivr_tasks;
+pub mod originate;
 mod queue;
+mod queue_hold;
 mod recording;
 mod target;
 mod voicemail;
@@ -65,6 +69,8 @@ pub struct CallsConfig {
     pub media_ip: IpAddr,
     /// Where recordings are written.
     pub recordings_dir: std::path::PathBuf,
+    /// Agent feature codes (`[features]`).
+    pub features: crate::routing::FeatureCodes,
 }
 
 /// Decides what happens to each new INVITE and REGISTER. Built by `server` from the running
@@ -86,6 +92,8 @@ pub struct CallManager {
     pub registrar: Arc<RegistrarService>,
     /// RTP ports for media sessions.
     pub ports: PortPool,
+    /// The SIP endpoint, for calls Centrala places itself (`originate`).
+    pub endpoint: Endpoint,
     /// CDRs and recording rows.
     pub store: Arc<dyn CallStore>,
     /// Counters.
@@ -177,6 +185,11 @@ impl RequestHandler for CallManager {
         );
         let tag = new_tag();
         let origin = self.origin(endpoint, &request, &tag)?;
+        if let (Origin::Extension(user), Some(code)) =
+            (&origin, features::feature_code_of(&request))
+        {
+            return self.feature_code(endpoint, request, tag, user, code);
+        }
         let dialplan = self.dialplan.current();
         let target = match target::resolve(
             &self.config,

@@ -1,26 +1,25 @@
 //! Calls waiting in a routing queue: the call becomes a voice task of the ACD, the caller
-//! hears ring-back while it waits, each offer rings the chosen agent's phones, the first to
-//! answer is bridged; an unanswered offer goes back to the ACD, which re-queues the call at
-//! the head and takes the agent out of rotation. A caller who hangs up is an abandon; a
+//! hears music on hold and announcements while it waits (`queue_hold`), each offer rings the
+//! chosen agent's phones, the first to answer is bridged; an unanswered offer goes back to the
+//! ACD, which re-queues the call at the head and takes the agent out of rotation. A caller who
+//! hangs up is an abandon; one who pressed the keep-place key leaves a callback behind; a
 //! bridged call completes its task when it ends (the agent then wraps up).
 //!
 //! Owns: a call's `Queued` state and the translation between `TaskNotice`s and the call's legs.
 //! Driven by: `Call::drive` (notices, the enqueue answer) and the dialplan's `queue` step.
-//!
-//! TODO: music on hold and spoken position announcements (the ACD already sends `Position`
-//! notices); the caller hears ring-back meanwhile.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use super::call::{Call, Phase};
 use super::cdr::{Outcome, Side};
+use super::queue_hold::Hold;
 use super::target::Target;
-use crate::media::player::Playback;
-use crate::media::relay::Side as MediaSide;
-use crate::media::tone::ToneSpec;
+use crate::dialplan::model::Announce;
+use crate::media::player::PromptCache;
 use crate::routing::{AcdHandle, AgentId, Channel, NewTask, TaskId, TaskNotice};
 
 /// Notices a waiting call can hold before the ACD's ring timers recover a lost one.
@@ -28,9 +27,9 @@ const NOTICES: usize = 16;
 
 /// A call in a queue.
 pub(super) struct Queued {
-    acd: AcdHandle,
+    pub acd: AcdHandle,
     /// The task, once the ACD acknowledged it.
-    task: Option<TaskId>,
+    pub task: Option<TaskId>,
     /// The ACD's answer to the enqueue.
     enqueued: Option<oneshot::Receiver<Result<TaskId, String>>>,
     /// Offers and other notices for this call's task.
@@ -39,12 +38,17 @@ pub(super) struct Queued {
     offer: Option<(TaskId, AgentId)>,
     /// Whether an agent took the call.
     accepted: bool,
+    /// Music, announcements and the keep-place key.
+    pub hold: Hold,
+    /// The ACD's answer to a keep-place request.
+    pub kept: Option<oneshot::Receiver<Result<(), String>>>,
 }
 
 /// What the queue state wants the call to handle next.
 pub(super) enum QueueInput {
     Enqueued(Result<TaskId, String>),
     Notice(TaskNotice),
+    KeptPlace(Result<(), String>),
 }
 
 /// The next input of a queued call, or never when the call is not queued.
@@ -59,11 +63,21 @@ pub(super) async fn next_queue_input(queued: &mut Option<Queued>) -> Option<Queu
         q.enqueued = None;
         return Some(QueueInput::Enqueued(answer));
     }
-    q.notices.recv().await.map(QueueInput::Notice)
+    let Some(kept) = q.kept.as_mut() else {
+        return q.notices.recv().await.map(QueueInput::Notice);
+    };
+    // The notices close once the task became a callback; the answer still comes.
+    let answer = tokio::select! {
+        answer = kept => answer.unwrap_or_else(|_| Err("routing engine stopped".into())),
+        Some(notice) = q.notices.recv() => return Some(QueueInput::Notice(notice)),
+    };
+    q.kept = None;
+    Some(QueueInput::KeptPlace(answer))
 }
 
 impl Call {
-    /// The dialplan's `queue` step: hand the call to the ACD.
+    /// The dialplan's `queue` step (or a transfer to a queue, `announce` then being the
+    /// defaults): hand the call to the ACD.
     pub fn enqueue(
         &mut self,
         acd: AcdHandle,
@@ -71,7 +85,17 @@ impl Call {
         skills: Vec<String>,
         priority: i32,
         vars: Value,
+        announce: Option<Announce>,
     ) {
+        let (prompts, language) = match &self.ivr {
+            Some(ivr) => (ivr.services.prompts.clone(), ivr.run.language().to_owned()),
+            None => (Arc::new(PromptCache::default()), "en".to_owned()),
+        };
+        let hold = Hold::new(
+            prompts,
+            &language,
+            announce.unwrap_or_else(default_announce),
+        );
         let (sink, notices) = mpsc::channel(NOTICES);
         let (tx, rx) = oneshot::channel();
         let task = NewTask {
@@ -80,6 +104,7 @@ impl Call {
             skills: skills.into_iter().map(|s| (s, 1)).collect(),
             attributes: flatten(&vars),
             sink: Some(sink),
+            announce_every: hold.period(),
             ..NewTask::new(Channel::Voice, &queue)
         };
         let handle = acd.clone();
@@ -93,6 +118,8 @@ impl Call {
             notices,
             offer: None,
             accepted: false,
+            hold,
+            kept: None,
         });
         self.hold_music();
         tracing::info!(%queue, "queued");
@@ -126,7 +153,13 @@ impl Call {
                     self.back_to_queue();
                 }
             }
+            QueueInput::Notice(TaskNotice::Position {
+                ahead,
+                estimated_wait,
+                ..
+            }) => self.announce_position(ahead, estimated_wait),
             QueueInput::Notice(notice) => tracing::debug!(?notice, "queue notice"),
+            QueueInput::KeptPlace(answer) => self.on_kept_place(answer),
         }
     }
 
@@ -158,10 +191,13 @@ impl Call {
         tracing::info!(%agent, "agent answered the queued call");
     }
 
-    /// Tells the ACD how the call ended: completed after an agent, else abandoned.
+    /// Tells the ACD how the call ended: completed after an agent, else abandoned (unless
+    /// the caller kept their place: the task is a callback now).
     pub async fn leave_queue(&mut self) {
         let Some(q) = self.queued.take() else { return };
-        let Some(task) = q.task else { return };
+        let Some(task) = q.task.filter(|_| !q.hold.kept()) else {
+            return;
+        };
         let outcome = if q.accepted {
             q.acd.completed(task).await.map(|_| ())
         } else {
@@ -200,11 +236,16 @@ impl Call {
         self.phase = Phase::Ivr;
         self.hold_music();
     }
+}
 
-    fn hold_music(&mut self) {
-        if let Some(media) = &self.media {
-            media.play(MediaSide::A, Playback::tone(ToneSpec::ringback_eu()));
-        }
+/// The `queue` step's announcement defaults (also for transfers to a queue).
+fn default_announce() -> Announce {
+    Announce {
+        position: true,
+        wait_time: false,
+        every: std::time::Duration::from_secs(60),
+        music: None,
+        keep_place: Some('1'),
     }
 }
 

@@ -340,8 +340,11 @@ pub struct Announce {
     pub wait_time: bool,
     /// How often to repeat the announcement.
     pub every: Duration,
-    /// Music-on-hold class or prompt.
+    /// Music-on-hold class (`sounds/moh/<class>.wav`; default `default`).
     pub music: Option<String>,
+    /// The key a waiting caller presses to keep their place and be called back (`None`:
+    /// not offered; default `1`).
+    pub keep_place: Option<char>,
 }
 
 /// Parameters of a `callback` step.

@@ -199,6 +199,7 @@ pub(crate) fn queue(cx: &mut Ctx<'_>, n: &Node, what: &str) -> Option<QueueStep>
         wait_time: false,
         every: Duration::from_secs(60),
         music: None,
+        keep_place: Some('1'),
     };
     if let Kind::Str(name) = &n.kind {
         return Some(QueueStep {
@@ -220,12 +221,20 @@ pub(crate) fn queue(cx: &mut Ctx<'_>, n: &Node, what: &str) -> Option<QueueStep>
         let a = cx.fields(
             a,
             "'announce'",
-            &["position", "wait_time", "every", "music"],
+            &["position", "wait_time", "every", "music", "keep_place"],
         )?;
         announce.position = cx.flag(&a, "position", true);
         announce.wait_time = cx.flag(&a, "wait_time", false);
         announce.every = cx.duration(&a, "every", announce.every);
         announce.music = cx.opt_text(&a, "music", "a music class");
+        announce.keep_place = match a.get("keep_place") {
+            None => announce.keep_place,
+            Some(Node {
+                kind: Kind::Bool(false),
+                ..
+            }) => None,
+            Some(key) => cx.key(key, "'keep_place'"),
+        };
     }
     Some(QueueStep {
         queue: queue?,

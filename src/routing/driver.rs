@@ -120,6 +120,10 @@ pub enum TaskNotice {
         ahead: usize,
         /// How long it has waited.
         waited: Duration,
+        /// Expected further wait: the queue's average handling time of this channel times the
+        /// tasks up to this one, shared among the agents staffing the queue. `None` until a
+        /// task of the queue was completed, or with no agent logged in.
+        estimated_wait: Option<Duration>,
     },
     /// The task's SLA deadline passed while it waited.
     SlaBreached {
@@ -147,6 +151,9 @@ pub struct NewTask {
     pub attributes: BTreeMap<String, String>,
     /// The owner's notice channel (else the channel's sink is used).
     pub sink: Option<OfferSink>,
+    /// How often the owner hears the task's position while it waits, instead of the queue's
+    /// `announce_every` (a dialplan's `queue` step sets it). Only with a `sink`.
+    pub announce_every: Option<Duration>,
 }
 
 impl NewTask {
@@ -161,6 +168,7 @@ impl NewTask {
             skills: BTreeMap::new(),
             attributes: BTreeMap::new(),
             sink: None,
+            announce_every: None,
         }
     }
 

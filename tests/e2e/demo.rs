@@ -133,8 +133,6 @@ fn caller(pbx: &Pbx, name: &str, number: &str, script: &[(u64, Say)], ending: En
         // uac_ivr.xml: `keys_ms` after the keys start, 1 s of tone, then `talk_ms`, then BYE.
         let keys = script.last().map_or(0, |(at, _)| *at) + 500;
         sipp = sipp
-            .set("info", 0)
-            .key("info_digit", "1")
             .set("keys_ms", keys)
             .set("talk_ms", ms.saturating_sub(first + keys).max(1));
     }

@@ -8,9 +8,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::common::capture::Capture;
-use crate::common::rtp_pcap::{RtpClock, dtmf_packets, write_pcap};
 use crate::common::sipp::Sipp;
-use crate::support::{Pbx, enabled, repo};
+use crate::support::{self, Pbx, enabled, repo};
 
 /// Menu on 6000: 1 dials 1002, anything else or silence says goodbye and hangs up.
 const MENU: &str = r#"languages: [en]
@@ -51,9 +50,6 @@ fn ivr_caller(pbx: &Pbx, digits: &str, wait_ms: u32, talk_ms: u32) -> Sipp {
     let sipp = pbx
         .sipp(0, "caller", "uac_ivr.xml")
         .set("talk_ms", talk_ms)
-        .set("keys_ms", 3000)
-        .set("info", 0)
-        .key("info_digit", "1")
         .media_secs(talk_ms / 1000 + 1);
     with_keys(sipp, digits, wait_ms)
 }
@@ -67,17 +63,8 @@ fn ivr_caller_hung_up(pbx: &Pbx, digits: &str, wait_ms: u32) -> Sipp {
     )
 }
 
-pub(crate) fn with_keys(sipp: Sipp, digits: &str, wait_ms: u32) -> Sipp {
-    let sipp = sipp
-        .service("6000")
-        .key("caller", "1001")
-        .auth("1001", "pw1001")
-        .set("wait_ms", wait_ms)
-        .timeout(Duration::from_secs(30));
-    std::fs::create_dir_all(sipp.dir()).unwrap();
-    let packets = dtmf_packets(&mut RtpClock::random(), 101, digits).unwrap();
-    write_pcap(&sipp.dir().join("dtmf_keys.pcap"), &packets).unwrap();
-    sipp
+fn with_keys(sipp: Sipp, digits: &str, wait_ms: u32) -> Sipp {
+    support::with_keys(sipp, "6000", digits, wait_ms)
 }
 
 #[test]

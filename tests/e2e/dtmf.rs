@@ -5,8 +5,8 @@
 use crate::common::media::dtmf_tones;
 use crate::common::rtp_pcap::{RtpClock, audio_packets, write_pcap};
 use crate::common::sipp::Sipp;
-use crate::dialplan::{pbx_with_menu, with_keys};
-use crate::support::{Pbx, enabled};
+use crate::dialplan::pbx_with_menu;
+use crate::support::{Pbx, enabled, with_keys};
 
 /// How the caller keys the menu's "1".
 enum Keying {
@@ -21,9 +21,9 @@ fn menu_caller(pbx: &Pbx, keying: Keying) -> Sipp {
         .set("talk_ms", 4000)
         .set("keys_ms", 3000)
         .set("info", matches!(keying, Keying::Info) as u8)
-        .key("info_digit", "1")
+        .set("info_digit", "1")
         .media_secs(5);
-    let sipp = with_keys(sipp, "1", 1500);
+    let sipp = with_keys(sipp, "6000", "1", 1500);
     if let Keying::InBand = keying {
         let tones = dtmf_tones("1", 8000, 120);
         let packets = audio_packets(&mut RtpClock::random(), 0, &tones).unwrap();

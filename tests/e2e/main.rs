@@ -10,11 +10,13 @@
 mod common;
 
 mod baresip;
+mod callbacks;
 mod calls;
 mod cti;
 mod demo;
 mod dialplan;
 mod dtmf;
+mod features;
 mod media;
 mod queues;
 mod registrar;

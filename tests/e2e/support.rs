@@ -12,7 +12,7 @@ use crate::common::baresip_ctrl::Ctrl;
 use crate::common::centrala::{Centrala, http_get_with};
 use crate::common::ports::{PeerPorts, PortBlock};
 use crate::common::process::TestDir;
-use crate::common::rtp_pcap::write_tone_wav;
+use crate::common::rtp_pcap::{RtpClock, dtmf_packets, write_pcap, write_tone_wav};
 use crate::common::sipp::{Sipp, SippHandle};
 
 /// The token the test config sets for `/api/v1`.
@@ -206,6 +206,31 @@ impl Pbx {
         panic!("fewer than {count} CDRs: {}", self.api("/api/v1/cdrs"));
     }
 
+    /// Runs `check` on the PBX's own database (the `[database] url` of its config), for what
+    /// the API does not show (stored tasks, the queue log).
+    pub fn with_store<T>(&self, check: impl AsyncFnOnce(&centrala::store::Store) -> T) -> T {
+        let config = std::fs::read_to_string(self.dir.join("centrala.toml")).unwrap();
+        let url = config
+            .lines()
+            .find_map(|l| l.strip_prefix("url = \""))
+            .and_then(|l| l.strip_suffix('"'))
+            .expect("a database url")
+            .replace(
+                "sqlite://data/",
+                &format!("sqlite://{}/data/", self.dir.path().display()),
+            );
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let store = centrala::store::Store::connect(&url)
+                .await
+                .expect("the PBX's store");
+            check(&store).await
+        })
+    }
+
     /// Rows of `sql` on the PBX's database (columns joined by `|`), read with the database's
     /// own client (sqlite3 or psql).
     pub fn query(&self, sql: &str) -> Vec<String> {
@@ -251,6 +276,29 @@ impl Pbx {
             .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
             .unwrap_or(0.0)
     }
+}
+
+/// `sipp` (an IVR caller scenario: `uac_ivr.xml`, `uac_ivr_wait_bye.xml`) made 1001's call to
+/// `number` keying `digits` (RFC 4733, written as the run's `dtmf_keys.pcap`) after `wait_ms`.
+pub fn with_keys(sipp: Sipp, number: &str, digits: &str, wait_ms: u32) -> Sipp {
+    keying(
+        sipp.key("caller", "1001").auth("1001", "pw1001"),
+        number,
+        digits,
+        wait_ms,
+    )
+}
+
+/// `with_keys` for any caller (set `-key caller` and credentials on `sipp` first).
+pub fn keying(sipp: Sipp, number: &str, digits: &str, wait_ms: u32) -> Sipp {
+    let sipp = sipp
+        .service(number)
+        .set("wait_ms", wait_ms)
+        .timeout(Duration::from_secs(30));
+    std::fs::create_dir_all(sipp.dir()).unwrap();
+    let packets = dtmf_packets(&mut RtpClock::random(), 101, digits).unwrap();
+    write_pcap(&sipp.dir().join("dtmf_keys.pcap"), &packets).unwrap();
+    sipp
 }
 
 /// A path in the repository.

@@ -193,12 +193,16 @@ impl Actor {
             return;
         };
         let waited = now.saturating_duration_since(meta.arrived.unwrap_or(now));
+        let estimated_wait =
+            self.announcer
+                .estimated_wait(meta.queue, ahead, self.engine.staffed(meta.queue));
         if let Some(sink) = &meta.sink
             && sink
                 .try_send(TaskNotice::Position {
                     task: id,
                     ahead,
                     waited,
+                    estimated_wait,
                 })
                 .is_err()
         {
@@ -240,10 +244,15 @@ impl Actor {
                 let mut meta = *meta;
                 let id = meta.id;
                 meta.arrived = Some(now);
+                let queue_every = self
+                    .shared
+                    .setup
+                    .queue_by_id(meta.queue)
+                    .and_then(|q| q.announce_every);
                 let every = meta
                     .sink
                     .as_ref()
-                    .and_then(|_| self.shared.setup.queue_by_id(meta.queue)?.announce_every);
+                    .and_then(|_| meta.announce_every.or(queue_every));
                 self.tasks.insert(id, meta);
                 let result = self
                     .queue_in_engine(now, wall_ms, id, "enqueue")

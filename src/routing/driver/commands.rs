@@ -294,11 +294,13 @@ impl Actor {
         };
         let (queue, channel) = (meta.queue, meta.channel);
         let name = self.shared.queue_name(queue).to_string();
+        let took = now.saturating_duration_since(since);
+        self.announcer.handled(queue, took);
         self.log.push(
             wall_ms,
             Entry::new(&name, channel, task, event)
                 .agent(self.shared.agent_number(agent))
-                .duration(now.saturating_duration_since(since)),
+                .duration(took),
         );
         if self.engine.agent_status(agent) == crate::routing::agent::AgentStatus::WrapUp {
             self.wrapping.insert(agent, (task, queue, channel, now));

@@ -46,6 +46,8 @@ pub(crate) struct TaskMeta {
     /// Callback attempts made.
     pub attempts: u32,
     pub sink: Option<OfferSink>,
+    /// Position announcements for the sink, overriding the queue's period.
+    pub announce_every: Option<Duration>,
     /// Set by the actor: arrival on the monotonic clock.
     pub arrived: Option<Instant>,
     /// Set by the actor while accepted: by whom and since when.
@@ -137,6 +139,7 @@ impl Shared {
             deadline_ms: queue.deadline(task.channel, wall).map(unix_ms),
             attempts: 0,
             sink: task.sink,
+            announce_every: task.announce_every,
             arrived: None,
             answered: None,
         };
@@ -188,6 +191,7 @@ impl Shared {
             deadline_ms: row.deadline_ms,
             attempts: u32::try_from(row.attempts).unwrap_or(0),
             sink: None,
+            announce_every: None,
             arrived: None,
             answered: None,
         })

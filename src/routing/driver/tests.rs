@@ -297,6 +297,7 @@ async fn waiting_callers_hear_their_position_periodically() {
             task,
             ahead,
             waited,
+            ..
         }) => {
             assert_eq!((task, ahead), (second, 0));
             assert_eq!(waited, Duration::from_secs(60));
@@ -304,6 +305,44 @@ async fn waiting_callers_hear_their_position_periodically() {
         other => panic!("expected a position, got {other:?}"),
     }
     assert!(rx1.try_recv().is_err());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_sets_its_own_period_and_hears_the_estimated_wait() {
+    let store = Arc::new(MemStore::default());
+    let (acd, _actor) = start_at(tokio::time::Instant::now(), store.clone()).await;
+    acd.agent(A1, FeatureAction::Login).await.unwrap();
+    // One sales call handled in 120 s: the queue's average handling time.
+    let (first, mut rx1) = voice(None);
+    let first = acd.enqueue(first).await.unwrap();
+    assert_eq!(offered(rx1.recv().await), (first, A1));
+    acd.offer_accepted(first, A1).await.unwrap();
+    tokio::time::advance(Duration::from_secs(120)).await;
+    acd.completed(first).await.unwrap();
+    // A1 wraps up for 10 s; the next caller asked for a position every 4 s.
+    let (mut second, mut rx2) = voice(None);
+    second.announce_every = Some(Duration::from_secs(4));
+    let t0 = tokio::time::Instant::now();
+    let second = acd.enqueue(second).await.unwrap();
+    match rx2.recv().await {
+        Some(TaskNotice::Position {
+            task,
+            ahead,
+            estimated_wait,
+            ..
+        }) => {
+            assert_eq!((task, ahead), (second, 0));
+            assert_eq!(estimated_wait, Some(Duration::from_secs(120)));
+        }
+        other => panic!("expected a position, got {other:?}"),
+    }
+    assert_eq!(t0.elapsed(), Duration::from_secs(4));
+    assert!(matches!(
+        rx2.recv().await,
+        Some(TaskNotice::Position { .. })
+    ));
+    assert_eq!(offered(rx2.recv().await), (second, A1));
+    assert_eq!(t0.elapsed(), Duration::from_secs(10));
 }
 
 #[tokio::test(start_paused = true)]

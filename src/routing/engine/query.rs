@@ -125,6 +125,27 @@ impl Engine {
         Some(in_buckets + reserved)
     }
 
+    /// Agents logged in and not on a break who hold every skill `queue` requires at its
+    /// minimum level (busy and wrapping-up agents count: they will be free again). For
+    /// estimated-wait prompts; one pass over the agents.
+    pub fn staffed(&self, queue: QueueId) -> usize {
+        let Some(entry) = self.queues.get(&queue) else {
+            return 0;
+        };
+        let qualifies = |profile: &crate::routing::agent::AgentProfile| {
+            entry.config.skills.iter().all(|need| {
+                profile
+                    .skills
+                    .iter()
+                    .any(|&(skill, level)| skill == need.skill && level >= need.min_level)
+            })
+        };
+        self.agents
+            .values()
+            .filter(|a| a.online && a.presence == Presence::Available && qualifies(&a.profile))
+            .count()
+    }
+
     /// Number of live tasks (waiting, offered or assigned).
     pub fn task_count(&self) -> usize {
         self.tasks.len()

@@ -101,6 +101,20 @@ fn task_goes_to_free_skilled_agent_only() {
 }
 
 #[test]
+fn staffed_counts_present_agents_with_the_queue_skills() {
+    let mut sim = Sim::new(vec![skilled_queue(1, 7, 3)]);
+    sim.login(1, &[(7, 2)]);
+    sim.login(2, &[(7, 3)]);
+    sim.login(3, &[(7, 9), (8, 1)]);
+    assert_eq!(sim.engine.staffed(QueueId(1)), 2);
+    sim.engine
+        .handle_agent_state(sim.now, AgentId(3), Presence::Break(ReasonCode(1)))
+        .unwrap();
+    assert_eq!(sim.engine.staffed(QueueId(1)), 1);
+    assert_eq!(sim.engine.staffed(QueueId(9)), 0);
+}
+
+#[test]
 fn task_waits_when_nobody_is_skilled_then_goes_to_new_agent() {
     let mut sim = Sim::new(vec![skilled_queue(1, 7, 3)]);
     sim.login(1, &[(7, 2)]);

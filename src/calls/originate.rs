@@ -1,0 +1,469 @@
+//! Agent-first calls that Centrala places itself: it rings an agent's registered phones, tells
+//! the agent who is being called (a short announcement), then dials the customer (through the
+//! outbound trunk, or an extension's phones) and bridges the two. Callbacks the ACD offers use
+//! it (`callback_dialler`), and so does click-to-dial (`CallManager::originate`).
+//!
+//! Owns: `Originated`, the task of one such call: the forks toward the agent, then toward the
+//! customer (`originate/legs.rs`), its media session, its CDR, and the reports of a callback
+//! (accepted, the attempt's outcome, completed) to the ACD, in that order.
+//! Must not touch: inbound calls (`call::Call`), routing decisions (the ACD decides retries and
+//! wrap-up), the database (CDRs go through `CallStore`).
+//! Driven by: `CallManager::originate` / `callback_dialler`, which spawn it; then its own loop
+//! over SIP events, media events, a withdraw signal and its ring timer.
+//!
+//! ```text
+//! RingingAgent ── agent 2xx ─▶ Briefing (announcement to the agent) ── played ─▶
+//!   DialingCustomer (ring-back to the agent) ── customer 2xx ─▶ Connected ── BYE ─▶ Ending
+//! every agent fork failed / ring timer / withdrawn ─▶ Ending (callback: unanswered)
+//! every customer fork failed / ring timer ─▶ BYE agent, Ending (callback: the attempt's outcome)
+//! ```
+
+mod legs;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use thiserror::Error;
+use tokio::sync::mpsc;
+use tracing::Instrument;
+
+use super::CallManager;
+use super::cdr::{CallStore, CdrDraft, Outcome, Side, now_ms};
+use super::fork::Fork;
+use super::target::Target;
+use crate::dialplan::say;
+use crate::media::player::{PlayItem, Playback, PromptCache};
+use crate::media::relay::{MediaEvent, MediaSession, Side as MediaSide};
+use crate::media::sdp::{OriginState, SessionDescription, anchored_offer};
+use crate::routing::{AcdHandle, AgentId, AttemptOutcome, TaskId};
+use crate::sip::endpoint::{Endpoint, TuEvent};
+
+/// How long a leg may ring when nothing else ends it first (the ACD's ring-no-answer
+/// normally withdraws an agent's offer earlier).
+const RING_LIMIT: Duration = Duration::from_secs(45);
+/// How long the call waits for answers to its CANCELs and BYEs before it ends.
+const END_GRACE: Duration = Duration::from_secs(4);
+/// The codecs Centrala offers on both legs (the media engine adds what it can transcode).
+const OFFER_TEMPLATE: &str = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n\
+    t=0 0\r\nm=audio 9 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n\
+    a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=sendrecv\r\n";
+
+/// Why a call is placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Purpose {
+    /// A callback task the ACD offered to `agent`; its outcome is reported back.
+    Callback {
+        /// The task.
+        task: TaskId,
+        /// The agent it was offered to.
+        agent: AgentId,
+    },
+    /// An agent asked to call a number (click-to-dial); nothing is reported to the ACD.
+    ClickToDial,
+}
+
+/// Why a call could not be placed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum OriginateError {
+    /// The agent's extension is not configured (the request's fault).
+    #[error("unknown extension {0}")]
+    UnknownExtension(String),
+    /// The agent has no registered phone.
+    #[error("extension {0} has no registered phone")]
+    AgentUnavailable(String),
+    /// No trunk dials out and the number is no extension.
+    #[error("no route to the customer's number")]
+    NoRoute,
+    /// The number is empty or not a phone number.
+    #[error("invalid number {0:?}")]
+    InvalidNumber(String),
+}
+
+/// An originated call's handle: its id (the CDR's id) and a way to stop ringing the agent.
+pub(super) struct Placed {
+    pub id: String,
+    /// Sending (or dropping after a send) stops ringing the agent if nobody answered yet.
+    pub withdraw: mpsc::UnboundedSender<()>,
+}
+
+impl CallManager {
+    /// Rings `agent_extension`'s phones, then dials `customer_number` and bridges them;
+    /// returns the call's id (its CDR id) once the agent's phones are being rung.
+    pub fn originate(
+        &self,
+        agent_extension: &str,
+        customer_number: &str,
+        purpose: Purpose,
+    ) -> Result<String, OriginateError> {
+        self.place(agent_extension, customer_number, purpose)
+            .map(|placed| placed.id)
+    }
+
+    /// `originate`, keeping the withdraw handle (for offers the ACD may take back).
+    pub(super) fn place(
+        &self,
+        agent: &str,
+        customer: &str,
+        purpose: Purpose,
+    ) -> Result<Placed, OriginateError> {
+        if !self.config.extensions.contains_key(agent) {
+            return Err(OriginateError::UnknownExtension(agent.to_owned()));
+        }
+        let valid = |c: char| c.is_ascii_digit() || c == '+';
+        if customer.is_empty() || !customer.chars().all(valid) {
+            return Err(OriginateError::InvalidNumber(customer.to_owned()));
+        }
+        let contacts = self.registrar.lookup(agent);
+        if contacts.is_empty() {
+            return Err(OriginateError::AgentUnavailable(agent.to_owned()));
+        }
+        let customer_target = self.customer_target(customer)?;
+        let agent_forks = Fork::toward(
+            self.endpoint.domain(),
+            customer,
+            &Target::Extension {
+                number: agent.to_owned(),
+                contacts,
+            },
+        );
+        let (withdraw, withdrawn) = mpsc::unbounded_channel();
+        let call = Originated::new(self, agent, customer, purpose, agent_forks, customer_target);
+        let id = call.cdr.id.clone();
+        let ports = self.ports.clone();
+        let media_ip = self.config.media_ip;
+        let span = tracing::info_span!("originate", id = %id, agent);
+        tokio::spawn(
+            async move {
+                match MediaSession::open(&ports, media_ip).await {
+                    Ok(media) => call.run(media, withdrawn).await,
+                    Err(err) => call.no_media(err.to_string()).await,
+                }
+            }
+            .instrument(span),
+        );
+        Ok(Placed { id, withdraw })
+    }
+
+    /// An extension's phones for a configured number, else the first trunk that dials out.
+    fn customer_target(&self, number: &str) -> Result<Target, OriginateError> {
+        if self.config.extensions.contains_key(number) {
+            return Ok(Target::Extension {
+                number: number.to_owned(),
+                contacts: self.registrar.lookup(number),
+            });
+        }
+        self.config
+            .trunks
+            .iter()
+            .find(|t| t.outbound.is_some())
+            .map(|trunk| Target::Trunk {
+                trunk: trunk.clone(),
+                number: number.to_owned(),
+            })
+            .ok_or(OriginateError::NoRoute)
+    }
+}
+
+/// Where an originated call stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    RingingAgent,
+    /// The agent answered (fork `winner`) and hears who is being called.
+    Briefing {
+        winner: usize,
+    },
+    DialingCustomer {
+        winner: usize,
+    },
+    Connected {
+        winner: usize,
+        customer: usize,
+    },
+    Ending,
+    Done,
+}
+
+/// What a request we sent is for, by its tag.
+#[derive(Debug, Clone, Copy)]
+enum Pending {
+    Agent(usize),
+    Customer(usize),
+    Teardown,
+}
+
+/// What the ACD must hear, in order (sent after each input).
+#[derive(Debug, Clone, Copy)]
+enum Report {
+    Accepted,
+    Unanswered,
+    Attempt(AttemptOutcome),
+    Completed,
+}
+
+/// One originated call. See the module docs.
+struct Originated {
+    endpoint: Endpoint,
+    /// Where the endpoint delivers this call's responses and in-dialog requests.
+    events: crate::sip::endpoint::TuSender,
+    rx: Option<mpsc::UnboundedReceiver<TuEvent>>,
+    media: Option<MediaSession>,
+    agent: String,
+    customer: String,
+    purpose: Purpose,
+    agent_forks: Vec<Fork>,
+    customer_target: Target,
+    customer_forks: Vec<Fork>,
+    stage: Stage,
+    /// When the leg ringing now is given up.
+    ring_until: Option<Instant>,
+    end_by: Option<Instant>,
+    pending: HashMap<u64, Pending>,
+    next_tag: u64,
+    origin_a: OriginState,
+    origin_b: OriginState,
+    acd: AcdHandle,
+    reports: Vec<Report>,
+    prompts: Arc<PromptCache>,
+    cdr: CdrDraft,
+    store: Arc<dyn CallStore>,
+}
+
+impl Originated {
+    fn new(
+        manager: &CallManager,
+        agent: &str,
+        customer: &str,
+        purpose: Purpose,
+        agent_forks: Vec<Fork>,
+        customer_target: Target,
+    ) -> Originated {
+        let (events, rx) = mpsc::unbounded_channel();
+        let cdr = CdrDraft {
+            id: format!("{:016x}", rand::random::<u64>()),
+            call_id: agent_forks
+                .first()
+                .map(|f| f.dialog.call_id.clone())
+                .unwrap_or_default(),
+            caller: agent.to_owned(),
+            callee: customer.to_owned(),
+            origin: match purpose {
+                Purpose::Callback { .. } => "callback".into(),
+                Purpose::ClickToDial => "click_to_dial".into(),
+            },
+            started_at_ms: now_ms(),
+            answered_at_ms: None,
+            ended: None,
+        };
+        Originated {
+            endpoint: manager.endpoint.clone(),
+            events,
+            rx: Some(rx),
+            media: None,
+            agent: agent.to_owned(),
+            customer: customer.to_owned(),
+            purpose,
+            agent_forks,
+            customer_target,
+            customer_forks: Vec::new(),
+            stage: Stage::RingingAgent,
+            ring_until: None,
+            end_by: None,
+            pending: HashMap::new(),
+            next_tag: 0,
+            origin_a: OriginState::new(),
+            origin_b: OriginState::new(),
+            acd: manager.acd.clone(),
+            reports: Vec::new(),
+            prompts: manager.prompts.clone(),
+            cdr,
+            store: manager.store.clone(),
+        }
+    }
+
+    async fn run(mut self, mut media: MediaSession, mut withdrawn: mpsc::UnboundedReceiver<()>) {
+        let mut media_events = media.events();
+        self.media = Some(media);
+        let Some(mut rx) = self.rx.take() else { return };
+        self.endpoint.metrics().active_calls.inc();
+        tracing::info!("ringing the agent");
+        self.ring_agent();
+        while self.stage != Stage::Done {
+            let deadline = [self.ring_until, self.end_by].into_iter().flatten().min();
+            tokio::select! {
+                event = rx.recv() => match event {
+                    Some(event) => self.on_event(event),
+                    None => break,
+                },
+                Some(event) = next_media_event(&mut media_events) => self.on_media_event(event),
+                Some(()) = withdrawn.recv() => self.withdrawn(),
+                () = sleep_until(deadline) => self.on_timer(Instant::now()),
+            }
+            self.send_reports().await;
+            if self.stage == Stage::Ending && self.pending.is_empty() {
+                self.stage = Stage::Done;
+            }
+        }
+        self.finish().await;
+    }
+
+    /// No RTP ports: the agent is never rung; a callback offer goes back to the ACD.
+    async fn no_media(mut self, err: String) {
+        tracing::warn!(%err, "no media ports for an originated call");
+        self.reports.push(Report::Unanswered);
+        self.cdr
+            .end(Outcome::Failed, "no_media_ports", Side::System);
+        self.send_reports().await;
+        self.store.record_cdr(self.cdr.finish(None)).await;
+    }
+
+    /// Our offer toward one side of the media session.
+    fn offer(&mut self, side: MediaSide) -> Option<bytes::Bytes> {
+        let template = SessionDescription::parse(OFFER_TEMPLATE).ok()?;
+        let local = self.media.as_ref()?.local(side);
+        let origin = match side {
+            MediaSide::A => &mut self.origin_a,
+            MediaSide::B => &mut self.origin_b,
+        };
+        let offer = anchored_offer(&template, local, origin)?;
+        Some(bytes::Bytes::from(offer.to_string()))
+    }
+
+    fn ring_agent(&mut self) {
+        let Some(body) = self.offer(MediaSide::A) else {
+            return self.agent_failed(500);
+        };
+        self.ring_until = Some(Instant::now() + RING_LIMIT);
+        for index in 0..self.agent_forks.len() {
+            self.send_invite(Pending::Agent(index), body.clone(), None);
+        }
+    }
+
+    /// The agent hears "callback to" and the number, digit by digit (English), then the
+    /// customer is dialled.
+    fn brief_agent(&mut self, winner: usize) {
+        self.stage = Stage::Briefing { winner };
+        let mut names = vec!["callback_intro".to_owned()];
+        names.extend(say::digits(&self.customer));
+        let items: Vec<PlayItem> = names
+            .iter()
+            .filter_map(|name| self.prompts.get(&format!("en/{name}")))
+            .map(PlayItem::Prompt)
+            .collect();
+        match (&self.media, items.is_empty()) {
+            (Some(media), false) => media.play(MediaSide::A, Playback::sequence(items)),
+            _ => self.dial_customer(winner),
+        }
+    }
+
+    fn on_media_event(&mut self, event: MediaEvent) {
+        if let (MediaEvent::PlaybackFinished { side: MediaSide::A }, Stage::Briefing { winner }) =
+            (event, self.stage)
+        {
+            self.dial_customer(winner);
+        }
+    }
+
+    /// The ACD took the offer back (ring-no-answer, logout) before the agent answered.
+    fn withdrawn(&mut self) {
+        if self.stage == Stage::RingingAgent {
+            tracing::info!("offer withdrawn; the agent's phones stop ringing");
+            self.cdr
+                .end(Outcome::NoAnswer, "offer_withdrawn", Side::System);
+            self.cancel_all(Leg::Agent);
+            self.ending();
+        }
+    }
+
+    fn on_timer(&mut self, now: Instant) {
+        if self.ring_until.is_some_and(|at| at <= now) {
+            self.ring_until = None;
+            match self.stage {
+                Stage::RingingAgent => {
+                    self.cancel_all(Leg::Agent);
+                    self.agent_failed(408);
+                }
+                Stage::DialingCustomer { winner } => {
+                    self.cancel_all(Leg::Customer);
+                    self.customer_failed(winner, 408);
+                }
+                _ => {}
+            }
+        }
+        if self.end_by.is_some_and(|at| at <= now) {
+            self.stage = Stage::Done;
+        }
+    }
+
+    fn ending(&mut self) {
+        self.stage = Stage::Ending;
+        self.ring_until = None;
+        self.end_by.get_or_insert(Instant::now() + END_GRACE);
+    }
+
+    /// Tells the ACD, in order, what happened since the last input (callbacks only).
+    async fn send_reports(&mut self) {
+        let Purpose::Callback { task, agent } = self.purpose else {
+            self.reports.clear();
+            return;
+        };
+        for report in std::mem::take(&mut self.reports) {
+            let result = match report {
+                Report::Accepted => self.acd.offer_accepted(task, agent).await,
+                Report::Unanswered => self.acd.offer_unanswered(task, agent).await,
+                Report::Attempt(outcome) => self
+                    .acd
+                    .callback_outcome(task, outcome)
+                    .await
+                    .map(|verdict| tracing::info!(?outcome, ?verdict, "callback attempt")),
+                Report::Completed => self.acd.completed(task).await,
+            };
+            if let Err(err) = result {
+                tracing::warn!(%err, ?report, %task, "the ACD refused a callback report");
+            }
+        }
+    }
+
+    async fn finish(mut self) {
+        self.send_reports().await;
+        let media_stats = self.media.as_ref().map(|media| media.stats());
+        if let Some(media) = self.media.take() {
+            media.close().await;
+        }
+        for fork in self.agent_forks.iter().chain(&self.customer_forks) {
+            self.endpoint.unsubscribe(&fork.dialog.call_id);
+        }
+        let metrics = self.endpoint.metrics().clone();
+        metrics.active_calls.dec();
+        metrics.call_finished(self.cdr.outcome().as_str());
+        let cdr = self.cdr.finish(media_stats);
+        tracing::info!(result = %cdr.result, cause = %cdr.hangup_cause, "originated call ended");
+        self.store.record_cdr(cdr).await;
+    }
+}
+
+/// Which leg a fork belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Leg {
+    Agent,
+    Customer,
+}
+
+/// The next media event, or never when the session has no event stream.
+async fn next_media_event(
+    events: &mut Option<mpsc::UnboundedReceiver<MediaEvent>>,
+) -> Option<MediaEvent> {
+    match events {
+        Some(events) => events.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}

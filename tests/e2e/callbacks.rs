@@ -1,0 +1,183 @@
+//! Callbacks, agent-first: a customer calling in through the carrier trunk keeps their place
+//! in the queue (key 1) and is hung up on; when agent 1001's phone registers, the ACD offers
+//! the callback, Centrala rings the agent first, and only once the agent answered (and heard
+//! who is called) dials the customer through the trunk and bridges them. A callback stored
+//! before a kill -9 is served after the restart.
+
+use crate::common::capture::{Capture, Pcap};
+use crate::common::ports::PortBlock;
+use crate::support::{self, Pbx, enabled};
+
+const CARRIER_IP: &str = "127.0.0.2";
+/// The customer's number as the carrier presents it (short: the agent hears it digit by digit).
+const CUSTOMER: &str = "555";
+
+const PLAN: &str = r#"languages: [en]
+routes:
+  - number: "8000"
+    flow: main
+flows:
+  main:
+    steps:
+      - answer
+      - queue: { name: sales, skills: [sales] }
+"#;
+
+/// A PBX with the carrier trunk (in from 127.0.0.2, out to peer slot 2 there) and `PLAN`.
+fn pbx(test: &str) -> Pbx {
+    let ports = PortBlock::claim();
+    let trunk = format!(
+        "[[trunks]]\nname = \"carrier\"\ninbound_ips = [\"{CARRIER_IP}\"]\n\
+         [trunks.outbound]\nproxy = \"{CARRIER_IP}:{}\"\n",
+        ports.peer(2).sip
+    );
+    let dir = std::env::temp_dir().join(format!("centrala-callback-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("plan.yaml"), PLAN).unwrap();
+    Pbx::start_in(ports, test, "", &trunk, &dir)
+}
+
+/// The customer calls 8000 through the carrier while no agent is logged in, presses 1 after
+/// 2 s and is hung up on after the confirmation.
+fn customer_keeps_place(pbx: &Pbx) {
+    let sipp = pbx
+        .sipp(0, "customer-call", "uac_ivr_wait_bye.xml")
+        .local_ip(CARRIER_IP)
+        .key("caller", CUSTOMER);
+    let uac = support::keying(sipp, "8000", "1", 2000).run().unwrap();
+    assert!(uac.check().is_ok(), "{}", uac.describe());
+    assert_eq!(
+        uac.log_lines("HUNGUP_BY_REMOTE").count(),
+        1,
+        "Centrala ended the call after keeping the place: {}",
+        uac.describe()
+    );
+}
+
+/// Agent 1001 registers at slot 1 and answers; the customer (the carrier at slot 2) answers
+/// and hangs up after 2 s. Returns the capture of the whole exchange.
+fn agent_and_customer_answer(pbx: &Pbx) -> Pcap {
+    let capture = Capture::start(pbx.dir.path(), "lo", "lo", &pbx.ports.capture_filter()).unwrap();
+    let customer = pbx
+        .sipp(2, "customer", "uas_hangup.xml")
+        .local_ip(CARRIER_IP)
+        .set("pt", 0)
+        .set("codec", "PCMU")
+        .set("secs", 2)
+        .media_secs(3)
+        .spawn()
+        .unwrap();
+    // Registering logs the agent in and the callback is offered at once: the phone starts
+    // right after (the INVITE's retransmission reaches it).
+    pbx.register(1, "1001");
+    let agent = pbx.answering_phone(1, 20);
+    let customer = customer.wait().unwrap();
+    assert!(customer.check().is_ok(), "{}", customer.describe());
+    let agent = agent.wait().unwrap();
+    assert_eq!(
+        agent.log_lines("ANSWERED ").count(),
+        1,
+        "the agent answered the callback: {}",
+        agent.describe()
+    );
+    capture.stop().unwrap()
+}
+
+/// Position in the capture of the first SIP datagram from `src_port` (0: any) to `dst_port`
+/// (0: any) starting with `start`.
+fn first_sip(pcap: &Pcap, src_port: u16, dst_port: u16, start: &str) -> Option<usize> {
+    pcap.datagrams.iter().position(|d| {
+        (src_port == 0 || d.src.port() == src_port)
+            && (dst_port == 0 || d.dst.port() == dst_port)
+            && d.payload.starts_with(start.as_bytes())
+            && String::from_utf8_lossy(&d.payload).contains(" INVITE\r\n")
+    })
+}
+
+/// The agent's phone rang and answered before the customer's INVITE left, and the customer
+/// heard the agent (and the other way round).
+fn assert_agent_first(pbx: &Pbx, pcap: &Pcap) {
+    let (agent, customer) = (pbx.peer(1), pbx.peer(2));
+    let agent_invite = first_sip(pcap, 0, agent.sip, "INVITE ").expect("INVITE to the agent");
+    let agent_ok = first_sip(pcap, agent.sip, 0, "SIP/2.0 200").expect("the agent's 200");
+    let customer_invite =
+        first_sip(pcap, 0, customer.sip, "INVITE ").expect("INVITE to the customer");
+    assert!(
+        agent_invite < agent_ok && agent_ok < customer_invite,
+        "agent first: INVITE #{agent_invite}, 200 #{agent_ok}, customer INVITE #{customer_invite}"
+    );
+    let heard_by_agent = pcap.rtp_to(agent.media).tone_seconds(440.0);
+    assert!(
+        heard_by_agent >= 1.0,
+        "the agent heard the customer for {heard_by_agent} s"
+    );
+    let cdr = pbx
+        .cdrs(2)
+        .into_iter()
+        .find(|c| c["origin"] == "callback")
+        .expect("a callback CDR");
+    assert_eq!(
+        (
+            cdr["caller"].as_str(),
+            cdr["callee"].as_str(),
+            cdr["result"].as_str()
+        ),
+        (Some("1001"), Some(CUSTOMER), Some("answered")),
+        "{cdr}"
+    );
+}
+
+#[test]
+fn kept_place_rings_the_agent_first_then_the_customer_on_the_trunk() {
+    if !enabled("callback_agent_first") {
+        return;
+    }
+    let pbx = pbx("callback_agent_first");
+    customer_keeps_place(&pbx);
+    let pcap = agent_and_customer_answer(&pbx);
+    assert_agent_first(&pbx, &pcap);
+}
+
+#[test]
+fn a_kept_place_survives_kill_9_and_is_served_after_restart() {
+    if !enabled("callback_kill9") {
+        return;
+    }
+    let mut pbx = pbx("callback_kill9");
+    customer_keeps_place(&pbx);
+    let stored = pbx.with_store(async |store| store.open_tasks().await.unwrap());
+    let [callback] = &stored[..] else {
+        panic!("one open task, the callback: {stored:?}")
+    };
+    assert_eq!(
+        (callback.channel.as_str(), callback.customer.as_deref()),
+        ("callback", Some(CUSTOMER))
+    );
+    pbx.centrala.kill9();
+    pbx.centrala.restart().unwrap();
+    let pcap = agent_and_customer_answer(&pbx);
+    assert_agent_first(&pbx, &pcap);
+    let (row, log) = pbx.with_store(async |store| {
+        let row = store.task(callback.id).await.unwrap().expect("the task");
+        (row, store.task_log(callback.id).await.unwrap())
+    });
+    assert_eq!(row.state, "done", "{row:?}");
+    assert_eq!(
+        (row.arrived_at_ms, row.deadline_ms),
+        (callback.arrived_at_ms, callback.deadline_ms),
+        "arrival and deadline survive the crash"
+    );
+    let events: Vec<&str> = log.iter().map(|r| r.event.as_str()).collect();
+    for event in [
+        "callback_requested",
+        "offer",
+        "answer",
+        "callback_attempt",
+        "complete",
+    ] {
+        assert!(
+            events.contains(&event),
+            "{event} in the queue log: {events:?}"
+        );
+    }
+}

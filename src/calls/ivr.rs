@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use tokio::sync::oneshot;
 
 use super::call::{Call, Pending, Phase};
 use super::cdr::{Outcome, Side};
@@ -45,6 +46,8 @@ pub(super) struct Ivr {
     pub answer: Option<String>,
     /// What the flow's actions use.
     pub services: IvrServices,
+    /// The ACD's answer to the flow's callback request, awaited by the call's run loop.
+    pub callback: Option<oneshot::Receiver<Result<(), String>>>,
 }
 
 /// The switch's parts a flow's actions use, shared by every call.
@@ -69,6 +72,7 @@ impl Ivr {
             run,
             answer: None,
             services,
+            callback: None,
         }
     }
 }

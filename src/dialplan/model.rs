@@ -364,6 +364,8 @@ pub struct CallbackStep {
     pub number: Expr,
     /// Target when the offer is declined or times out (default: next step).
     pub on_decline: Option<String>,
+    /// Target when the callback cannot be stored (default: next step).
+    pub on_failure: Option<String>,
 }
 
 /// Parameters of a `voicemail` step.

@@ -182,7 +182,10 @@ pub(crate) fn step_targets(step: &Step) -> Vec<&str> {
             out.extend(opt(open));
             out.push(closed);
         }
-        StepKind::Callback(c) => out.extend(opt(&c.on_decline)),
+        StepKind::Callback(c) => {
+            out.extend(opt(&c.on_decline));
+            out.extend(opt(&c.on_failure));
+        }
         StepKind::Transfer { on_failure, .. } | StepKind::Dial { on_failure, .. } => {
             out.extend(opt(on_failure))
         }

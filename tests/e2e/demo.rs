@@ -376,9 +376,16 @@ fn demo_callback_request_becomes_a_stored_callback_task() {
         (MENU_KEY_MS, Say::Key('9')),
         (MENU_KEY_MS + offer, Say::Key('1')),
     ];
+    let capture = Capture::start(pbx.dir.path(), "lo", "lo", &pbx.ports.capture_filter()).unwrap();
     let call = caller(&pbx, "callback", UNKNOWN, &script, Ending::ByPbx);
     let call = call.run().unwrap();
     assert!(call.check().is_ok(), "{}", call.describe());
+    let to_caller = capture.stop().unwrap().rtp_to(pbx.peer(0).media);
+    assert!(
+        heard(&to_caller, "en", "callback_confirmed"),
+        "confirmed once stored"
+    );
+    assert!(!heard(&to_caller, "en", "callback_failed"));
     let tasks = pbx.query_until(
         "SELECT channel, queue, customer, state, \
          CASE WHEN deadline_ms IS NULL THEN 0 ELSE 1 END FROM tasks",

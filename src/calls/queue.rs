@@ -18,7 +18,7 @@ use super::call::{Call, Phase};
 use super::cdr::{Outcome, Side};
 use super::queue_hold::Hold;
 use super::target::Target;
-use crate::dialplan::model::Announce;
+use crate::dialplan::model::{Announce, KeepPlace};
 use crate::media::player::PromptCache;
 use crate::routing::{AcdHandle, AgentId, Channel, NewTask, TaskId, TaskNotice};
 
@@ -91,11 +91,13 @@ impl Call {
             Some(ivr) => (ivr.prompts.clone(), ivr.run.language().to_owned()),
             None => (Arc::new(PromptCache::default()), "en".to_owned()),
         };
-        let hold = Hold::new(
-            prompts,
-            &language,
-            announce.unwrap_or_else(default_announce),
-        );
+        let announce = announce.unwrap_or_else(default_announce);
+        let keep_place = match announce.keep_place {
+            KeepPlace::Queue => acd.setup().queue(&queue).and_then(|q| q.keep_place_key),
+            KeepPlace::Key(key) => Some(key),
+            KeepPlace::Off => None,
+        };
+        let hold = Hold::new(prompts, &language, announce, keep_place);
         let (sink, notices) = mpsc::channel(NOTICES);
         let (tx, rx) = oneshot::channel();
         let task = NewTask {
@@ -245,7 +247,7 @@ fn default_announce() -> Announce {
         wait_time: false,
         every: std::time::Duration::from_secs(60),
         music: None,
-        keep_place: Some('1'),
+        keep_place: KeepPlace::Queue,
     }
 }
 

@@ -31,7 +31,7 @@ pub(super) struct Queued {
     /// The task, once the ACD acknowledged it.
     pub task: Option<TaskId>,
     /// The ACD's answer to the enqueue.
-    enqueued: Option<oneshot::Receiver<Result<TaskId, String>>>,
+    enqueued: Option<oneshot::Receiver<Result<Admission, String>>>,
     /// Offers and other notices for this call's task.
     notices: mpsc::Receiver<TaskNotice>,
     /// The offer being rung now.
@@ -44,9 +44,18 @@ pub(super) struct Queued {
     pub kept: Option<oneshot::Receiver<Result<(), String>>>,
 }
 
+/// The ACD's answer to a queued call.
+#[derive(Debug)]
+pub(super) enum Admission {
+    /// The call waits as this task.
+    Queued(TaskId),
+    /// The queue is closed: this callback was stored instead (`AcdHandle::missed_call`).
+    Callback(TaskId),
+}
+
 /// What the queue state wants the call to handle next.
 pub(super) enum QueueInput {
-    Enqueued(Result<TaskId, String>),
+    Enqueued(Result<Admission, String>),
     Notice(TaskNotice),
     KeptPlace(Result<(), String>),
 }
@@ -109,9 +118,19 @@ impl Call {
             announce_every: hold.period(),
             ..NewTask::new(Channel::Voice, &queue)
         };
-        let handle = acd.clone();
+        let (handle, customer) = (acd.clone(), self.caller_name.clone());
+        let name = queue.clone();
         tokio::spawn(async move {
-            let _ = tx.send(handle.enqueue(task).await.map_err(|err| err.to_string()));
+            let missed = if customer.is_empty() {
+                Ok(None)
+            } else {
+                handle.missed_call(&name, &customer).await
+            };
+            let admission = match missed {
+                Ok(Some(callback)) => Ok(Admission::Callback(callback)),
+                _ => handle.enqueue(task).await.map(Admission::Queued),
+            };
+            let _ = tx.send(admission.map_err(|err| err.to_string()));
         });
         self.queued = Some(Queued {
             acd,
@@ -130,10 +149,14 @@ impl Call {
     /// An input for the queued call.
     pub fn on_queue_input(&mut self, input: QueueInput) {
         match input {
-            QueueInput::Enqueued(Ok(task)) => {
+            QueueInput::Enqueued(Ok(Admission::Queued(task))) => {
                 if let Some(q) = self.queued.as_mut() {
                     q.task = Some(task);
                 }
+            }
+            QueueInput::Enqueued(Ok(Admission::Callback(callback))) => {
+                tracing::info!(%callback, "queue closed: a callback was stored instead");
+                self.on_kept_place(Ok(()));
             }
             QueueInput::Enqueued(Err(err)) => {
                 tracing::warn!(%err, "the queue refused the call");

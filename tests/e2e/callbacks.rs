@@ -25,10 +25,15 @@ flows:
 
 /// A PBX with the carrier trunk (in from 127.0.0.2, out to peer slot 2 there) and `PLAN`.
 fn pbx(test: &str) -> Pbx {
+    pbx_with(test, "")
+}
+
+/// `pbx` with more configuration (`extra_top`).
+fn pbx_with(test: &str, extra_top: &str) -> Pbx {
     let ports = PortBlock::claim();
     let trunk = format!(
         "[[trunks]]\nname = \"carrier\"\ninbound_ips = [\"{CARRIER_IP}\"]\n\
-         [trunks.outbound]\nproxy = \"{CARRIER_IP}:{}\"\n",
+         [trunks.outbound]\nproxy = \"{CARRIER_IP}:{}\"\n{extra_top}",
         ports.peer(2).sip
     );
     let dir = std::env::temp_dir().join(format!("centrala-callback-{test}-{}", std::process::id()));
@@ -180,4 +185,42 @@ fn a_kept_place_survives_kill_9_and_is_served_after_restart() {
             "{event} in the queue log: {events:?}"
         );
     }
+}
+
+#[test]
+fn a_call_to_a_closed_queue_leaves_a_callback_and_ends() {
+    if !enabled("callback_closed") {
+        return;
+    }
+    // Sales with a calendar that has no opening hours at all.
+    let closed = "[[queues]]\nname = \"sales\"\nskills = { sales = 1 }\n\
+                  [queues.calendar]\nutc_offset = \"Z\"\n";
+    let pbx = pbx_with("callback_closed", closed);
+    let uac = pbx
+        .sipp(0, "customer-call", "uac_wait_bye.xml")
+        .local_ip(CARRIER_IP)
+        .service("8000")
+        .key("caller", CUSTOMER)
+        .media_secs(1)
+        .run()
+        .unwrap();
+    assert!(uac.check().is_ok(), "{}", uac.describe());
+    assert_eq!(
+        uac.log_lines("HUNGUP_BY_REMOTE ").count(),
+        1,
+        "{}",
+        uac.describe()
+    );
+    let stored = pbx.with_store(async |store| store.open_tasks().await.unwrap());
+    let [callback] = &stored[..] else {
+        panic!("one open task, the callback: {stored:?}")
+    };
+    assert_eq!(
+        (callback.channel.as_str(), callback.customer.as_deref()),
+        ("callback", Some(CUSTOMER))
+    );
+    assert!(
+        callback.attributes.contains("outside_hours"),
+        "{callback:?}"
+    );
 }

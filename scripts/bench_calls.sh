@@ -161,7 +161,8 @@ curl -sf --max-time 1 "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null \
 log "centrala $("$BIN" --version 2>/dev/null | head -1) pid $CPID, work dir $WORK"
 
 # --- register the callee from the UAS port ----------------------------------------------------
-sipp "127.0.0.1:$SIP_PORT" -sf "$SCEN/register.xml" -s 2000 -au 2000 -ap p2000 \
+printf 'SEQUENTIAL\n2000;[authentication username=2000 password=p2000]\n' >"$WORK/callee.csv"
+sipp "127.0.0.1:$SIP_PORT" -sf "$SCEN/register.xml" -inf "$WORK/callee.csv" \
     "${SIPP_COMMON[@]}" -p "$UAS_PORT" -cp 28890 -m 1 -timeout 10s \
     -trace_err -error_file "$WORK/register_err.log" >"$WORK/register.out" 2>&1 &
 RPID=$!

@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::{ApiError, ApiState};
-use crate::store::{CdrRecord, StoredBinding};
+use crate::store::{CdrRecord, MediaQuality, StoredBinding};
 
 pub(super) fn router(state: ApiState) -> Router<ApiState> {
     Router::new()
@@ -71,6 +71,8 @@ struct CdrDto {
     result: String,
     hangup_cause: String,
     hangup_side: String,
+    caller_quality: Option<MediaQuality>,
+    callee_quality: Option<MediaQuality>,
 }
 
 impl From<CdrRecord> for CdrDto {
@@ -89,6 +91,8 @@ impl From<CdrRecord> for CdrDto {
             result: c.result,
             hangup_cause: c.hangup_cause,
             hangup_side: c.hangup_side,
+            caller_quality: c.caller_quality,
+            callee_quality: c.callee_quality,
         }
     }
 }

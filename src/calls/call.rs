@@ -493,6 +493,7 @@ impl Call {
     async fn finish(mut self) {
         self.stop_recording().await;
         self.leave_queue().await;
+        let media_stats = self.media.as_ref().map(MediaSession::stats);
         if let Some(media) = self.media.take() {
             media.close().await;
         }
@@ -503,7 +504,7 @@ impl Call {
         let metrics = self.endpoint.metrics().clone();
         metrics.active_calls.dec();
         metrics.call_finished(self.cdr.outcome().as_str());
-        let cdr = self.cdr.finish();
+        let cdr = self.cdr.finish(media_stats);
         tracing::info!(result = %cdr.result, cause = %cdr.hangup_cause, side = %cdr.hangup_side, "call ended");
         self.store.record_cdr(cdr).await;
     }

@@ -3,7 +3,8 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::BoxFuture;
-use crate::store::{CdrRecord, RecordingRow};
+use crate::media::relay::{SessionStats, SideStats};
+use crate::store::{CdrRecord, MediaQuality, RecordingRow};
 
 /// What calls persist (the store in production). Failures are logged by the implementation:
 /// a call never stops because the database hiccups.
@@ -81,7 +82,8 @@ impl CdrDraft {
         self.ended.as_ref().map_or(Outcome::Failed, |(o, _, _)| *o)
     }
 
-    pub fn finish(self) -> CdrRecord {
+    /// The record, with the media quality of both sides when the call had media.
+    pub fn finish(self, media: Option<SessionStats>) -> CdrRecord {
         let (outcome, cause, side) =
             self.ended
                 .unwrap_or((Outcome::Failed, "internal".into(), Side::System));
@@ -102,7 +104,20 @@ impl CdrDraft {
                 Side::System => "system",
             }
             .into(),
+            caller_quality: media.map(|stats| quality(&stats.a)),
+            callee_quality: media.map(|stats| quality(&stats.b)),
         }
+    }
+}
+
+/// What Centrala received from one side, in the CDR's terms.
+fn quality(side: &SideStats) -> MediaQuality {
+    let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    MediaQuality {
+        packets: clamp(side.packets_in),
+        lost: clamp(side.lost),
+        jitter_us: clamp(side.jitter_us),
+        mos: (side.mos() * 100.0).round() / 100.0,
     }
 }
 

@@ -316,7 +316,7 @@ impl Originated {
         self.cdr
             .end(Outcome::Failed, "no_media_ports", Side::System);
         self.send_reports().await;
-        self.store.record_cdr(self.cdr.finish()).await;
+        self.store.record_cdr(self.cdr.finish(None)).await;
     }
 
     /// Our offer toward one side of the media session.
@@ -428,6 +428,7 @@ impl Originated {
 
     async fn finish(mut self) {
         self.send_reports().await;
+        let media_stats = self.media.as_ref().map(|media| media.stats());
         if let Some(media) = self.media.take() {
             media.close().await;
         }
@@ -437,7 +438,7 @@ impl Originated {
         let metrics = self.endpoint.metrics().clone();
         metrics.active_calls.dec();
         metrics.call_finished(self.cdr.outcome().as_str());
-        let cdr = self.cdr.finish();
+        let cdr = self.cdr.finish(media_stats);
         tracing::info!(result = %cdr.result, cause = %cdr.hangup_cause, "originated call ended");
         self.store.record_cdr(cdr).await;
     }

@@ -10,6 +10,9 @@
 
 use std::time::Instant;
 
+/// A transit-time change larger than this is a new timestamp base, not jitter.
+const SOURCE_JUMP_SECS: f64 = 2.0;
+
 /// Largest payload kept (larger packets are refused; no RTP audio frame comes close).
 pub const MAX_PAYLOAD: usize = 1500;
 
@@ -344,11 +347,16 @@ impl JitterBuffer {
         if let Some((prev_arrival, prev_ts)) = self.last_transit {
             let ts_delta = f64::from(timestamp.wrapping_sub(prev_ts) as i32);
             let d = (arrival - prev_arrival) - ts_delta;
-            self.jitter += (d.abs() - self.jitter) / 16.0;
+            // A jump of seconds is a new timestamp base (another source, a transfer), not
+            // network jitter: it restarts the transit reference instead of poisoning the mean.
+            if d.abs() <= f64::from(self.cfg.clock_rate) * SOURCE_JUMP_SECS {
+                self.jitter += (d.abs() - self.jitter) / 16.0;
+            }
         }
         self.last_transit = Some((arrival, timestamp));
         // Cover about three jitter deviations plus the frame being decoded.
-        let frames = (3.0 * self.jitter / f64::from(self.cfg.frame_ts)).ceil() as u16 + 1;
+        let frames = (3.0 * self.jitter / f64::from(self.cfg.frame_ts)).ceil() + 1.0;
+        let frames = frames.min(f64::from(self.cfg.max_depth)) as u16;
         self.target = frames.clamp(self.cfg.min_depth, self.cfg.max_depth);
     }
 }

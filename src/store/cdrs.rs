@@ -29,6 +29,23 @@ pub struct CdrRecord {
     pub hangup_cause: String,
     /// Who ended it: `caller`, `callee` or `system`.
     pub hangup_side: String,
+    /// What Centrala received from the caller's side, when the call had media.
+    pub caller_quality: Option<MediaQuality>,
+    /// What Centrala received from the callee's side, when the call had media.
+    pub callee_quality: Option<MediaQuality>,
+}
+
+/// Media quality of one side of a call, as Centrala received it.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct MediaQuality {
+    /// RTP packets received.
+    pub packets: i64,
+    /// RTP packets lost on the way (expected minus received, RFC 3550 A.3).
+    pub lost: i64,
+    /// Interarrival jitter at the end of the call (RFC 3550 A.8), microseconds.
+    pub jitter_us: i64,
+    /// E-model MOS estimate (1-4.5).
+    pub mos: f64,
 }
 
 impl CdrRecord {
@@ -55,7 +72,7 @@ impl Store {
         if cdrs.is_empty() {
             return Ok(());
         }
-        const COLUMNS: usize = 13;
+        const COLUMNS: usize = 21;
         let rows: Vec<String> = (0..cdrs.len())
             .map(|row| {
                 let params: Vec<String> = (1..=COLUMNS)
@@ -66,7 +83,9 @@ impl Store {
             .collect();
         let sql = format!(
             "INSERT INTO cdrs (id, call_id, caller, callee, origin, started_at_ms, answered_at_ms, \
-             ended_at_ms, duration_ms, billsec_ms, result, hangup_cause, hangup_side) VALUES {}",
+             ended_at_ms, duration_ms, billsec_ms, result, hangup_cause, hangup_side, \
+             caller_packets, caller_lost, caller_jitter_us, caller_mos, \
+             callee_packets, callee_lost, callee_jitter_us, callee_mos) VALUES {}",
             rows.join(", ")
         );
         let mut query = sqlx::query(&sql);
@@ -85,6 +104,13 @@ impl Store {
                 .bind(&cdr.result)
                 .bind(&cdr.hangup_cause)
                 .bind(&cdr.hangup_side);
+            for quality in [&cdr.caller_quality, &cdr.callee_quality] {
+                query = query
+                    .bind(quality.map(|q| q.packets))
+                    .bind(quality.map(|q| q.lost))
+                    .bind(quality.map(|q| q.jitter_us))
+                    .bind(quality.map(|q| q.mos));
+            }
         }
         query.execute(self.pool()).await?;
         Ok(())
@@ -94,7 +120,9 @@ impl Store {
     pub async fn recent_cdrs(&self, limit: i64, offset: i64) -> Result<Vec<CdrRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, call_id, caller, callee, origin, started_at_ms, answered_at_ms, \
-             ended_at_ms, result, hangup_cause, hangup_side FROM cdrs \
+             ended_at_ms, result, hangup_cause, hangup_side, \
+             caller_packets, caller_lost, caller_jitter_us, caller_mos, \
+             callee_packets, callee_lost, callee_jitter_us, callee_mos FROM cdrs \
              ORDER BY started_at_ms DESC, id DESC LIMIT $1 OFFSET $2",
         )
         .bind(limit)
@@ -115,10 +143,25 @@ impl Store {
                     result: row.try_get(8)?,
                     hangup_cause: row.try_get(9)?,
                     hangup_side: row.try_get(10)?,
+                    caller_quality: quality_at(row, 11)?,
+                    callee_quality: quality_at(row, 15)?,
                 })
             })
             .collect()
     }
+}
+
+/// The four quality columns of one side starting at `first`; `None` when the call had no media.
+fn quality_at(row: &sqlx::any::AnyRow, first: usize) -> Result<Option<MediaQuality>, sqlx::Error> {
+    let Some(packets) = row.try_get::<Option<i64>, _>(first)? else {
+        return Ok(None);
+    };
+    Ok(Some(MediaQuality {
+        packets,
+        lost: row.try_get::<Option<i64>, _>(first + 1)?.unwrap_or(0),
+        jitter_us: row.try_get::<Option<i64>, _>(first + 2)?.unwrap_or(0),
+        mos: row.try_get::<Option<f64>, _>(first + 3)?.unwrap_or(0.0),
+    }))
 }
 
 #[cfg(test)]
@@ -141,6 +184,8 @@ mod tests {
             result: "busy".into(),
             hangup_cause: "486 Busy Here".into(),
             hangup_side: "callee".into(),
+            caller_quality: None,
+            callee_quality: None,
         };
         let batch = vec![cdr("a", 1), cdr("b", 2), cdr("c", 3)];
         store.insert_cdrs(&batch).await.unwrap();
@@ -164,6 +209,13 @@ mod tests {
             result: "answered".into(),
             hangup_cause: "normal_clearing".into(),
             hangup_side: "caller".into(),
+            caller_quality: Some(MediaQuality {
+                packets: 350,
+                lost: 2,
+                jitter_us: 1_250,
+                mos: 4.31,
+            }),
+            callee_quality: Some(MediaQuality::default()),
         };
         store.insert_cdr(&cdr).await.unwrap();
         assert_eq!(store.recent_cdrs(10, 0).await.unwrap(), vec![cdr.clone()]);

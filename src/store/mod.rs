@@ -25,7 +25,7 @@ use sqlx::{AnyPool, Executor};
 use thiserror::Error;
 
 pub use bindings::StoredBinding;
-pub use cdrs::CdrRecord;
+pub use cdrs::{CdrRecord, MediaQuality};
 pub use outbox::{OutboxDelivery, OutboxEvent, StoreTransaction, SubscriptionRow};
 pub use queue_log::{QueueLogRow, QueueReport};
 pub use recordings::RecordingRow;

@@ -97,6 +97,31 @@ pub fn sine(freq: f64, secs: f64, rate: u32, amplitude: f64) -> Vec<i16> {
         .collect()
 }
 
+/// In-band DTMF for `digits` at `rate` Hz: each digit's two ITU-T Q.23 frequencies for
+/// `tone_ms` (each at 0.3 of full scale), then as long of silence.
+pub fn dtmf_tones(digits: &str, rate: u32, tone_ms: u32) -> Vec<i16> {
+    const ROWS: [f64; 4] = [697.0, 770.0, 852.0, 941.0];
+    const COLUMNS: [f64; 4] = [1209.0, 1336.0, 1477.0, 1633.0];
+    const KEYS: [&str; 4] = ["123A", "456B", "789C", "*0#D"];
+    let secs = f64::from(tone_ms) / 1000.0;
+    let silence = vec![0i16; (secs * f64::from(rate)) as usize];
+    let mut out = Vec::new();
+    for digit in digits.chars() {
+        let Some((row, column)) = KEYS
+            .iter()
+            .enumerate()
+            .find_map(|(r, keys)| keys.find(digit).map(|c| (r, c)))
+        else {
+            panic!("{digit:?} is not a DTMF key");
+        };
+        let low = sine(ROWS[row], secs, rate, 0.3);
+        let high = sine(COLUMNS[column], secs, rate, 0.3);
+        out.extend(low.iter().zip(&high).map(|(l, h)| l.saturating_add(*h)));
+        out.extend_from_slice(&silence);
+    }
+    out
+}
+
 /// Goertzel power of `freq` in `samples` (normalised to full scale).
 pub fn goertzel_power(samples: &[i16], rate: u32, freq: f64) -> f64 {
     let k = 2.0 * (2.0 * std::f64::consts::PI * freq / f64::from(rate)).cos();

@@ -73,6 +73,12 @@ fn call_with_audio(test: &str, pt: u8, codec: &str, transport: SippTransport) {
     );
     assert_eq!(cdr["hangup_side"], "caller", "{cdr}");
     assert!(cdr["billsec_ms"].as_i64().unwrap() >= 4000, "{cdr}");
+    for side in ["caller_quality", "callee_quality"] {
+        let quality = &cdr[side];
+        assert!(quality["packets"].as_i64().unwrap() >= 150, "{side}: {cdr}");
+        assert!(quality["lost"].as_i64().unwrap() <= 2, "{side}: {cdr}");
+        assert!(quality["mos"].as_f64().unwrap() >= 4.0, "{side}: {cdr}");
+    }
     assert_eq!(pbx.metric("centrala_active_calls"), 0.0);
 }
 

@@ -34,7 +34,7 @@ flows:
 "#;
 
 /// A PBX whose dialplan directory holds `MENU`, with the project's prompts.
-fn pbx_with_menu(test: &str) -> (Pbx, PathBuf) {
+pub(crate) fn pbx_with_menu(test: &str) -> (Pbx, PathBuf) {
     let dir = std::env::temp_dir().join(format!("centrala-dialplan-{test}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("menu.yaml"), MENU).unwrap();

@@ -14,6 +14,7 @@ mod callbacks;
 mod calls;
 mod cti;
 mod dialplan;
+mod dtmf;
 mod features;
 mod media;
 mod queues;

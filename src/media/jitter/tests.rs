@@ -334,3 +334,21 @@ mod prop {
         }
     }
 }
+
+#[test]
+fn a_timestamp_jump_is_a_new_source_not_jitter() {
+    let t0 = Instant::now();
+    let mut jb = JitterBuffer::new(cfg());
+    for k in 0..10u16 {
+        let now = t0 + Duration::from_millis(20 * u64::from(k));
+        jb.push(now, k, u32::from(k) * 160, &k.to_be_bytes());
+    }
+    let steady = jb.target_depth();
+    // The sender switches to another recording: same SSRC, timestamps from elsewhere.
+    for k in 10..20u16 {
+        let now = t0 + Duration::from_millis(20 * u64::from(k));
+        let ts = 0x9000_0000u32.wrapping_add(u32::from(k) * 160);
+        jb.push(now, k, ts, &k.to_be_bytes());
+    }
+    assert_eq!(jb.target_depth(), steady);
+}

@@ -136,7 +136,10 @@ fn bad_request(bytes: &[u8], why: &str) -> Option<Bytes> {
     }
     let mut copied = Vec::new();
     for line in lines {
-        let (name, value) = line.split_once(':')?;
+        // A line without a colon is the damage itself; the lines we copy may still be fine.
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
         let canonical = match name.trim().to_ascii_lowercase().as_str() {
             "via" | "v" => "Via",
             "from" | "f" => "From",
@@ -178,6 +181,18 @@ Content-Length: 9999\r\n\r\nshort";
         assert_eq!(response.status(), Some(400));
         assert_eq!(response.top_via().unwrap().branch(), Some("z9hG4bK7"));
         assert_eq!(response.call_id().unwrap(), "x@y");
+    }
+
+    #[test]
+    fn a_header_line_without_a_colon_still_gets_400() {
+        let bytes = b"REGISTER sip:pbx SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK8\r\n\
+From: <sip:1001@pbx>;tag=1\r\nTo: <sip:1001@pbx>\r\nCall-ID: r@y\r\nCSeq: 2 REGISTER\r\n\
+1001[authentication username= password=x]\r\nContent-Length: 0\r\n\r\n";
+        let err = Message::parse(Bytes::from_static(bytes), true).unwrap_err();
+        let response = bad_request(bytes, &err.to_string()).expect("a 400");
+        let response = Message::parse(response, true).unwrap();
+        assert_eq!(response.status(), Some(400));
+        assert_eq!(response.call_id().unwrap(), "r@y");
     }
 
     #[test]

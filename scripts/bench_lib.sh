@@ -1,0 +1,113 @@
+# Shared helpers of the benchmark scripts (sourced, not run). The sourcing script sets BIN,
+# HTTP_PORT and optionally KEEP before calling them; everything started is stopped by PID at
+# exit, the work directory is removed unless KEEP=1, and raised kernel buffers are restored.
+
+BUF=$((16 * 1024 * 1024))
+HZ=$(getconf CLK_TCK)
+WORK=$(mktemp -d /tmp/centrala-bench.XXXXXX)
+PIDS=()
+OLD_RMEM=$(sysctl -n net.core.rmem_max 2>/dev/null || echo "")
+OLD_WMEM=$(sysctl -n net.core.wmem_max 2>/dev/null || echo "")
+SYSCTL_SET=0
+SIPP_COMMON=(-i 127.0.0.1 -mi 127.0.0.1 -nostdin -buff_size "$BUF")
+
+bench_cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null
+    done
+    sleep 0.5
+    for pid in "${PIDS[@]}"; do
+        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+    done
+    if [ "$SYSCTL_SET" = 1 ]; then
+        sysctl -qw net.core.rmem_max="$OLD_RMEM" net.core.wmem_max="$OLD_WMEM" 2>/dev/null
+    fi
+    if [ "${KEEP:-0}" = 1 ]; then echo "work directory kept: $WORK"; else rm -rf "$WORK"; fi
+}
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { echo "[bench] $*" >&2; }
+
+require_tools() { # require_tools: the binary, sipp and curl are there
+    [ -x "$BIN" ] || { echo "no centrala binary at $BIN (build with cargo build --release)" >&2; exit 2; }
+    command -v sipp >/dev/null || { echo "sipp not found (apt-get install sip-tester)" >&2; exit 2; }
+    command -v curl >/dev/null || { echo "curl not found" >&2; exit 2; }
+}
+
+# Raises the UDP buffer maximum to BUF for the run (restored at exit) and the open-files limit;
+# sets BUF_NOTE to what was done.
+raise_limits() {
+    BUF_NOTE="net.core.rmem_max=$OLD_RMEM (not raised)"
+    if [ -n "$OLD_RMEM" ] && [ "$OLD_RMEM" -lt "$BUF" ]; then
+        if sysctl -qw net.core.rmem_max="$BUF" net.core.wmem_max="$BUF" 2>/dev/null; then
+            SYSCTL_SET=1
+            BUF_NOTE="net.core.rmem_max raised to $BUF for the run"
+        else
+            BUF_NOTE="net.core.rmem_max=$OLD_RMEM: could not raise it (not permitted here)"
+        fi
+    elif [ -n "$OLD_RMEM" ]; then
+        BUF_NOTE="net.core.rmem_max=$OLD_RMEM (already large enough)"
+    fi
+    log "$BUF_NOTE"
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null
+    log "open files limit: $(ulimit -n)"
+}
+
+ticks() { # utime+stime of a PID, in clock ticks (fields 14 and 15 of /proc/PID/stat)
+    local s
+    s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+    s=${s##*) }   # drop "pid (comm) " (comm may contain spaces)
+    set -- $s
+    echo $(( ${12} + ${13} ))
+}
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+metrics() { curl -s --max-time 2 "http://127.0.0.1:$HTTP_PORT/metrics"; }
+metric() { # metric NAME_WITH_LABELS  (first matching sample, 0 if absent)
+    metrics | awk -v m="$1" '$1 == m {print $2; found=1; exit} END {if (!found) print 0}'
+}
+# Last value of a named column in a SIPp -trace_stat CSV (';'-separated, header first).
+csv_col() {
+    awk -F';' -v c="$2" 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == c) k = i; next}
+                          {v = $k} END {print (k && v != "") ? v : 0}' "$1" 2>/dev/null || echo 0
+}
+now_ms() { date +%s%3N; }
+box_busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8; exit}' /proc/stat; }  # all CPUs, ticks
+wait_exit() { # wait_exit PID SECONDS -> 0 when it exited
+    local i
+    for ((i = 0; i < $2 * 10; i++)); do
+        kill -0 "$1" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    return 1
+}
+wait_idle() { # wait_idle SECONDS: until Centrala's active calls are back to 0
+    local i act
+    for ((i = 0; i < $1 * 10; i++)); do
+        act=$(metric centrala_active_calls); act=${act%.*}
+        [ "${act:-1}" = 0 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# Starts Centrala on WORK/bench.toml (the caller writes it) and waits until it is healthy;
+# sets CPID.
+start_centrala() {
+    mkdir -p "$WORK/data"
+    (cd "$WORK" && RUST_LOG=${RUST_LOG:-warn} exec "$BIN" serve --config "$WORK/bench.toml" \
+        >"$WORK/centrala.out" 2>"$WORK/centrala.log") &
+    CPID=$!
+    PIDS+=("$CPID")
+    for _ in $(seq 100); do
+        curl -sf --max-time 1 "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null && break
+        kill -0 "$CPID" 2>/dev/null || { log "centrala exited:"; tail -20 "$WORK/centrala.log" >&2; exit 1; }
+        sleep 0.1
+    done
+    curl -sf --max-time 1 "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null \
+        || { log "centrala did not become healthy"; tail -20 "$WORK/centrala.log" >&2; exit 1; }
+    log "centrala $("$BIN" --version 2>/dev/null | head -1) pid $CPID, work dir $WORK"
+}
+
+machine() { echo "$(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), kernel $(uname -r)"; }

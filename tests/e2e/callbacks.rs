@@ -224,3 +224,53 @@ fn a_call_to_a_closed_queue_leaves_a_callback_and_ends() {
         "{callback:?}"
     );
 }
+
+#[test]
+fn a_busy_customer_ends_the_agents_call_and_the_callback_waits_for_a_retry() {
+    if !enabled("callback_busy") {
+        return;
+    }
+    let pbx = pbx("callback_busy");
+    customer_keeps_place(&pbx);
+    let customer = pbx
+        .sipp(2, "customer", "uas_busy.xml")
+        .local_ip(CARRIER_IP)
+        .spawn()
+        .unwrap();
+    pbx.register(1, "1001");
+    let agent = pbx.answering_phone(1, 20).wait().unwrap();
+    assert!(
+        agent.check().is_ok() && agent.log_lines("ENDED ").count() == 1,
+        "Centrala ended the agent's call after the busy customer: {}",
+        agent.describe()
+    );
+    let customer = customer.wait().unwrap();
+    assert_eq!(
+        customer.log_lines("BUSY ").count(),
+        1,
+        "{}",
+        customer.describe()
+    );
+    let stored = pbx.with_store(async |store| store.open_tasks().await.unwrap());
+    let [callback] = &stored[..] else {
+        panic!("the callback is still open: {stored:?}")
+    };
+    assert_eq!(
+        (callback.state.as_str(), callback.attempts),
+        ("retry", 1),
+        "{callback:?}"
+    );
+    let log = pbx.with_store(async |store| store.task_log(callback.id).await.unwrap());
+    let attempt = log.iter().find(|r| r.event == "callback_attempt");
+    assert_eq!(
+        attempt.and_then(|r| r.detail.as_deref()),
+        Some("busy attempt 1"),
+        "{log:?}"
+    );
+    let cdr = pbx
+        .cdrs(2)
+        .into_iter()
+        .find(|c| c["origin"] == "callback")
+        .expect("a callback CDR");
+    assert_eq!(cdr["result"], "busy", "{cdr}");
+}

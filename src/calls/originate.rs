@@ -263,10 +263,13 @@ impl Originated {
         }
     }
 
-    /// The agent hears "callback to" and the number, digit by digit (English), then the
-    /// customer is dialled.
+    /// For a callback the agent hears "callback to" and the number, digit by digit
+    /// (English), then the customer is dialled (at once for click-to-dial).
     fn brief_agent(&mut self, winner: usize) {
         self.stage = Stage::Briefing { winner };
+        if self.purpose == Purpose::ClickToDial {
+            return self.dial_customer(winner);
+        }
         let mut names = vec!["callback_intro".to_owned()];
         names.extend(say::digits(&self.customer));
         let items: Vec<PlayItem> = names
@@ -331,6 +334,7 @@ impl Originated {
             self.reports.clear();
             return;
         };
+        let mut refused = false;
         for report in std::mem::take(&mut self.reports) {
             let result = match report {
                 Report::Accepted => self.acd.offer_accepted(task, agent).await,
@@ -344,7 +348,16 @@ impl Originated {
             };
             if let Err(err) = result {
                 tracing::warn!(%err, ?report, %task, "the ACD refused a callback report");
+                refused |= matches!(report, Report::Accepted);
             }
+        }
+        // The offer was taken back just before the agent answered: the task is queued again,
+        // so this call must not dial the customer.
+        if let (true, Stage::Briefing { winner }) = (refused, self.stage) {
+            self.cdr
+                .end(Outcome::Failed, "offer_withdrawn", Side::System);
+            self.bye(Leg::Agent, winner);
+            self.ending();
         }
     }
 

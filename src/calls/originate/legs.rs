@@ -314,7 +314,7 @@ impl Originated {
         }
     }
 
-    fn bye(&mut self, leg: Leg, index: usize) {
+    pub(super) fn bye(&mut self, leg: Leg, index: usize) {
         let endpoint = self.endpoint.clone();
         let fork = self.fork_mut(leg, index);
         let via = endpoint.via(fork.dialog.peer.transport);

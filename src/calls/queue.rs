@@ -219,7 +219,15 @@ impl Call {
     /// Tells the ACD how the call ended: completed after an agent, else abandoned (unless
     /// the caller kept their place: the task is a callback now).
     pub async fn leave_queue(&mut self) {
-        let Some(q) = self.queued.take() else { return };
+        let Some(mut q) = self.queued.take() else {
+            return;
+        };
+        // A caller who pressed the key and hung up at once: the answer decides.
+        if let Some(kept) = q.kept.take()
+            && matches!(kept.await, Ok(Ok(())))
+        {
+            return;
+        }
         let Some(task) = q.task.filter(|_| !q.hold.kept()) else {
             return;
         };

@@ -33,6 +33,14 @@
 //! (`on_failure`) jump to step ids of the same flow; `goto`/`call` name flows. Expressions
 //! (`branch` `if`, `set` values, `lookup` params, `say` `value`) are CEL.
 //!
+//! Steps that leave work behind (carried out by `calls`): `callback: { queue, prompts, accept,
+//! number, keep_position, on_decline }` stores a callback task in the ACD; `voicemail: { queue,
+//! prompts, max_duration: 120s, max_silence: 5s }` records the caller after a beep until '#',
+//! silence or the limit, then stores a voicemail task with the recording's id; `survey: { name,
+//! questions: [{ name, prompts, keys }], timeout }` stores the keys pressed (those given so far
+//! when the caller hangs up); `transfer: { number, trunk, on_failure }` rings a number through
+//! the trunk's outbound side (or `extension`, or `queue`).
+//!
 //! # Crates chosen
 //!
 //! * `saphyr` 0.3 (YAML 1.2, `rust-version` 1.85, `default-features = false` to drop the

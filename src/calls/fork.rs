@@ -138,7 +138,7 @@ impl Call {
             builder = builder.header(name, value);
         }
         let peer = fork.dialog.peer;
-        let Ok(msg) = Message::parse(builder.body("application/sdp", offer).build(), true) else {
+        let Ok(msg) = builder.body("application/sdp", offer).build_message() else {
             tracing::error!("we built an unparsable INVITE");
             return;
         };
@@ -374,7 +374,7 @@ impl Call {
         let Ok(cseq) = response.cseq() else { return };
         let dialog = &self.forks[index].dialog;
         let via = self.endpoint.via(dialog.peer.transport);
-        match Message::parse(dialog.ack(cseq.seq, &via).build(), true) {
+        match dialog.ack(cseq.seq, &via).build_message() {
             Ok(ack) => self.endpoint.send_stateless(&ack, dialog.peer),
             Err(err) => tracing::error!(%err, "we built an unparsable ACK"),
         }

@@ -5,7 +5,7 @@
 //! `=` is tolerated, as RFC 3261 allows it in header parameters.
 
 use crate::sip::message::error::ParseError;
-use crate::sip::message::header::{find_unquoted, is_token, is_wsp, trim_wsp};
+use crate::sip::message::header::{is_token, is_wsp, quoted_len, trim_wsp};
 
 /// Semicolon parameters `;name[=value]`, kept as the raw text, looked up case-insensitively.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -38,9 +38,19 @@ impl<'a> Params<'a> {
 
     /// The value of parameter `name`: `None` if absent, `Some(None)` if present without a value.
     pub fn get(&self, name: &str) -> Option<Option<&'a str>> {
-        self.iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        let inner = self.0.strip_prefix(';').unwrap_or(self.0);
+        if inner.is_empty() {
+            return None;
+        }
+        for piece in Pieces::new(inner) {
+            let piece = piece?;
+            let eq = piece.bytes().position(|b| b == b'=');
+            let key = trim_wsp(&piece[..eq.unwrap_or(piece.len())]);
+            if key.eq_ignore_ascii_case(name) {
+                return Some(eq.map(|eq| trim_wsp(&piece[eq + 1..])));
+            }
+        }
+        None
     }
 
     /// Every parameter in order, names and values trimmed.
@@ -68,8 +78,8 @@ impl<'a> Params<'a> {
     }
 }
 
-/// Splits the parameter list (after the first `;`) at `;` outside quotes. Yields `None` for an
-/// unterminated quote, then stops.
+/// Splits the parameter list (after the first `;`) at `;` outside quotes and `<...>`. Yields
+/// `None` for an unterminated quote, then stops.
 struct Pieces<'a> {
     rest: Option<&'a str>,
 }
@@ -85,7 +95,7 @@ impl<'a> Iterator for Pieces<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let rest = self.rest.take()?;
-        match find_unquoted(rest, b';') {
+        match piece_end(rest) {
             Err(()) => Some(None),
             Ok(Some(at)) => {
                 self.rest = Some(&rest[at + 1..]);
@@ -96,8 +106,27 @@ impl<'a> Iterator for Pieces<'a> {
     }
 }
 
+/// `header::find_unquoted(text, b';')` as a plain byte loop: parameters are short, so this
+/// beats a vectorised search that has to be set up for every piece.
+fn piece_end(text: &str) -> Result<Option<usize>, ()> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b';' => return Ok(Some(i)),
+            b'"' => i += quoted_len(&text[i..]).ok_or(())?,
+            b'<' => match bytes[i..].iter().position(|&b| b == b'>') {
+                Some(close) => i += close + 1,
+                None => return Ok(None),
+            },
+            _ => i += 1,
+        }
+    }
+    Ok(None)
+}
+
 fn split_piece(piece: &str) -> (&str, Option<&str>) {
-    match piece.find('=') {
+    match piece.bytes().position(|b| b == b'=') {
         Some(eq) => (trim_wsp(&piece[..eq]), Some(trim_wsp(&piece[eq + 1..]))),
         None => (trim_wsp(piece), None),
     }

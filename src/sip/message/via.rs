@@ -28,15 +28,7 @@ impl<'a> Via<'a> {
     /// Parses one via-parm (one element of a comma list). Fails on a protocol other than
     /// `SIP/2.0`, a bad sent-by or bad parameters.
     pub fn parse(text: &'a str) -> Result<Via<'a>, ParseError> {
-        let mut parts = text.splitn(3, '/');
-        let (Some(name), Some(version), Some(rest)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(ParseError::Syntax("Via without SIP/2.0/transport"));
-        };
-        if !trim_wsp(name).eq_ignore_ascii_case("SIP") || trim_wsp(version) != "2.0" {
-            return Err(ParseError::Syntax("Via protocol is not SIP/2.0"));
-        }
-        let rest = trim_wsp(rest);
+        let rest = trim_wsp(after_protocol(text)?);
         let transport_end = rest
             .bytes()
             .position(is_wsp)
@@ -91,6 +83,24 @@ impl<'a> Via<'a> {
             None => host,
         }
     }
+}
+
+/// What follows `SIP/2.0/` (LWS allowed around the slashes, `SIP` in any case).
+fn after_protocol(text: &str) -> Result<&str, ParseError> {
+    // Nearly every peer writes exactly `SIP/2.0/`: one comparison instead of a split.
+    if let Some(prefix) = text.get(..8)
+        && prefix.eq_ignore_ascii_case("SIP/2.0/")
+    {
+        return Ok(&text[8..]);
+    }
+    let mut parts = text.splitn(3, '/');
+    let (Some(name), Some(version), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(ParseError::Syntax("Via without SIP/2.0/transport"));
+    };
+    if !trim_wsp(name).eq_ignore_ascii_case("SIP") || trim_wsp(version) != "2.0" {
+        return Err(ParseError::Syntax("Via protocol is not SIP/2.0"));
+    }
+    Ok(rest)
 }
 
 /// RFC 3581: the top Via value of a received request with `received=<src ip>` added (when the

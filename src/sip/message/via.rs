@@ -4,6 +4,7 @@
 //! allows (RFC 4475 wsinv). Must not touch: transaction matching (the transaction layer reads
 //! `branch()` and decides).
 
+use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::sip::message::error::ParseError;
@@ -73,15 +74,18 @@ impl<'a> Via<'a> {
 
     /// `host[:port]` as it would be written in a Via (IPv6 hosts in brackets).
     pub fn sent_by(&self) -> String {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
+        let mut out = String::with_capacity(self.host.len() + 8);
+        if self.host.contains(':') {
+            out.push('[');
+            out.push_str(self.host);
+            out.push(']');
         } else {
-            self.host.to_owned()
-        };
-        match self.port {
-            Some(port) => format!("{host}:{port}"),
-            None => host,
+            out.push_str(self.host);
         }
+        if let Some(port) = self.port {
+            let _ = write!(out, ":{port}");
+        }
+        out
     }
 }
 

@@ -320,7 +320,7 @@ impl Originated {
     }
 
     fn send(&mut self, builder: MessageBuilder, peer: Peer) {
-        match Message::parse(builder.header("User-Agent", SERVER).build(), true) {
+        match builder.header("User-Agent", SERVER).build_message() {
             Ok(msg) => {
                 let tag = self.track(Pending::Teardown);
                 self.endpoint

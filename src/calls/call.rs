@@ -491,7 +491,7 @@ impl Call {
 
     /// Sends a request built from `builder` to `peer` under `pending`.
     pub fn send(&mut self, builder: MessageBuilder, peer: Peer, pending: Pending) {
-        match Message::parse(builder.header("User-Agent", SERVER).build(), true) {
+        match builder.header("User-Agent", SERVER).build_message() {
             Ok(msg) => {
                 let tag = self.track(pending);
                 self.endpoint

@@ -396,8 +396,8 @@ impl Call {
                 .header("Allow", crate::sip::endpoint::ALLOW)
                 .header("Server", crate::sip::endpoint::SERVER)
                 .body("application/sdp", Bytes::from(sdp))
-                .build();
-        let Ok(response) = Message::parse(response, true) else {
+                .build_message();
+        let Ok(response) = response else {
             tracing::error!("we built an unparsable 200");
             return;
         };

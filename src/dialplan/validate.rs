@@ -104,6 +104,15 @@ pub(crate) fn validate(
                     }
                 }
             }
+            if let StepKind::Queue(q) = &step.kind
+                && let Some(class) = &q.announce.music
+                && !prompt_exists("moh", class)
+            {
+                err(
+                    o,
+                    format!("music class '{class}' has no file (sounds/moh/{class}.wav)"),
+                );
+            }
             for lang in &dp.languages {
                 for prompt in step_prompts(&step.kind) {
                     if !prompt_exists(lang, prompt) {

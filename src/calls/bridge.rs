@@ -172,7 +172,7 @@ impl Call {
         if let Ok(cseq) = response.cseq() {
             let dialog = self.dialog_mut(other(from)).clone();
             let via = self.endpoint.via(dialog.peer.transport);
-            if let Ok(ack) = Message::parse(dialog.ack(cseq.seq, &via).build(), true) {
+            if let Ok(ack) = dialog.ack(cseq.seq, &via).build_message() {
                 self.endpoint.send_stateless(&ack, dialog.peer);
             }
         }

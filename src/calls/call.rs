@@ -13,6 +13,7 @@ use tracing::Instrument;
 use super::cdr::{CallStore, CdrDraft, Outcome, Side, now_ms};
 use super::fork::Fork;
 use super::ivr::Ivr;
+use super::ivr_tasks::next_callback_result;
 use super::queue::{Queued, next_queue_input};
 use super::target::{Origin, Target, result_of_status};
 use super::voicemail::Voicemail;
@@ -287,6 +288,9 @@ impl Call {
                     },
                     Some(event) = next_media_event(&mut self.media_events) => self.on_media_event(event),
                     Some(answer) = next_lookup(&mut self.lookup) => self.on_lookup(answer),
+                    Some(stored) = next_callback_result(&mut self.ivr) => {
+                        self.flow_event(Event::CallbackResult(stored))
+                    }
                     Some(input) = next_queue_input(&mut self.queued) => self.on_queue_input(input),
                     () = sleep_until(deadline) => self.on_timer(Instant::now()),
                 }
@@ -487,7 +491,7 @@ impl Call {
 
     /// Sends a request built from `builder` to `peer` under `pending`.
     pub fn send(&mut self, builder: MessageBuilder, peer: Peer, pending: Pending) {
-        match Message::parse(builder.header("User-Agent", SERVER).build(), true) {
+        match builder.header("User-Agent", SERVER).build_message() {
             Ok(msg) => {
                 let tag = self.track(pending);
                 self.endpoint

@@ -109,7 +109,7 @@ impl Fork {
         if let Some((name, value)) = authorization {
             builder = builder.header(name, value);
         }
-        let Ok(msg) = Message::parse(builder.body("application/sdp", offer).build(), true) else {
+        let Ok(msg) = builder.body("application/sdp", offer).build_message() else {
             tracing::error!("we built an unparsable INVITE");
             return None;
         };
@@ -170,7 +170,7 @@ impl Fork {
     pub fn ack(&self, endpoint: &Endpoint, response: &Message) {
         let Ok(cseq) = response.cseq() else { return };
         let via = endpoint.via(self.dialog.peer.transport);
-        match Message::parse(self.dialog.ack(cseq.seq, &via).build(), true) {
+        match self.dialog.ack(cseq.seq, &via).build_message() {
             Ok(ack) => endpoint.send_stateless(&ack, self.dialog.peer),
             Err(err) => tracing::error!(%err, "we built an unparsable ACK"),
         }

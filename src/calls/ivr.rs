@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use tokio::sync::oneshot;
 
 use super::call::{Call, Pending, Phase};
 use super::cdr::{Outcome, Side};
@@ -45,6 +46,8 @@ pub(super) struct Ivr {
     pub answer: Option<String>,
     /// What the flow's actions use.
     pub services: IvrServices,
+    /// The ACD's answer to the flow's callback request, awaited by the call's run loop.
+    pub callback: Option<oneshot::Receiver<Result<(), String>>>,
 }
 
 /// The switch's parts a flow's actions use, shared by every call.
@@ -69,6 +72,7 @@ impl Ivr {
             run,
             answer: None,
             services,
+            callback: None,
         }
     }
 }
@@ -392,8 +396,8 @@ impl Call {
                 .header("Allow", crate::sip::endpoint::ALLOW)
                 .header("Server", crate::sip::endpoint::SERVER)
                 .body("application/sdp", Bytes::from(sdp))
-                .build();
-        let Ok(response) = Message::parse(response, true) else {
+                .build_message();
+        let Ok(response) = response else {
             tracing::error!("we built an unparsable 200");
             return;
         };

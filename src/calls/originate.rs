@@ -19,6 +19,7 @@
 //! ```
 
 mod legs;
+mod place;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,7 +27,6 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 use tokio::sync::mpsc;
-use tracing::Instrument;
 
 use super::CallManager;
 use super::cdr::{CallStore, CdrDraft, Outcome, Side, now_ms};
@@ -87,84 +87,6 @@ pub(super) struct Placed {
     pub id: String,
     /// Sending (or dropping after a send) stops ringing the agent if nobody answered yet.
     pub withdraw: mpsc::UnboundedSender<()>,
-}
-
-impl CallManager {
-    /// Rings `agent_extension`'s phones, then dials `customer_number` and bridges them;
-    /// returns the call's id (its CDR id) once the agent's phones are being rung.
-    pub fn originate(
-        &self,
-        agent_extension: &str,
-        customer_number: &str,
-        purpose: Purpose,
-    ) -> Result<String, OriginateError> {
-        self.place(agent_extension, customer_number, purpose)
-            .map(|placed| placed.id)
-    }
-
-    /// `originate`, keeping the withdraw handle (for offers the ACD may take back).
-    pub(super) fn place(
-        &self,
-        agent: &str,
-        customer: &str,
-        purpose: Purpose,
-    ) -> Result<Placed, OriginateError> {
-        if !self.config.extensions.contains_key(agent) {
-            return Err(OriginateError::UnknownExtension(agent.to_owned()));
-        }
-        let valid = |c: char| c.is_ascii_digit() || c == '+';
-        if customer.is_empty() || !customer.chars().all(valid) {
-            return Err(OriginateError::InvalidNumber(customer.to_owned()));
-        }
-        let contacts = self.registrar.lookup(agent);
-        if contacts.is_empty() {
-            return Err(OriginateError::AgentUnavailable(agent.to_owned()));
-        }
-        let customer_target = self.customer_target(customer)?;
-        let agent_forks = Fork::toward(
-            self.endpoint.domain(),
-            customer,
-            &Target::Extension {
-                number: agent.to_owned(),
-                contacts,
-            },
-        );
-        let (withdraw, withdrawn) = mpsc::unbounded_channel();
-        let call = Originated::new(self, agent, customer, purpose, agent_forks, customer_target);
-        let id = call.cdr.id.clone();
-        let ports = self.ports.clone();
-        let media_ip = self.config.media_ip;
-        let span = tracing::info_span!("originate", id = %id, agent);
-        tokio::spawn(
-            async move {
-                match MediaSession::open(&ports, media_ip).await {
-                    Ok(media) => call.run(media, withdrawn).await,
-                    Err(err) => call.no_media(err.to_string()).await,
-                }
-            }
-            .instrument(span),
-        );
-        Ok(Placed { id, withdraw })
-    }
-
-    /// An extension's phones for a configured number, else the first trunk that dials out.
-    fn customer_target(&self, number: &str) -> Result<Target, OriginateError> {
-        if self.config.extensions.contains_key(number) {
-            return Ok(Target::Extension {
-                number: number.to_owned(),
-                contacts: self.registrar.lookup(number),
-            });
-        }
-        self.config
-            .trunks
-            .iter()
-            .find(|t| t.outbound.is_some())
-            .map(|trunk| Target::Trunk {
-                trunk: trunk.clone(),
-                number: number.to_owned(),
-            })
-            .ok_or(OriginateError::NoRoute)
-    }
 }
 
 /// Where an originated call stands.
@@ -341,10 +263,13 @@ impl Originated {
         }
     }
 
-    /// The agent hears "callback to" and the number, digit by digit (English), then the
-    /// customer is dialled.
+    /// For a callback the agent hears "callback to" and the number, digit by digit
+    /// (English), then the customer is dialled (at once for click-to-dial).
     fn brief_agent(&mut self, winner: usize) {
         self.stage = Stage::Briefing { winner };
+        if self.purpose == Purpose::ClickToDial {
+            return self.dial_customer(winner);
+        }
         let mut names = vec!["callback_intro".to_owned()];
         names.extend(say::digits(&self.customer));
         let items: Vec<PlayItem> = names
@@ -409,6 +334,7 @@ impl Originated {
             self.reports.clear();
             return;
         };
+        let mut refused = false;
         for report in std::mem::take(&mut self.reports) {
             let result = match report {
                 Report::Accepted => self.acd.offer_accepted(task, agent).await,
@@ -422,7 +348,16 @@ impl Originated {
             };
             if let Err(err) = result {
                 tracing::warn!(%err, ?report, %task, "the ACD refused a callback report");
+                refused |= matches!(report, Report::Accepted);
             }
+        }
+        // The offer was taken back just before the agent answered: the task is queued again,
+        // so this call must not dial the customer.
+        if let (true, Stage::Briefing { winner }) = (refused, self.stage) {
+            self.cdr
+                .end(Outcome::Failed, "offer_withdrawn", Side::System);
+            self.bye(Leg::Agent, winner);
+            self.ending();
         }
     }
 

@@ -18,7 +18,7 @@ use super::call::{Call, Phase};
 use super::cdr::{Outcome, Side};
 use super::queue_hold::Hold;
 use super::target::Target;
-use crate::dialplan::model::Announce;
+use crate::dialplan::model::{Announce, KeepPlace};
 use crate::media::player::PromptCache;
 use crate::routing::{AcdHandle, AgentId, Channel, NewTask, TaskId, TaskNotice};
 
@@ -31,7 +31,7 @@ pub(super) struct Queued {
     /// The task, once the ACD acknowledged it.
     pub task: Option<TaskId>,
     /// The ACD's answer to the enqueue.
-    enqueued: Option<oneshot::Receiver<Result<TaskId, String>>>,
+    enqueued: Option<oneshot::Receiver<Result<Admission, String>>>,
     /// Offers and other notices for this call's task.
     notices: mpsc::Receiver<TaskNotice>,
     /// The offer being rung now.
@@ -44,9 +44,18 @@ pub(super) struct Queued {
     pub kept: Option<oneshot::Receiver<Result<(), String>>>,
 }
 
+/// The ACD's answer to a queued call.
+#[derive(Debug)]
+pub(super) enum Admission {
+    /// The call waits as this task.
+    Queued(TaskId),
+    /// The queue is closed: this callback was stored instead (`AcdHandle::missed_call`).
+    Callback(TaskId),
+}
+
 /// What the queue state wants the call to handle next.
 pub(super) enum QueueInput {
-    Enqueued(Result<TaskId, String>),
+    Enqueued(Result<Admission, String>),
     Notice(TaskNotice),
     KeptPlace(Result<(), String>),
 }
@@ -91,11 +100,13 @@ impl Call {
             Some(ivr) => (ivr.services.prompts.clone(), ivr.run.language().to_owned()),
             None => (Arc::new(PromptCache::default()), "en".to_owned()),
         };
-        let hold = Hold::new(
-            prompts,
-            &language,
-            announce.unwrap_or_else(default_announce),
-        );
+        let announce = announce.unwrap_or_else(default_announce);
+        let keep_place = match announce.keep_place {
+            KeepPlace::Queue => acd.setup().queue(&queue).and_then(|q| q.keep_place_key),
+            KeepPlace::Key(key) => Some(key),
+            KeepPlace::Off => None,
+        };
+        let hold = Hold::new(prompts, &language, announce, keep_place);
         let (sink, notices) = mpsc::channel(NOTICES);
         let (tx, rx) = oneshot::channel();
         let task = NewTask {
@@ -107,9 +118,19 @@ impl Call {
             announce_every: hold.period(),
             ..NewTask::new(Channel::Voice, &queue)
         };
-        let handle = acd.clone();
+        let (handle, customer) = (acd.clone(), self.caller_name.clone());
+        let name = queue.clone();
         tokio::spawn(async move {
-            let _ = tx.send(handle.enqueue(task).await.map_err(|err| err.to_string()));
+            let missed = if customer.is_empty() {
+                Ok(None)
+            } else {
+                handle.missed_call(&name, &customer).await
+            };
+            let admission = match missed {
+                Ok(Some(callback)) => Ok(Admission::Callback(callback)),
+                _ => handle.enqueue(task).await.map(Admission::Queued),
+            };
+            let _ = tx.send(admission.map_err(|err| err.to_string()));
         });
         self.queued = Some(Queued {
             acd,
@@ -128,10 +149,14 @@ impl Call {
     /// An input for the queued call.
     pub fn on_queue_input(&mut self, input: QueueInput) {
         match input {
-            QueueInput::Enqueued(Ok(task)) => {
+            QueueInput::Enqueued(Ok(Admission::Queued(task))) => {
                 if let Some(q) = self.queued.as_mut() {
                     q.task = Some(task);
                 }
+            }
+            QueueInput::Enqueued(Ok(Admission::Callback(callback))) => {
+                tracing::info!(%callback, "queue closed: a callback was stored instead");
+                self.on_kept_place(Ok(()));
             }
             QueueInput::Enqueued(Err(err)) => {
                 tracing::warn!(%err, "the queue refused the call");
@@ -194,7 +219,15 @@ impl Call {
     /// Tells the ACD how the call ended: completed after an agent, else abandoned (unless
     /// the caller kept their place: the task is a callback now).
     pub async fn leave_queue(&mut self) {
-        let Some(q) = self.queued.take() else { return };
+        let Some(mut q) = self.queued.take() else {
+            return;
+        };
+        // A caller who pressed the key and hung up at once: the answer decides.
+        if let Some(kept) = q.kept.take()
+            && matches!(kept.await, Ok(Ok(())))
+        {
+            return;
+        }
         let Some(task) = q.task.filter(|_| !q.hold.kept()) else {
             return;
         };
@@ -245,7 +278,7 @@ fn default_announce() -> Announce {
         wait_time: false,
         every: std::time::Duration::from_secs(60),
         music: None,
-        keep_place: Some('1'),
+        keep_place: KeepPlace::Queue,
     }
 }
 

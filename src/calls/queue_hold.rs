@@ -33,6 +33,8 @@ pub(super) struct Hold {
     /// The looped music; `None` (no such prompt) plays ring-back instead.
     music: Option<Arc<Prompt>>,
     announce: Announce,
+    /// The key that keeps the caller's place (resolved from the step and the queue).
+    keep_place: Option<char>,
     /// An announcement is playing; its end resumes the music.
     announcing: bool,
     /// The caller pressed the keep-place key; the ACD's answer is awaited.
@@ -42,8 +44,14 @@ pub(super) struct Hold {
 }
 
 impl Hold {
-    /// The hold of a call queued with `announce` settings, speaking `language`.
-    pub fn new(prompts: Arc<PromptCache>, language: &str, announce: Announce) -> Hold {
+    /// The hold of a call queued with `announce` settings and `keep_place` key, speaking
+    /// `language`.
+    pub fn new(
+        prompts: Arc<PromptCache>,
+        language: &str,
+        announce: Announce,
+        keep_place: Option<char>,
+    ) -> Hold {
         let class = announce.music.as_deref().unwrap_or(DEFAULT_MUSIC);
         let music = prompts.get(&format!("moh/{class}"));
         if music.is_none() {
@@ -54,6 +62,7 @@ impl Hold {
             language: language.to_owned(),
             music,
             announce,
+            keep_place,
             announcing: false,
             keeping: false,
             leaving: false,
@@ -63,7 +72,7 @@ impl Hold {
     /// How often the ACD should send positions: the step's period when anything is to be said.
     pub fn period(&self) -> Option<Duration> {
         let a = &self.announce;
-        (a.position || a.wait_time || a.keep_place.is_some()).then_some(a.every)
+        (a.position || a.wait_time || self.keep_place.is_some()).then_some(a.every)
     }
 
     /// Whether the ACD kept the caller's place (the task is a callback now).
@@ -73,7 +82,7 @@ impl Hold {
 
     /// The key that keeps the caller's place.
     pub fn keep_place_key(&self) -> Option<char> {
-        self.announce.keep_place
+        self.keep_place
     }
 
     fn music(&self) -> Playback {
@@ -95,9 +104,10 @@ impl Hold {
 
 /// The prompt names (within the language directory) of one position announcement: "you are
 /// number N in the queue", "the estimated waiting time is M minutes" (rounded up), and the
-/// keep-place offer with its key, as `announce` asks.
+/// keep-place offer with its key, as `announce` and `keep_place` ask.
 pub(super) fn announcement(
     announce: &Announce,
+    keep_place: Option<char>,
     language: &str,
     ahead: usize,
     estimated_wait: Option<Duration>,
@@ -123,7 +133,7 @@ pub(super) fn announcement(
             names.push(minutes_word(language, minutes).to_owned());
         }
     }
-    if let Some(key) = announce.keep_place {
+    if let Some(key) = keep_place {
         names.push("queue_keep_place".to_owned());
         names.extend(say::digits(&key.to_string()));
     }
@@ -164,7 +174,13 @@ impl Call {
         if hold.keeping || hold.leaving {
             return;
         }
-        let names = announcement(&hold.announce, &hold.language, ahead, estimated_wait);
+        let names = announcement(
+            &hold.announce,
+            hold.keep_place,
+            &hold.language,
+            ahead,
+            estimated_wait,
+        );
         let Some(playback) = hold.speak(&names) else {
             return;
         };
@@ -252,20 +268,21 @@ impl Call {
 mod tests {
     use super::*;
 
-    fn settings(position: bool, wait_time: bool, keep_place: Option<char>) -> Announce {
+    fn settings(position: bool, wait_time: bool) -> Announce {
         Announce {
             position,
             wait_time,
             every: Duration::from_secs(30),
             music: None,
-            keep_place,
+            keep_place: crate::dialplan::model::KeepPlace::Queue,
         }
     }
 
     #[test]
     fn english_position_wait_and_keep_place() {
         let names = announcement(
-            &settings(true, true, Some('1')),
+            &settings(true, true),
+            Some('1'),
             "en",
             2,
             Some(Duration::from_secs(61)),
@@ -289,7 +306,8 @@ mod tests {
     fn polish_minutes_follow_the_plural_rules() {
         let wait = |secs| {
             announcement(
-                &settings(false, true, None),
+                &settings(false, true),
+                None,
                 "pl",
                 0,
                 Some(Duration::from_secs(secs)),
@@ -306,9 +324,9 @@ mod tests {
 
     #[test]
     fn unknown_wait_and_disabled_parts_say_nothing() {
-        let names = announcement(&settings(false, true, None), "en", 4, None);
+        let names = announcement(&settings(false, true), None, "en", 4, None);
         assert!(names.is_empty());
-        let names = announcement(&settings(true, false, None), "pl", 0, None);
+        let names = announcement(&settings(true, false), None, "pl", 0, None);
         assert_eq!(names, ["queue_position", "digits/1"]);
     }
 }

@@ -335,6 +335,14 @@ fn queue_setup(
     };
     setup.announce_every =
         (q.announce_every_secs > 0).then(|| Duration::from_secs(q.announce_every_secs));
+    let key = &cb.keep_place_key;
+    let dtmf = |c: char| c.is_ascii_digit() || c == '*' || c == '#';
+    if key.chars().count() > 1 || !key.chars().all(dtmf) {
+        return Err(format!(
+            "callback: keep_place_key {key:?} must be one key (0-9, * or #) or empty"
+        ));
+    }
+    setup.keep_place_key = key.chars().next();
     Ok(setup)
 }
 

@@ -30,6 +30,8 @@ pub enum Event {
     TransferResult(Result<(), String>),
     /// The recording started by [`Action::Voicemail`] ended.
     RecordingFinished,
+    /// Outcome of [`Action::Callback`]: the task is stored, or why not.
+    CallbackResult(Result<(), String>),
 }
 
 /// What the call task must do next.
@@ -71,7 +73,7 @@ pub enum Action {
         /// Announcement settings.
         announce: Announce,
     },
-    /// Create a callback task.
+    /// Create a callback task; reply with [`Event::CallbackResult`] once it is stored.
     Callback {
         /// Queue name.
         queue: String,

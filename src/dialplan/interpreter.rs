@@ -60,6 +60,8 @@ enum Wait {
     Key(Instant),
     Lookup(Instant),
     Recording,
+    /// The ACD storing a callback task.
+    Callback,
     Connect,
     Done,
 }
@@ -154,6 +156,7 @@ impl FlowRun {
                 self.on_lookup(Err("timeout".to_owned()))
             }
             (Event::RecordingFinished, Wait::Recording) => self.advance(),
+            (Event::CallbackResult(result), Wait::Callback) => self.on_callback_result(result),
             (Event::TransferResult(Ok(())), Wait::Connect) => self.finish(None),
             (Event::TransferResult(Err(reason)), Wait::Connect) => {
                 tracing::info!(%reason, "transfer or dial failed");
@@ -355,6 +358,10 @@ impl FlowRun {
 
     pub(super) fn wait_recording(&mut self) {
         self.wait = Wait::Recording;
+    }
+
+    pub(super) fn wait_callback(&mut self) {
+        self.wait = Wait::Callback;
     }
 
     pub(super) fn wait_connect(&mut self) {

@@ -133,10 +133,7 @@ impl FlowRun {
                 };
                 self.finish(Some(action));
             }
-            StepKind::Callback(c) if c.prompts.is_empty() => {
-                self.push_callback();
-                self.advance();
-            }
+            StepKind::Callback(c) if c.prompts.is_empty() => self.push_callback(),
             StepKind::Callback(c) => self.play(c.prompts.clone(), true, true),
             StepKind::Voicemail(v) if v.prompts.is_empty() => self.after_playback(),
             StepKind::Voicemail(v) => self.play(v.prompts.clone(), false, false),
@@ -221,10 +218,7 @@ impl FlowRun {
             Some(StepKind::Collect(c)) => {
                 self.collect_digit(now, c, d);
             }
-            Some(StepKind::Callback(c)) if c.accept == d => {
-                self.push_callback();
-                self.advance();
-            }
+            Some(StepKind::Callback(c)) if c.accept == d => self.push_callback(),
             Some(StepKind::Callback(c)) => self.jump_or_advance(c.on_decline.clone()),
             Some(StepKind::Survey(s)) => {
                 let q = *self.scratch().question;
@@ -373,6 +367,7 @@ impl FlowRun {
         self.push(action);
     }
 
+    /// Asks for the callback task and waits until it is stored (or refused).
     fn push_callback(&mut self) {
         let dp = Arc::clone(self.dialplan());
         let Some(StepKind::Callback(c)) = self.step_in(&dp).map(|s| &s.kind) else {
@@ -383,7 +378,7 @@ impl FlowRun {
             Ok(other) => other.to_string(),
             Err(e) => {
                 tracing::warn!(error = %e, "callback: no number; not registered");
-                return;
+                return self.on_callback_result(Err("no number to call back".into()));
             }
         };
         let action = Action::Callback {
@@ -393,6 +388,24 @@ impl FlowRun {
             vars: self.snapshot(),
         };
         self.push(action);
+        self.wait_callback();
+    }
+
+    /// The callback task is stored (next step: the confirmation) or not (`on_failure`, with
+    /// the reason in `callback_error`).
+    pub(super) fn on_callback_result(&mut self, result: Result<(), String>) {
+        let dp = Arc::clone(self.dialplan());
+        let Some(StepKind::Callback(c)) = self.step_in(&dp).map(|s| &s.kind) else {
+            return;
+        };
+        match result {
+            Ok(()) => self.advance(),
+            Err(reason) => {
+                tracing::warn!(%reason, "callback not stored");
+                self.set_var("callback_error", Value::String(reason));
+                self.jump_or_advance(c.on_failure.clone());
+            }
+        }
     }
 
     /// Sets a variable; dotted names set nested fields, creating objects on the way.

@@ -177,6 +177,9 @@ fn callback_request_from_menu() {
         out.iter().any(|a| matches!(a, Action::Callback { queue, number, .. } if queue == "sales" && number == "+48601000000")),
         "{out:?}"
     );
+    assert!(played(&out).is_empty(), "confirmed only once stored");
+    assert!(sim.send(Event::PlaybackFinished).is_empty());
+    let out = sim.send(Event::CallbackResult(Ok(())));
     assert_eq!(played(&out), ["callback_confirmed"]);
     assert_eq!(played(&sim.send(Event::PlaybackFinished)), ["goodbye"]);
     assert_eq!(sim.send(Event::PlaybackFinished), [Action::HangUp]);
@@ -326,7 +329,13 @@ fn closed_hours_offer_callback_then_voicemail() {
             .any(|a| matches!(a, Action::Callback { queue, .. } if queue == "support")),
         "{out:?}"
     );
-    assert_eq!(played(&out), ["callback_confirmed"]);
+    let out = sim.send(Event::CallbackResult(Err("database down".into())));
+    assert_eq!(
+        played(&out),
+        ["voicemail_intro"],
+        "not stored: leave a message"
+    );
+    assert_eq!(sim.run.vars()["callback_error"], json!("database down"));
 
     let (mut sim, _) = Sim::start(demo(), "5000", CLOSED);
     sim.send(Event::Answered);
@@ -520,4 +529,15 @@ fn a_hang_up_during_a_survey_stores_the_answers_given() {
         "{out:?}"
     );
     assert!(sim.run.is_finished());
+}
+
+#[test]
+fn a_callback_that_cannot_be_stored_says_so_and_returns_to_the_menu() {
+    let (mut sim, _) = Sim::to_menu(demo(), '1', json!({}));
+    sim.send(Event::PlaybackFinished);
+    sim.send(Event::Digit('9'));
+    sim.send(Event::Digit('1'));
+    let out = sim.send(Event::CallbackResult(Err("routing engine stopped".into())));
+    assert_eq!(played(&out), ["callback_failed"]);
+    assert_eq!(played(&sim.send(Event::PlaybackFinished)), ["main_menu"]);
 }

@@ -29,9 +29,18 @@
 //! ```
 //!
 //! Steps run in order; `next: <id>` and the targets of `menu`, `branch`, `hours`, `lookup`
-//! (`on_error`), `collect` (`on_invalid`), `callback` (`on_decline`), `transfer`/`dial`
-//! (`on_failure`) jump to step ids of the same flow; `goto`/`call` name flows. Expressions
-//! (`branch` `if`, `set` values, `lookup` params, `say` `value`) are CEL.
+//! (`on_error`), `collect` (`on_invalid`), `callback` (`on_decline`, `on_failure`),
+//! `transfer`/`dial` (`on_failure`) jump to step ids of the same flow; `goto`/`call` name
+//! flows. Expressions (`branch` `if`, `set` values, `lookup` params, `say` `value`) are CEL.
+//!
+//! Steps that leave work behind (carried out by `calls`): `callback: { queue, prompts, accept,
+//! number, keep_position, on_decline, on_failure }` stores a callback task in the ACD (the
+//! next step, e.g. a confirmation, runs once it is stored; `on_failure` when it cannot be);
+//! `voicemail: { queue, prompts, max_duration: 120s, max_silence: 5s }` records the caller
+//! after a beep until '#', silence or the limit, then stores a voicemail task with the
+//! recording's id; `survey: { name, questions: [{ name, prompts, keys }], timeout }` stores
+//! the keys pressed (those given so far when the caller hangs up); `transfer: { number, trunk,
+//! on_failure }` rings a number through the trunk's outbound side (or `extension`, `queue`).
 //!
 //! # Crates chosen
 //!

@@ -342,9 +342,19 @@ pub struct Announce {
     pub every: Duration,
     /// Music-on-hold class (`sounds/moh/<class>.wav`; default `default`).
     pub music: Option<String>,
-    /// The key a waiting caller presses to keep their place and be called back (`None`:
-    /// not offered; default `1`).
-    pub keep_place: Option<char>,
+    /// The key a waiting caller presses to keep their place and be called back.
+    pub keep_place: KeepPlace,
+}
+
+/// Whether and by which key a waiting caller may keep their place and be called back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeepPlace {
+    /// The queue's key (`[queues.callback] keep_place_key`, default `1`).
+    Queue,
+    /// This key.
+    Key(char),
+    /// Not offered.
+    Off,
 }
 
 /// Parameters of a `callback` step.
@@ -364,6 +374,8 @@ pub struct CallbackStep {
     pub number: Expr,
     /// Target when the offer is declined or times out (default: next step).
     pub on_decline: Option<String>,
+    /// Target when the callback cannot be stored (default: next step).
+    pub on_failure: Option<String>,
 }
 
 /// Parameters of a `voicemail` step.

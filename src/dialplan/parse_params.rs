@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::dialplan::fields::{Ctx, Fields};
 use crate::dialplan::model::{
-    Announce, Collect, Lookup, Menu, Question, QueueStep, SayForm, StepKind, Survey,
+    Announce, Collect, KeepPlace, Lookup, Menu, Question, QueueStep, SayForm, StepKind, Survey,
 };
 use crate::dialplan::say::{Currency, Gender};
 use crate::dialplan::yaml::{Kind, Node};
@@ -199,7 +199,7 @@ pub(crate) fn queue(cx: &mut Ctx<'_>, n: &Node, what: &str) -> Option<QueueStep>
         wait_time: false,
         every: Duration::from_secs(60),
         music: None,
-        keep_place: Some('1'),
+        keep_place: KeepPlace::Queue,
     };
     if let Kind::Str(name) = &n.kind {
         return Some(QueueStep {
@@ -232,8 +232,10 @@ pub(crate) fn queue(cx: &mut Ctx<'_>, n: &Node, what: &str) -> Option<QueueStep>
             Some(Node {
                 kind: Kind::Bool(false),
                 ..
-            }) => None,
-            Some(key) => cx.key(key, "'keep_place'"),
+            }) => KeepPlace::Off,
+            Some(key) => cx
+                .key(key, "'keep_place'")
+                .map_or(KeepPlace::Queue, KeepPlace::Key),
         };
     }
     Some(QueueStep {

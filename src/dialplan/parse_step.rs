@@ -167,6 +167,7 @@ fn parse_kind(cx: &mut Ctx<'_>, key: &str, n: &Node) -> Option<StepKind> {
                 "keep_position",
                 "number",
                 "on_decline",
+                "on_failure",
             ];
             let f = cx.fields(n, &what, &allowed)?;
             let queue = cx
@@ -187,6 +188,7 @@ fn parse_kind(cx: &mut Ctx<'_>, key: &str, n: &Node) -> Option<StepKind> {
                 keep_position: cx.flag(&f, "keep_position", true),
                 number,
                 on_decline: cx.opt_text(&f, "on_decline", "a step id"),
+                on_failure: cx.opt_text(&f, "on_failure", "a step id"),
             })
         }
         "voicemail" => {

@@ -104,6 +104,15 @@ pub(crate) fn validate(
                     }
                 }
             }
+            if let StepKind::Queue(q) = &step.kind
+                && let Some(class) = &q.announce.music
+                && !prompt_exists("moh", class)
+            {
+                err(
+                    o,
+                    format!("music class '{class}' has no file (sounds/moh/{class}.wav)"),
+                );
+            }
             for lang in &dp.languages {
                 for prompt in step_prompts(&step.kind) {
                     if !prompt_exists(lang, prompt) {
@@ -182,7 +191,10 @@ pub(crate) fn step_targets(step: &Step) -> Vec<&str> {
             out.extend(opt(open));
             out.push(closed);
         }
-        StepKind::Callback(c) => out.extend(opt(&c.on_decline)),
+        StepKind::Callback(c) => {
+            out.extend(opt(&c.on_decline));
+            out.extend(opt(&c.on_failure));
+        }
         StepKind::Transfer { on_failure, .. } | StepKind::Dial { on_failure, .. } => {
             out.extend(opt(on_failure))
         }

@@ -67,6 +67,9 @@ pub struct QueueSetup {
     pub callback: CallbackPolicy,
     /// How often a waiting caller hears their position (`None`: never).
     pub announce_every: Option<Duration>,
+    /// The key a waiting caller presses to keep their place and be called back (`None`: not
+    /// offered), unless the dialplan's `queue` step names its own.
+    pub keep_place_key: Option<char>,
 }
 
 impl QueueSetup {
@@ -78,6 +81,7 @@ impl QueueSetup {
             sla: [None; Channel::COUNT],
             callback: CallbackPolicy::default(),
             announce_every: None,
+            keep_place_key: None,
         }
     }
 

@@ -66,66 +66,44 @@ impl Store {
         self.insert_cdrs(std::slice::from_ref(cdr)).await
     }
 
-    /// Writes several CDRs in one statement (group commit: one round trip and one commit for
-    /// the batch), with a `call.ended` event per CDR in the same transaction when the store
-    /// has event hooks (`Store::with_events`).
+    /// Writes several CDRs at once (group commit: one commit for the batch). Rows go in
+    /// multi-row INSERTs of at most `CDR_CHUNK` rows, inside one transaction when there is
+    /// more than one chunk. The chunk is kept small because SQLite finds a `$N` parameter by
+    /// a linear search, so binding costs grow with the square of the parameters in a
+    /// statement; with few statement shapes, each is prepared once and then cached. When the
+    /// store has event hooks (`Store::with_events`), a `call.ended` event per CDR is written
+    /// in the same transaction.
     pub async fn insert_cdrs(&self, cdrs: &[CdrRecord]) -> Result<(), StoreError> {
-        if cdrs.is_empty() {
+        if let Some(hooks) = self.events.clone()
+            && !cdrs.is_empty()
+        {
+            let events: Vec<OutboxEvent> = cdrs.iter().map(|cdr| hooks.call_ended(cdr)).collect();
+            let mut tx = self.begin().await?;
+            for event in &events {
+                Store::enqueue_event_in(&mut tx, event).await?;
+            }
+            for chunk in cdrs.chunks(CDR_CHUNK) {
+                insert_cdr_rows(&mut *tx.tx, chunk).await?;
+            }
+            tx.commit().await?;
+            hooks.committed(events);
             return Ok(());
         }
-        const COLUMNS: usize = 21;
-        let rows: Vec<String> = (0..cdrs.len())
-            .map(|row| {
-                let params: Vec<String> = (1..=COLUMNS)
-                    .map(|c| format!("${}", row * COLUMNS + c))
-                    .collect();
-                format!("({})", params.join(", "))
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO cdrs (id, call_id, caller, callee, origin, started_at_ms, answered_at_ms, \
-             ended_at_ms, duration_ms, billsec_ms, result, hangup_cause, hangup_side, \
-             caller_packets, caller_lost, caller_jitter_us, caller_mos, \
-             callee_packets, callee_lost, callee_jitter_us, callee_mos) VALUES {}",
-            rows.join(", ")
-        );
-        let mut query = sqlx::query(&sql);
-        for cdr in cdrs {
-            query = query
-                .bind(&cdr.id)
-                .bind(&cdr.call_id)
-                .bind(&cdr.caller)
-                .bind(&cdr.callee)
-                .bind(&cdr.origin)
-                .bind(cdr.started_at_ms)
-                .bind(cdr.answered_at_ms)
-                .bind(cdr.ended_at_ms)
-                .bind(cdr.duration_ms())
-                .bind(cdr.billsec_ms())
-                .bind(&cdr.result)
-                .bind(&cdr.hangup_cause)
-                .bind(&cdr.hangup_side);
-            for quality in [&cdr.caller_quality, &cdr.callee_quality] {
-                query = query
-                    .bind(quality.map(|q| q.packets))
-                    .bind(quality.map(|q| q.lost))
-                    .bind(quality.map(|q| q.jitter_us))
-                    .bind(quality.map(|q| q.mos));
+        match cdrs.len() {
+            0 => Ok(()),
+            n if n <= CDR_CHUNK => {
+                insert_cdr_rows(self.pool(), cdrs).await?;
+                Ok(())
+            }
+            _ => {
+                let mut tx = self.pool().begin().await?;
+                for chunk in cdrs.chunks(CDR_CHUNK) {
+                    insert_cdr_rows(&mut *tx, chunk).await?;
+                }
+                tx.commit().await?;
+                Ok(())
             }
         }
-        let Some(hooks) = self.events.clone() else {
-            query.execute(self.pool()).await?;
-            return Ok(());
-        };
-        let events: Vec<OutboxEvent> = cdrs.iter().map(|cdr| hooks.call_ended(cdr)).collect();
-        let mut tx = self.begin().await?;
-        for event in &events {
-            Store::enqueue_event_in(&mut tx, event).await?;
-        }
-        query.execute(&mut *tx.tx).await?;
-        tx.commit().await?;
-        hooks.committed(events);
-        Ok(())
     }
 
     /// The newest CDRs first, at most `limit`, skipping `offset`.
@@ -196,6 +174,58 @@ fn quality_at(row: &sqlx::any::AnyRow, first: usize) -> Result<Option<MediaQuali
     }))
 }
 
+/// CDRs per INSERT statement at most (21 parameters each).
+const CDR_CHUNK: usize = 5;
+
+/// One multi-row INSERT of `cdrs` (at most `CDR_CHUNK`).
+async fn insert_cdr_rows<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    cdrs: &[CdrRecord],
+) -> Result<(), sqlx::Error> {
+    const COLUMNS: usize = 21;
+    let rows: Vec<String> = (0..cdrs.len())
+        .map(|row| {
+            let params: Vec<String> = (1..=COLUMNS)
+                .map(|c| format!("${}", row * COLUMNS + c))
+                .collect();
+            format!("({})", params.join(", "))
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO cdrs (id, call_id, caller, callee, origin, started_at_ms, answered_at_ms, \
+         ended_at_ms, duration_ms, billsec_ms, result, hangup_cause, hangup_side, \
+         caller_packets, caller_lost, caller_jitter_us, caller_mos, \
+         callee_packets, callee_lost, callee_jitter_us, callee_mos) VALUES {}",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for cdr in cdrs {
+        query = query
+            .bind(&cdr.id)
+            .bind(&cdr.call_id)
+            .bind(&cdr.caller)
+            .bind(&cdr.callee)
+            .bind(&cdr.origin)
+            .bind(cdr.started_at_ms)
+            .bind(cdr.answered_at_ms)
+            .bind(cdr.ended_at_ms)
+            .bind(cdr.duration_ms())
+            .bind(cdr.billsec_ms())
+            .bind(&cdr.result)
+            .bind(&cdr.hangup_cause)
+            .bind(&cdr.hangup_side);
+        for quality in [&cdr.caller_quality, &cdr.callee_quality] {
+            query = query
+                .bind(quality.map(|q| q.packets))
+                .bind(quality.map(|q| q.lost))
+                .bind(quality.map(|q| q.jitter_us))
+                .bind(quality.map(|q| q.mos));
+        }
+    }
+    query.execute(executor).await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +254,17 @@ mod tests {
         let mut stored = store.recent_cdrs(10, 0).await.unwrap();
         stored.reverse();
         assert_eq!(stored, batch);
+        // Several statements (full chunks and a partial one) in one transaction.
+        let big: Vec<_> = (0..19).map(|i| cdr(&format!("big{i}"), 100 + i)).collect();
+        store.insert_cdrs(&big).await.unwrap();
+        let mut stored = store.recent_cdrs(19, 0).await.unwrap();
+        stored.reverse();
+        assert_eq!(stored, big);
+        // A batch that fails in its last chunk stores none of its rows.
+        let mut failing: Vec<_> = (0..12).map(|i| cdr(&format!("new{i}"), 200 + i)).collect();
+        failing.push(cdr("a", 300));
+        assert!(store.insert_cdrs(&failing).await.is_err());
+        assert_eq!(store.recent_cdrs(100, 0).await.unwrap().len(), 3 + 19);
     }
 
     #[tokio::test]

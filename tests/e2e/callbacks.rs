@@ -25,10 +25,15 @@ flows:
 
 /// A PBX with the carrier trunk (in from 127.0.0.2, out to peer slot 2 there) and `PLAN`.
 fn pbx(test: &str) -> Pbx {
+    pbx_with(test, "")
+}
+
+/// `pbx` with more configuration (`extra_top`).
+fn pbx_with(test: &str, extra_top: &str) -> Pbx {
     let ports = PortBlock::claim();
     let trunk = format!(
         "[[trunks]]\nname = \"carrier\"\ninbound_ips = [\"{CARRIER_IP}\"]\n\
-         [trunks.outbound]\nproxy = \"{CARRIER_IP}:{}\"\n",
+         [trunks.outbound]\nproxy = \"{CARRIER_IP}:{}\"\n{extra_top}",
         ports.peer(2).sip
     );
     let dir = std::env::temp_dir().join(format!("centrala-callback-{test}-{}", std::process::id()));
@@ -180,4 +185,92 @@ fn a_kept_place_survives_kill_9_and_is_served_after_restart() {
             "{event} in the queue log: {events:?}"
         );
     }
+}
+
+#[test]
+fn a_call_to_a_closed_queue_leaves_a_callback_and_ends() {
+    if !enabled("callback_closed") {
+        return;
+    }
+    // Sales with a calendar that has no opening hours at all.
+    let closed = "[[queues]]\nname = \"sales\"\nskills = { sales = 1 }\n\
+                  [queues.calendar]\nutc_offset = \"Z\"\n";
+    let pbx = pbx_with("callback_closed", closed);
+    let uac = pbx
+        .sipp(0, "customer-call", "uac_wait_bye.xml")
+        .local_ip(CARRIER_IP)
+        .service("8000")
+        .key("caller", CUSTOMER)
+        .media_secs(1)
+        .run()
+        .unwrap();
+    assert!(uac.check().is_ok(), "{}", uac.describe());
+    assert_eq!(
+        uac.log_lines("HUNGUP_BY_REMOTE ").count(),
+        1,
+        "{}",
+        uac.describe()
+    );
+    let stored = pbx.with_store(async |store| store.open_tasks().await.unwrap());
+    let [callback] = &stored[..] else {
+        panic!("one open task, the callback: {stored:?}")
+    };
+    assert_eq!(
+        (callback.channel.as_str(), callback.customer.as_deref()),
+        ("callback", Some(CUSTOMER))
+    );
+    assert!(
+        callback.attributes.contains("outside_hours"),
+        "{callback:?}"
+    );
+}
+
+#[test]
+fn a_busy_customer_ends_the_agents_call_and_the_callback_waits_for_a_retry() {
+    if !enabled("callback_busy") {
+        return;
+    }
+    let pbx = pbx("callback_busy");
+    customer_keeps_place(&pbx);
+    let customer = pbx
+        .sipp(2, "customer", "uas_busy.xml")
+        .local_ip(CARRIER_IP)
+        .spawn()
+        .unwrap();
+    pbx.register(1, "1001");
+    let agent = pbx.answering_phone(1, 20).wait().unwrap();
+    assert!(
+        agent.check().is_ok() && agent.log_lines("ENDED ").count() == 1,
+        "Centrala ended the agent's call after the busy customer: {}",
+        agent.describe()
+    );
+    let customer = customer.wait().unwrap();
+    assert_eq!(
+        customer.log_lines("BUSY ").count(),
+        1,
+        "{}",
+        customer.describe()
+    );
+    let stored = pbx.with_store(async |store| store.open_tasks().await.unwrap());
+    let [callback] = &stored[..] else {
+        panic!("the callback is still open: {stored:?}")
+    };
+    assert_eq!(
+        (callback.state.as_str(), callback.attempts),
+        ("retry", 1),
+        "{callback:?}"
+    );
+    let log = pbx.with_store(async |store| store.task_log(callback.id).await.unwrap());
+    let attempt = log.iter().find(|r| r.event == "callback_attempt");
+    assert_eq!(
+        attempt.and_then(|r| r.detail.as_deref()),
+        Some("busy attempt 1"),
+        "{log:?}"
+    );
+    let cdr = pbx
+        .cdrs(2)
+        .into_iter()
+        .find(|c| c["origin"] == "callback")
+        .expect("a callback CDR");
+    assert_eq!(cdr["result"], "busy", "{cdr}");
 }

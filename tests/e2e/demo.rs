@@ -376,9 +376,16 @@ fn demo_callback_request_becomes_a_stored_callback_task() {
         (MENU_KEY_MS, Say::Key('9')),
         (MENU_KEY_MS + offer, Say::Key('1')),
     ];
+    let capture = Capture::start(pbx.dir.path(), "lo", "lo", &pbx.ports.capture_filter()).unwrap();
     let call = caller(&pbx, "callback", UNKNOWN, &script, Ending::ByPbx);
     let call = call.run().unwrap();
     assert!(call.check().is_ok(), "{}", call.describe());
+    let to_caller = capture.stop().unwrap().rtp_to(pbx.peer(0).media);
+    assert!(
+        heard(&to_caller, "en", "callback_confirmed"),
+        "confirmed once stored"
+    );
+    assert!(!heard(&to_caller, "en", "callback_failed"));
     let tasks = pbx.query_until(
         "SELECT channel, queue, customer, state, \
          CASE WHEN deadline_ms IS NULL THEN 0 ELSE 1 END FROM tasks",
@@ -394,13 +401,9 @@ fn demo_callback_request_becomes_a_stored_callback_task() {
     );
 }
 
-#[test]
-fn demo_after_hours_voicemail_is_recorded_and_becomes_a_task() {
-    if !enabled("demo_voicemail") {
-        return;
-    }
-    let Demo { pbx, _crm } = demo("demo_voicemail", Hours::Closed);
-    // Closed: announcement, callback offer (no key: 5 s timeout), intro, beep, recording.
+/// When an after-hours caller who keys English and waits is being recorded: the closed
+/// announcement, the callback offer (no key: its 5 s timeout), the intro and the beep.
+fn voicemail_recording_at() -> u64 {
     let before = secs(
         "en",
         &names(&[
@@ -409,7 +412,16 @@ fn demo_after_hours_voicemail_is_recorded_and_becomes_a_task() {
             "voicemail_intro",
         ]),
     );
-    let recording_at = LANGUAGE_KEY_MS + ms(before) + 5000 + 500;
+    LANGUAGE_KEY_MS + ms(before) + 5000 + 500
+}
+
+#[test]
+fn demo_after_hours_voicemail_is_recorded_and_becomes_a_task() {
+    if !enabled("demo_voicemail") {
+        return;
+    }
+    let Demo { pbx, _crm } = demo("demo_voicemail", Hours::Closed);
+    let recording_at = voicemail_recording_at();
     let script = [
         (LANGUAGE_KEY_MS, Say::Key('2')),
         (
@@ -450,4 +462,77 @@ fn demo_after_hours_voicemail_is_recorded_and_becomes_a_task() {
     pbx.centrala.restart().unwrap();
     let requeued = format!("SELECT task FROM queue_log WHERE event = 'requeue' AND task = {task}");
     assert_eq!(pbx.query_until(&requeued, 1), [task]);
+}
+
+#[test]
+fn demo_voicemail_ends_after_five_seconds_of_silence() {
+    if !enabled("demo_voicemail_silence") {
+        return;
+    }
+    let Demo { pbx, _crm } = demo("demo_voicemail_silence", Hours::Closed);
+    let recording_at = voicemail_recording_at();
+    let script = [
+        (LANGUAGE_KEY_MS, Say::Key('2')),
+        (
+            recording_at + 500,
+            Say::Tone {
+                freq: 1000.0,
+                secs: 2.0,
+            },
+        ),
+    ];
+    let call = caller(&pbx, "quiet", UNKNOWN, &script, Ending::ByPbx);
+    let call = call.run().unwrap();
+    assert!(
+        call.check().is_ok(),
+        "Centrala hung up: {}",
+        call.describe()
+    );
+    let recordings = pbx.query_until("SELECT duration_ms FROM recordings WHERE state = 'done'", 1);
+    let duration_ms: i64 = recordings[0].parse().unwrap();
+    // 0.5 s before the message, 2 s of it, then 5 s of silence end it (not the 120 s limit).
+    assert!(
+        (6500..10_000).contains(&duration_ms),
+        "ended by silence: {duration_ms} ms"
+    );
+    pbx.query_until("SELECT id FROM tasks WHERE channel = 'voicemail'", 1);
+}
+
+#[test]
+fn demo_voicemail_is_kept_when_the_caller_hangs_up() {
+    if !enabled("demo_voicemail_hang_up") {
+        return;
+    }
+    let Demo { pbx, _crm } = demo("demo_voicemail_hang_up", Hours::Closed);
+    let recording_at = voicemail_recording_at();
+    let script = [
+        (LANGUAGE_KEY_MS, Say::Key('2')),
+        (
+            recording_at + 500,
+            Say::Tone {
+                freq: 1000.0,
+                secs: 2.5,
+            },
+        ),
+    ];
+    let hang_up = Ending::CallerAfterMs(recording_at + 3500);
+    let call = caller(&pbx, "hang-up", UNKNOWN, &script, hang_up);
+    let call = call.run().unwrap();
+    assert!(call.check().is_ok(), "{}", call.describe());
+    let recordings = pbx.query_until(
+        "SELECT id, duration_ms FROM recordings WHERE state = 'done'",
+        1,
+    );
+    let (id, duration_ms) = recordings[0].split_once('|').unwrap();
+    let duration_ms: i64 = duration_ms.parse().unwrap();
+    assert!(
+        (2000..6000).contains(&duration_ms),
+        "ended by the hang-up: {duration_ms} ms"
+    );
+    let attributes = pbx.query_until(
+        "SELECT attributes FROM tasks WHERE channel = 'voicemail'",
+        1,
+    );
+    let attributes: serde_json::Value = serde_json::from_str(&attributes[0]).unwrap();
+    assert_eq!(attributes["recording_id"], id, "{attributes}");
 }

@@ -232,11 +232,7 @@ impl Originated {
     /// The customer was not reached: the attempt's outcome goes to the ACD and the agent's
     /// call ends.
     pub(super) fn customer_failed(&mut self, winner: usize, status: u16) {
-        let (attempt, outcome) = match status {
-            486 | 600 => (AttemptOutcome::Busy, Outcome::Busy),
-            408 | 480 | 487 => (AttemptOutcome::NoAnswer, Outcome::NoAnswer),
-            _ => (AttemptOutcome::Failed, Outcome::Failed),
-        };
+        let (attempt, outcome) = attempt_of(status);
         tracing::info!(status, ?attempt, "the customer was not reached");
         self.reports.push(Report::Attempt(attempt));
         self.cdr.end(
@@ -314,7 +310,7 @@ impl Originated {
         }
     }
 
-    fn bye(&mut self, leg: Leg, index: usize) {
+    pub(super) fn bye(&mut self, leg: Leg, index: usize) {
         let endpoint = self.endpoint.clone();
         let fork = self.fork_mut(leg, index);
         let via = endpoint.via(fork.dialog.peer.transport);
@@ -324,7 +320,7 @@ impl Originated {
     }
 
     fn send(&mut self, builder: MessageBuilder, peer: Peer) {
-        match Message::parse(builder.header("User-Agent", SERVER).build(), true) {
+        match builder.header("User-Agent", SERVER).build_message() {
             Ok(msg) => {
                 let tag = self.track(Pending::Teardown);
                 self.endpoint
@@ -349,5 +345,32 @@ impl Originated {
 
     fn forks(&self) -> impl Iterator<Item = &Fork> {
         self.agent_forks.iter().chain(&self.customer_forks)
+    }
+}
+
+/// How a customer's final status counts for a callback attempt and the CDR.
+fn attempt_of(status: u16) -> (AttemptOutcome, Outcome) {
+    match status {
+        486 | 600 => (AttemptOutcome::Busy, Outcome::Busy),
+        408 | 480 | 487 => (AttemptOutcome::NoAnswer, Outcome::NoAnswer),
+        _ => (AttemptOutcome::Failed, Outcome::Failed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn customer_statuses_map_to_attempt_outcomes() {
+        assert_eq!(attempt_of(486).0, AttemptOutcome::Busy);
+        assert_eq!(attempt_of(600).0, AttemptOutcome::Busy);
+        // Rang out at our timer (487 after our CANCEL, 408) or unavailable.
+        for status in [408, 480, 487] {
+            assert_eq!(attempt_of(status).0, AttemptOutcome::NoAnswer, "{status}");
+        }
+        for status in [403, 404, 488, 500, 503] {
+            assert_eq!(attempt_of(status).0, AttemptOutcome::Failed, "{status}");
+        }
     }
 }

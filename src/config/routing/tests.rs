@@ -232,6 +232,10 @@ fn invalid_routing_config_is_rejected_with_a_reason() {
             "[[queues]]\nname = \"a\"\n[queues.callback]\nmax_attempts = 0\n",
             "max_attempts",
         ),
+        (
+            "[[queues]]\nname = \"a\"\n[queues.callback]\nkeep_place_key = \"12\"\n",
+            "keep_place_key",
+        ),
         ("[[queues]]\nname = \"a b\"\n", "name must be"),
         ("[features]\nlogin = \"*12\"\n", "codes must differ"),
         ("[features]\nlogin = \"log\"\n", "digits"),

@@ -2,7 +2,7 @@
 //! Refusals that need no transaction (malformed requests, 416/420/483, load shedding with 503)
 //! are answered statelessly.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use tokio::sync::mpsc::error::TrySendError;
 
 use super::shard::ShardInput;
@@ -30,7 +30,7 @@ pub(super) fn receive(endpoint: &Endpoint, bytes: Bytes, from: Peer, datagram: b
         }
     };
     let msg = if msg.is_request() {
-        stamp_received(msg, from, datagram)
+        stamp_received(msg, from)
     } else {
         msg
     };
@@ -85,42 +85,16 @@ fn refusal(msg: &Message, rejection: &Rejection) -> Bytes {
 
 /// RFC 3581 and RFC 3261 18.2.1: adds `received` (and the `rport` value) to the top Via of a
 /// request, so that every response built from it carries them. The top Via is replaced in a
-/// copy of the buffer; a folded Via (not a plain slice of the buffer) is left alone.
-fn stamp_received(msg: Message, from: Peer, datagram: bool) -> Message {
-    let Some(value) = msg.header("Via") else {
+/// copy of the buffer without parsing it again; a folded Via is left alone.
+fn stamp_received(msg: Message, from: Peer) -> Message {
+    let Some(top) = msg.top_via_text() else {
         return msg;
     };
-    let buf = msg.as_bytes();
-    let Some(start) = (value.as_ptr() as usize).checked_sub(buf.as_ptr() as usize) else {
-        return msg;
-    };
-    if start + value.len() > buf.len() {
-        return msg;
-    }
-    let top = value[..top_via_len(value)].trim_end();
     let stamped = via_with_received(top, from.addr);
     if stamped == top {
         return msg;
     }
-    let mut out = BytesMut::with_capacity(buf.len() + stamped.len() - top.len().min(stamped.len()));
-    out.extend_from_slice(&buf[..start]);
-    out.extend_from_slice(stamped.as_bytes());
-    out.extend_from_slice(&buf[start + top.len()..]);
-    Message::parse(out.freeze(), datagram).unwrap_or(msg)
-}
-
-/// Length of the first element of a comma-separated Via value (commas inside quotes do not
-/// count).
-fn top_via_len(value: &str) -> usize {
-    let mut quoted = false;
-    for (i, c) in value.char_indices() {
-        match c {
-            '"' => quoted = !quoted,
-            ',' if !quoted => return i,
-            _ => {}
-        }
-    }
-    value.len()
+    msg.with_top_via(&stamped).unwrap_or(msg)
 }
 
 /// RFC 3261 8.2 for a request the parser refused: when the head still shows a request with
@@ -200,11 +174,5 @@ From: <sip:1001@pbx>;tag=1\r\nTo: <sip:1001@pbx>\r\nCall-ID: r@y\r\nCSeq: 2 REGI
         assert!(bad_request(b"SIP/2.0 200 OK\r\nVia: x\r\n\r\n", "x").is_none());
         assert!(bad_request(b"\x00\x01garbage", "x").is_none());
         assert!(bad_request(b"INVITE sip:a@b SIP/2.0\r\nVia: x\r\n\r\n", "x").is_none());
-    }
-
-    #[test]
-    fn top_via_stops_at_the_first_comma_outside_quotes() {
-        assert_eq!(top_via_len("SIP/2.0/UDP a;x=\"1,2\", SIP/2.0/UDP b"), 21);
-        assert_eq!(top_via_len("SIP/2.0/UDP a"), 13);
     }
 }

@@ -178,7 +178,7 @@ impl Endpoint {
 
     /// Builds `response` and answers a server transaction with it.
     pub fn reply(&self, txn: ServerTxn, response: MessageBuilder) {
-        match Message::parse(response.header("Server", SERVER).build(), true) {
+        match response.header("Server", SERVER).build_message() {
             Ok(msg) => self.respond(txn, msg),
             Err(err) => tracing::error!(%err, "we built an unparsable response"),
         }

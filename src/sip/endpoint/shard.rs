@@ -252,8 +252,7 @@ impl Shard {
                     MessageBuilder::response_to(&msg, 200, "OK", Some(&super::new_tag()))
                         .header("Allow", ALLOW)
                         .header("Accept", "application/sdp")
-                        .header("Server", SERVER)
-                        .build();
+                        .header("Server", SERVER);
                 self.answer(txn, response);
             }
             Some(Method::Other(_))
@@ -271,14 +270,12 @@ impl Shard {
                     "Not Implemented",
                     Some(&super::new_tag()),
                 )
-                .header("Allow", ALLOW)
-                .build();
+                .header("Allow", ALLOW);
                 self.answer(txn, response);
             }
             _ => {
                 let response =
-                    MessageBuilder::response_to(&msg, 481, "Call/Transaction Does Not Exist", None)
-                        .build();
+                    MessageBuilder::response_to(&msg, 481, "Call/Transaction Does Not Exist", None);
                 self.answer(txn, response);
             }
         }
@@ -305,12 +302,12 @@ impl Shard {
             }
             _ => (481, "Call/Transaction Does Not Exist"),
         };
-        let response = MessageBuilder::response_to(&msg, status, reason, None).build();
+        let response = MessageBuilder::response_to(&msg, status, reason, None);
         self.answer(cancel, response);
     }
 
-    fn answer(&mut self, txn: TxnId, response: bytes::Bytes) {
-        match Message::parse(response, true) {
+    fn answer(&mut self, txn: TxnId, response: MessageBuilder) {
+        match response.build_message() {
             Ok(msg) => self.respond(Instant::now(), txn, &msg),
             Err(err) => tracing::error!(%err, "we built an unparsable response"),
         }

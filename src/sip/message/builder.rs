@@ -3,31 +3,67 @@
 //!
 //! Owns: the wire layout of what we send (start line, headers in insertion order, an always
 //! present Content-Length, blank line, body). Must not touch: sockets or transaction state.
+//!
+//! The builder prints as it goes into one buffer and notes where each header name and value
+//! lands, so `build_message` hands out the `Message` (the same ranges `Message::parse` would
+//! find) without parsing its own output again. Anything the fast path cannot vouch for (a line
+//! break inside a value, a name that is not a token, a malformed start line) falls back to
+//! `Message::parse` of the printed bytes.
 
 use std::fmt::{self, Write as _};
 
 use bytes::Bytes;
 
-use crate::sip::message::header::split_list;
-use crate::sip::message::{Message, Method};
+use crate::sip::message::error::ParseError;
+use crate::sip::message::header::{HeaderId, is_token, is_wsp, split_list, trim_wsp};
+use crate::sip::message::{HeaderSpan, Message, Method, Span, StartLine};
 
 /// Builder/printer for outgoing messages.
 #[derive(Clone, Debug)]
 pub struct MessageBuilder {
-    start_line: String,
-    headers: Vec<(String, String)>,
+    /// The start line and every header line added so far, each ending in CRLF.
+    head: String,
+    start: StartLine,
+    headers: Vec<HeaderSpan>,
     body: Option<(String, Bytes)>,
+    /// False once something was printed that `start`/`headers` may not describe exactly as
+    /// the parser would; `build_message` then parses the printed bytes.
+    exact: bool,
 }
 
 impl MessageBuilder {
     /// A request with the given method and Request-URI.
     pub fn request(method: &Method, uri: &str) -> MessageBuilder {
-        MessageBuilder::with_start_line(format!("{method} {uri} SIP/2.0"))
+        let mut head = String::with_capacity(HEAD_CAPACITY);
+        head.push_str(method.as_str());
+        head.push(' ');
+        let uri_start = head.len();
+        head.push_str(uri);
+        let uri_end = head.len();
+        head.push_str(" SIP/2.0\r\n");
+        let exact = is_token(method.as_str()) && !uri.is_empty() && !has_line_break(uri);
+        let start = StartLine::Request {
+            // Printed and parsed back, `Other("INVITE")` would read as `Invite`.
+            method: Method::from_token(method.as_str()),
+            uri: span(uri_start, uri_end),
+        };
+        MessageBuilder::with_start(head, start, exact)
     }
 
     /// A response with the given status and reason phrase.
     pub fn response(status: u16, reason: &str) -> MessageBuilder {
-        MessageBuilder::with_start_line(format!("SIP/2.0 {status} {reason}"))
+        let mut head = String::with_capacity(HEAD_CAPACITY);
+        let _ = write!(head, "SIP/2.0 {status} ");
+        let reason_start = head.len();
+        head.push_str(reason);
+        let reason_end = head.len();
+        head.push_str("\r\n");
+        let exact = (100..=699).contains(&status) && !has_line_break(reason);
+        let start = StartLine::Response {
+            status,
+            reason: span(reason_start, reason_end),
+        };
+        MessageBuilder::with_start(head, start, exact)
     }
 
     /// A response to `req`: copies every Via (in order), From, To, Call-ID and CSeq (RFC 3261
@@ -39,30 +75,31 @@ impl MessageBuilder {
         to_tag: Option<&str>,
     ) -> MessageBuilder {
         let mut builder = MessageBuilder::response(status, reason);
-        for via in req.headers("Via") {
-            builder = builder.header("Via", via);
+        for via in req.values(HeaderId::Via) {
+            builder.push_header("Via", via);
         }
-        if let Some(from) = req.header("From") {
-            builder = builder.header("From", from);
+        if let Some(from) = req.values(HeaderId::From).next() {
+            builder.push_header("From", from);
         }
-        if let Some(to) = req.header("To") {
+        if let Some(to) = req.values(HeaderId::To).next() {
             let has_tag = req.to().map(|t| t.tag().is_some()).unwrap_or(true);
-            builder = match to_tag {
-                Some(tag) if !has_tag => builder.header("To", format_args!("{to};tag={tag}")),
-                _ => builder.header("To", to),
-            };
-        }
-        for name in ["Call-ID", "CSeq"] {
-            if let Some(value) = req.header(name) {
-                builder = builder.header(name, value);
+            match to_tag {
+                Some(tag) if !has_tag => builder.push_header("To", format_args!("{to};tag={tag}")),
+                _ => builder.push_header("To", to),
             }
+        }
+        if let Some(call_id) = req.values(HeaderId::CallId).next() {
+            builder.push_header("Call-ID", call_id);
+        }
+        if let Some(cseq) = req.values(HeaderId::CSeq).next() {
+            builder.push_header("CSeq", cseq);
         }
         builder
     }
 
     /// Appends a header (headers are printed in the order they were added).
     pub fn header(mut self, name: &str, value: impl fmt::Display) -> MessageBuilder {
-        self.headers.push((name.to_owned(), value.to_string()));
+        self.push_header(name, value);
         self
     }
 
@@ -75,30 +112,110 @@ impl MessageBuilder {
     /// Prints start line, headers, Content-Type (with a body), Content-Length (always; 0 when
     /// no body), blank line, body.
     pub fn build(self) -> Bytes {
-        let body_len = self.body.as_ref().map_or(0, |(_, b)| b.len());
-        let mut head = String::with_capacity(256 + self.headers.len() * 48);
-        head.push_str(&self.start_line);
-        head.push_str("\r\n");
-        for (name, value) in &self.headers {
-            let _ = write!(head, "{name}: {value}\r\n");
-        }
-        if let Some((content_type, _)) = &self.body {
-            let _ = write!(head, "Content-Type: {content_type}\r\n");
-        }
-        let _ = write!(head, "Content-Length: {body_len}\r\n\r\n");
-        let mut out = head.into_bytes();
-        if let Some((_, body)) = &self.body {
-            out.extend_from_slice(body);
-        }
-        Bytes::from(out)
+        self.finish().0
     }
 
-    fn with_start_line(start_line: String) -> MessageBuilder {
+    /// Prints the message as `build` does and returns it parsed: the same `Message` that
+    /// `Message::parse(builder.build(), true)` gives, without the parse in the common case.
+    /// Fails where that parse would (e.g. a status code outside 100..=699).
+    pub fn build_message(self) -> Result<Message, ParseError> {
+        let (wire, exact) = self.finish();
+        let Some(Printed {
+            start,
+            headers,
+            body,
+        }) = exact
+        else {
+            return Message::parse(wire, true);
+        };
+        Ok(Message {
+            buf: wire,
+            unfolded: Bytes::new(),
+            start,
+            headers,
+            body,
+            datagram: true,
+        })
+    }
+
+    fn with_start(head: String, start: StartLine, exact: bool) -> MessageBuilder {
         MessageBuilder {
-            start_line,
-            headers: Vec::new(),
+            head,
+            start,
+            headers: Vec::with_capacity(12),
             body: None,
+            exact,
         }
+    }
+
+    /// Prints `name: value` CRLF and notes the ranges the parser would give them.
+    fn push_header(&mut self, name: &str, value: impl fmt::Display) {
+        let name_start = self.head.len();
+        self.head.push_str(name);
+        self.head.push_str(": ");
+        let value_start = self.head.len();
+        let _ = write!(self.head, "{value}");
+        let value_end = self.head.len();
+        self.head.push_str("\r\n");
+        let id = HeaderId::of(name.as_bytes());
+        let written = &self.head[value_start..value_end];
+        // A second Content-Length would be checked against ours by the parser.
+        if !is_token(name) || has_line_break(written) || id == HeaderId::ContentLength {
+            self.exact = false;
+        }
+        let lead = written.bytes().take_while(|&b| is_wsp(b)).count();
+        let value_start = value_start + lead;
+        let value_len = trim_wsp(written).len();
+        self.headers.push(HeaderSpan {
+            id,
+            name: span(name_start, name_start + name.len()),
+            value: span(value_start, value_start + value_len),
+            unfolded: false,
+        });
+    }
+
+    /// The wire bytes, and the parsed layout when it is exact.
+    fn finish(mut self) -> (Bytes, Option<Printed>) {
+        let body = self.body.take();
+        let body_len = body.as_ref().map_or(0, |(_, b)| b.len());
+        if let Some((content_type, _)) = &body {
+            self.push_header("Content-Type", content_type.as_str());
+        }
+        let exact = self.exact;
+        self.push_header("Content-Length", body_len);
+        self.head.push_str("\r\n");
+        let body_start = self.head.len();
+        let mut out = self.head.into_bytes();
+        if let Some((_, body)) = &body {
+            out.extend_from_slice(body);
+        }
+        let printed = exact.then(|| Printed {
+            start: self.start,
+            headers: self.headers,
+            body: span(body_start, body_start + body_len),
+        });
+        (Bytes::from(out), printed)
+    }
+}
+
+/// Room for a typical head without growing (a response with two Vias, an INVITE without SDP).
+const HEAD_CAPACITY: usize = 512;
+
+/// What `build_message` needs besides the bytes.
+struct Printed {
+    start: StartLine,
+    headers: Vec<HeaderSpan>,
+    body: Span,
+}
+
+fn has_line_break(text: &str) -> bool {
+    text.bytes().any(|b| b == b'\r' || b == b'\n')
+}
+
+fn span(start: usize, end: usize) -> Span {
+    Span {
+        start: u32::try_from(start).unwrap_or(u32::MAX),
+        end: u32::try_from(end).unwrap_or(u32::MAX),
     }
 }
 

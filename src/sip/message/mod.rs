@@ -21,6 +21,7 @@
 //! buffer holding its unfolded values.
 
 mod builder;
+mod edit;
 mod error;
 mod header;
 mod name_addr;

@@ -96,17 +96,19 @@ fn parse_addr_spec(text: &str) -> Result<NameAddr<'_>, ParseError> {
 }
 
 /// A URI inside a name-addr must be a non-empty `scheme:...` without whitespace; the full
-/// check is left to `Uri::parse` so that unknown schemes stay usable.
+/// check is left to `Uri::parse` so that unknown schemes stay usable. One pass over the bytes.
 fn check_uri_shape(uri: &str) -> Result<(), ParseError> {
-    let scheme_ok = uri.find(':').is_some_and(|c| {
-        c > 0
-            && uri.as_bytes()[0].is_ascii_alphabetic()
-            && uri[..c]
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
-    });
-    if !scheme_ok || uri.bytes().any(|b| b <= b' ' || b == b'<') {
-        return Err(ParseError::Syntax("malformed URI in name-addr"));
+    const MALFORMED: ParseError = ParseError::Syntax("malformed URI in name-addr");
+    let bytes = uri.as_bytes();
+    if !bytes.first().is_some_and(u8::is_ascii_alphabetic) {
+        return Err(MALFORMED);
+    }
+    let scheme_len = bytes
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
+        .ok_or(MALFORMED)?;
+    if bytes[scheme_len] != b':' || bytes.iter().any(|&b| b <= b' ' || b == b'<') {
+        return Err(MALFORMED);
     }
     Ok(())
 }

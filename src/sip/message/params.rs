@@ -5,7 +5,7 @@
 //! `=` is tolerated, as RFC 3261 allows it in header parameters.
 
 use crate::sip::message::error::ParseError;
-use crate::sip::message::header::{find_unquoted, is_token, is_wsp, trim_wsp};
+use crate::sip::message::header::{is_token, is_token_byte, is_wsp, quoted_len, trim_wsp};
 
 /// Semicolon parameters `;name[=value]`, kept as the raw text, looked up case-insensitively.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -22,25 +22,27 @@ impl<'a> Params<'a> {
         if !text.starts_with(';') {
             return Err(ParseError::Syntax("parameters must start with ';'"));
         }
-        for piece in Pieces::new(&text[1..]) {
-            let piece = piece.ok_or(ParseError::Syntax("unterminated quoted parameter"))?;
-            let (name, value) = split_piece(piece);
-            if !is_token(name) {
-                return Err(ParseError::Syntax("empty or invalid parameter name"));
-            }
-            if value.is_some_and(|v| v.is_empty() || (v.bytes().any(is_wsp) && !v.starts_with('"')))
-            {
-                return Err(ParseError::Syntax("invalid parameter value"));
-            }
+        if !plainly_valid(&text.as_bytes()[1..]) {
+            check_pieces(&text[1..])?;
         }
         Ok(Params(text))
     }
 
     /// The value of parameter `name`: `None` if absent, `Some(None)` if present without a value.
     pub fn get(&self, name: &str) -> Option<Option<&'a str>> {
-        self.iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        let inner = self.0.strip_prefix(';').unwrap_or(self.0);
+        if inner.is_empty() {
+            return None;
+        }
+        for piece in Pieces::new(inner) {
+            let piece = piece?;
+            let eq = piece.bytes().position(|b| b == b'=');
+            let key = trim_wsp(&piece[..eq.unwrap_or(piece.len())]);
+            if key.eq_ignore_ascii_case(name) {
+                return Some(eq.map(|eq| trim_wsp(&piece[eq + 1..])));
+            }
+        }
+        None
     }
 
     /// Every parameter in order, names and values trimmed.
@@ -68,8 +70,61 @@ impl<'a> Params<'a> {
     }
 }
 
-/// Splits the parameter list (after the first `;`) at `;` outside quotes. Yields `None` for an
-/// unterminated quote, then stops.
+/// The full check of a parameter list (after the first `;`): LWS around names, `=` and values,
+/// quoted values.
+fn check_pieces(list: &str) -> Result<(), ParseError> {
+    for piece in Pieces::new(list) {
+        let piece = piece.ok_or(ParseError::Syntax("unterminated quoted parameter"))?;
+        let (name, value) = split_piece(piece);
+        if !is_token(name) {
+            return Err(ParseError::Syntax("empty or invalid parameter name"));
+        }
+        if value.is_some_and(|v| v.is_empty() || (v.bytes().any(is_wsp) && !v.starts_with('"'))) {
+            return Err(ParseError::Syntax("invalid parameter value"));
+        }
+    }
+    Ok(())
+}
+
+/// The common case in one pass: `name[=value]` pieces separated by `;`, with token names and
+/// values without LWS, quotes or `<`. True means `Params::parse` accepts the list; false
+/// means "not this simple", and the full check decides.
+fn plainly_valid(list: &[u8]) -> bool {
+    let mut i = 0;
+    loop {
+        let name_start = i;
+        while list.get(i).copied().is_some_and(is_token_byte) {
+            i += 1;
+        }
+        if i == name_start {
+            return false;
+        }
+        if list.get(i) == Some(&b'=') {
+            i += 1;
+            let value_start = i;
+            while let Some(&b) = list.get(i) {
+                if b == b';' {
+                    break;
+                }
+                if is_wsp(b) || b == b'"' || b == b'<' {
+                    return false;
+                }
+                i += 1;
+            }
+            if i == value_start {
+                return false;
+            }
+        }
+        match list.get(i) {
+            None => return true,
+            Some(b';') => i += 1,
+            Some(_) => return false,
+        }
+    }
+}
+
+/// Splits the parameter list (after the first `;`) at `;` outside quotes and `<...>`. Yields
+/// `None` for an unterminated quote, then stops.
 struct Pieces<'a> {
     rest: Option<&'a str>,
 }
@@ -85,7 +140,7 @@ impl<'a> Iterator for Pieces<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let rest = self.rest.take()?;
-        match find_unquoted(rest, b';') {
+        match piece_end(rest) {
             Err(()) => Some(None),
             Ok(Some(at)) => {
                 self.rest = Some(&rest[at + 1..]);
@@ -96,8 +151,41 @@ impl<'a> Iterator for Pieces<'a> {
     }
 }
 
+/// `header::find_unquoted(text, b';')` as a plain byte loop: parameters are short, so this
+/// beats a vectorised search that has to be set up for every piece.
+fn piece_end(text: &str) -> Result<Option<usize>, ()> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    loop {
+        while bytes
+            .get(i)
+            .is_some_and(|&b| !PIECE_SPECIAL[usize::from(b)])
+        {
+            i += 1;
+        }
+        match bytes.get(i) {
+            None => return Ok(None),
+            Some(b';') => return Ok(Some(i)),
+            Some(b'"') => i += quoted_len(&text[i..]).ok_or(())?,
+            Some(_) => match bytes[i..].iter().position(|&b| b == b'>') {
+                Some(close) => i += close + 1,
+                None => return Ok(None),
+            },
+        }
+    }
+}
+
+/// The bytes `piece_end` stops at: `;`, `"` and `<`.
+const PIECE_SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b';' as usize] = true;
+    table[b'"' as usize] = true;
+    table[b'<' as usize] = true;
+    table
+};
+
 fn split_piece(piece: &str) -> (&str, Option<&str>) {
-    match piece.find('=') {
+    match piece.bytes().position(|b| b == b'=') {
         Some(eq) => (trim_wsp(&piece[..eq]), Some(trim_wsp(&piece[eq + 1..]))),
         None => (trim_wsp(piece), None),
     }
@@ -123,6 +211,31 @@ mod tests {
         let p = Params::parse(r#";x="a;b\"c";y"#).unwrap();
         assert_eq!(p.get("x"), Some(Some(r#""a;b\"c""#)));
         assert_eq!(p.get("y"), Some(None));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_one_pass_check_accepts_only_what_the_full_check_accepts(
+            list in "[a-z0-9=;\" <>\t,:.-]{0,24}"
+        ) {
+            if plainly_valid(list.as_bytes()) {
+                proptest::prop_assert!(check_pieces(&list).is_ok(), "{}", list);
+            }
+        }
+    }
+
+    #[test]
+    fn the_one_pass_check_takes_the_usual_lists() {
+        for list in [
+            "branch=z9hG4bK-1-0;rport",
+            "tag=a=b;lr",
+            "transport=tcp;maddr=[::1]:5",
+        ] {
+            assert!(plainly_valid(list.as_bytes()), "{list}");
+        }
+        for list in ["", "a;", "a=", "a= b", "a=\"x\"", "a=<x>", "a b", ";a"] {
+            assert!(!plainly_valid(list.as_bytes()), "{list}");
+        }
     }
 
     #[test]

@@ -222,24 +222,54 @@ pub(crate) fn split_hostport(text: &str) -> Result<(&str, Option<u16>), ParseErr
             ),
         }
     } else {
-        match text.split_once(':') {
-            Some((host, port)) => (host, Some(port)),
+        // One pass: host characters up to the first ':'.
+        let bytes = text.as_bytes();
+        let end = bytes
+            .iter()
+            .position(|&b| !HOST_BYTES[usize::from(b)])
+            .unwrap_or(bytes.len());
+        match bytes.get(end) {
             None => (text, None),
+            Some(b':') => (&text[..end], Some(&text[end + 1..])),
+            Some(_) => return Err(ParseError::Uri("invalid host")),
         }
     };
-    let host_ok = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b':';
-    if host.is_empty() || !host.bytes().all(host_ok) {
+    // (IPv6 references were checked above, host names by the scan.)
+    if host.is_empty() {
         return Err(ParseError::Uri("invalid host"));
     }
     let port = match port_text {
         None => None,
-        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => Some(
-            p.parse::<u16>()
-                .map_err(|_| ParseError::Uri("port out of range"))?,
-        ),
-        Some(_) => return Err(ParseError::Uri("invalid port")),
+        Some(p) => Some(parse_port(p)?),
     };
     Ok((host, port))
+}
+
+/// Letters, digits, `-` and `.`: what a host name or IPv4 address is made of.
+const HOST_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'.';
+        b += 1;
+    }
+    table
+};
+
+/// `1*DIGIT` up to 65535 (leading zeros allowed).
+fn parse_port(text: &str) -> Result<u16, ParseError> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ParseError::Uri("invalid port"));
+    }
+    let mut port: u32 = 0;
+    for digit in text.bytes() {
+        port = port * 10 + u32::from(digit - b'0');
+        if port > u32::from(u16::MAX) {
+            return Err(ParseError::Uri("port out of range"));
+        }
+    }
+    Ok(port as u16)
 }
 
 #[cfg(test)]

@@ -7,10 +7,11 @@
 //! statelessly.
 
 use crate::sip::message::error::ParseError;
-use crate::sip::message::header::{split_list, trim_wsp};
+use crate::sip::message::header::{HeaderId, split_list, trim_wsp};
 use crate::sip::message::name_addr::Contacts;
 use crate::sip::message::typed::parse_number;
 use crate::sip::message::uri::{Scheme, Uri};
+use crate::sip::message::via::Via;
 use crate::sip::message::{Message, Method};
 
 /// Why a request is refused before any transaction/TU sees it, with the status to answer.
@@ -75,34 +76,51 @@ pub fn validate_response(msg: &Message) -> Result<(), Rejection> {
 }
 
 /// Headers that may appear once only (RFC 3261 7.3.1: not defined as comma lists).
-const SINGLETONS: &[&str] = &[
-    "From",
-    "To",
-    "Call-ID",
-    "CSeq",
-    "Max-Forwards",
-    "Content-Type",
-    "Expires",
-    "Date",
+const SINGLETONS: [(HeaderId, &str); 8] = [
+    (HeaderId::From, "From"),
+    (HeaderId::To, "To"),
+    (HeaderId::CallId, "Call-ID"),
+    (HeaderId::CSeq, "CSeq"),
+    (HeaderId::MaxForwards, "Max-Forwards"),
+    (HeaderId::ContentType, "Content-Type"),
+    (HeaderId::Expires, "Expires"),
+    (HeaderId::Date, "Date"),
 ];
 
 fn validate_common(msg: &Message) -> Result<(), Rejection> {
-    for name in SINGLETONS {
-        if msg.headers(name).nth(1).is_some() {
-            return Err(bad(&format!("Duplicate {name} header")));
+    // One pass over the header table counts every singleton.
+    let mut seen = [0u8; SINGLETONS.len()];
+    for header in &msg.headers {
+        if let Some(i) = SINGLETONS.iter().position(|(id, _)| *id == header.id) {
+            seen[i] = seen[i].saturating_add(1);
         }
     }
-    let vias = msg.vias().map_err(|e| bad_header(&e))?;
-    if vias.is_empty() {
+    if let Some(((_, name), _)) = SINGLETONS.iter().zip(seen).find(|(_, n)| *n > 1) {
+        return Err(bad(&format!("Duplicate {name} header")));
+    }
+    let mut vias = 0;
+    for value in msg.values(HeaderId::Via) {
+        for element in split_list(value) {
+            let element =
+                element.map_err(|why| bad_header(&ParseError::BadHeader { name: "Via", why }))?;
+            Via::parse(element).map_err(|e| bad_header(&e.in_header("Via")))?;
+            vias += 1;
+        }
+    }
+    if vias == 0 {
         return Err(bad("Missing Via header"));
     }
     msg.from().map_err(|e| bad_header(&e))?;
     msg.to().map_err(|e| bad_header(&e))?;
     msg.call_id().map_err(|e| bad_header(&e))?;
-    if !msg.from_datagram() && msg.header("Content-Length").is_none() {
+    if !msg.from_datagram() && msg.values(HeaderId::ContentLength).next().is_none() {
         return Err(bad("Missing Content-Length on a stream transport"));
     }
-    if msg.header("Date").is_some_and(|d| !d.ends_with(" GMT")) {
+    if msg
+        .values(HeaderId::Date)
+        .next()
+        .is_some_and(|d| !d.ends_with(" GMT"))
+    {
         return Err(bad("Date must be in GMT"));
     }
     Ok(())

@@ -4,6 +4,7 @@
 //! allows (RFC 4475 wsinv). Must not touch: transaction matching (the transaction layer reads
 //! `branch()` and decides).
 
+use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::sip::message::error::ParseError;
@@ -28,15 +29,7 @@ impl<'a> Via<'a> {
     /// Parses one via-parm (one element of a comma list). Fails on a protocol other than
     /// `SIP/2.0`, a bad sent-by or bad parameters.
     pub fn parse(text: &'a str) -> Result<Via<'a>, ParseError> {
-        let mut parts = text.splitn(3, '/');
-        let (Some(name), Some(version), Some(rest)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(ParseError::Syntax("Via without SIP/2.0/transport"));
-        };
-        if !trim_wsp(name).eq_ignore_ascii_case("SIP") || trim_wsp(version) != "2.0" {
-            return Err(ParseError::Syntax("Via protocol is not SIP/2.0"));
-        }
-        let rest = trim_wsp(rest);
+        let rest = trim_wsp(after_protocol(text)?);
         let transport_end = rest
             .bytes()
             .position(is_wsp)
@@ -81,16 +74,37 @@ impl<'a> Via<'a> {
 
     /// `host[:port]` as it would be written in a Via (IPv6 hosts in brackets).
     pub fn sent_by(&self) -> String {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
+        let mut out = String::with_capacity(self.host.len() + 8);
+        if self.host.contains(':') {
+            out.push('[');
+            out.push_str(self.host);
+            out.push(']');
         } else {
-            self.host.to_owned()
-        };
-        match self.port {
-            Some(port) => format!("{host}:{port}"),
-            None => host,
+            out.push_str(self.host);
         }
+        if let Some(port) = self.port {
+            let _ = write!(out, ":{port}");
+        }
+        out
     }
+}
+
+/// What follows `SIP/2.0/` (LWS allowed around the slashes, `SIP` in any case).
+fn after_protocol(text: &str) -> Result<&str, ParseError> {
+    // Nearly every peer writes exactly `SIP/2.0/`: one comparison instead of a split.
+    if let Some(prefix) = text.get(..8)
+        && prefix.eq_ignore_ascii_case("SIP/2.0/")
+    {
+        return Ok(&text[8..]);
+    }
+    let mut parts = text.splitn(3, '/');
+    let (Some(name), Some(version), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(ParseError::Syntax("Via without SIP/2.0/transport"));
+    };
+    if !trim_wsp(name).eq_ignore_ascii_case("SIP") || trim_wsp(version) != "2.0" {
+        return Err(ParseError::Syntax("Via protocol is not SIP/2.0"));
+    }
+    Ok(rest)
 }
 
 /// RFC 3581: the top Via value of a received request with `received=<src ip>` added (when the

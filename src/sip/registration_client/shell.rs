@@ -6,7 +6,7 @@ use tokio::sync::mpsc;
 
 use super::core::{Registration, RegistrationConfig};
 use crate::sip::endpoint::{Endpoint, TuEvent, new_tag};
-use crate::sip::message::{Message, MessageBuilder};
+use crate::sip::message::MessageBuilder;
 use crate::sip::peer::Peer;
 
 /// Starts keeping a registration with the registrar at `peer`.
@@ -53,7 +53,7 @@ fn send(
     owner: &mpsc::UnboundedSender<TuEvent>,
     tag: u64,
 ) {
-    match Message::parse(request.build(), true) {
+    match request.build_message() {
         Ok(msg) => endpoint.send_request(msg, peer, owner.clone(), tag),
         Err(err) => tracing::error!(%err, "we built an unparsable REGISTER"),
     }

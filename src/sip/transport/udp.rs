@@ -4,7 +4,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpListener, UdpSocket};
 
@@ -46,14 +46,16 @@ pub(super) fn spawn_receivers(socket: Arc<UdpSocket>, ingress: Ingress) {
         let socket = socket.clone();
         let ingress = ingress.clone();
         tokio::spawn(async move {
-            let mut buf = BytesMut::with_capacity(4 * MAX_DATAGRAM);
+            // One buffer for the largest datagram, reused; each message gets an allocation of
+            // its own size. (Splitting messages off a shared buffer made every message kept
+            // by a call pin part of a large block, and needed a fresh block every few
+            // datagrams, which the kernel had to fault in.)
+            let mut buf = vec![0u8; MAX_DATAGRAM];
             loop {
-                // Room for the largest datagram, without zero-filling it.
-                buf.clear();
-                buf.reserve(MAX_DATAGRAM);
-                match socket.recv_buf_from(&mut buf).await {
-                    Ok((_, from)) => {
-                        ingress(buf.split().freeze(), Peer::udp(from), true);
+                match socket.recv_from(&mut buf).await {
+                    Ok((len, from)) => {
+                        let datagram = Bytes::copy_from_slice(&buf[..len]);
+                        ingress(datagram, Peer::udp(from), true);
                     }
                     Err(err) => {
                         // ICMP errors surface here on some systems; they are not fatal.

@@ -249,6 +249,7 @@ async fn start_sip(
         endpoint: endpoint.clone(),
         store: Arc::new(StoreCalls::new(store)),
         metrics,
+        live: Default::default(),
     });
     endpoint.set_handler(calls.clone());
     callback_dialler::spawn(calls.clone(), callback_offers);

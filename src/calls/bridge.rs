@@ -121,6 +121,11 @@ impl Call {
         self.ending();
     }
 
+    /// Sends BYE to the caller (answered by the dialplan, not yet bridged).
+    pub fn bye_caller(&mut self) {
+        self.send_in_dialog(Leg::A, &Method::Bye, None, Pending::Teardown);
+    }
+
     fn reinvite(&mut self, leg: Leg, msg: Message, txn: ServerTxn) {
         if self
             .pending

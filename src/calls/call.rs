@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
 use super::cdr::{CallStore, CdrDraft, Outcome, Side, now_ms};
+use super::control::{CallControl, next_control};
 use super::fork::Fork;
 use super::ivr::Ivr;
 use super::ivr_tasks::next_callback_result;
@@ -154,6 +155,10 @@ pub(super) struct Call {
     pub confirming: bool,
     /// The voicemail the dialplan is taking.
     pub voicemail: Option<Voicemail>,
+    /// Commands from the API (`calls::control`).
+    pub control: Option<CallControl>,
+    /// Recordings this call has started so far (each gets its own file and index row).
+    pub recordings_made: u32,
 }
 
 /// Where the call's recording stands.
@@ -264,6 +269,8 @@ impl Call {
             confirmation: None,
             confirming: false,
             voicemail: None,
+            control: None,
+            recordings_made: 0,
             endpoint,
             events,
         })
@@ -292,6 +299,7 @@ impl Call {
                         self.flow_event(Event::CallbackResult(stored))
                     }
                     Some(input) = next_queue_input(&mut self.queued) => self.on_queue_input(input),
+                    Some(request) = next_control(&mut self.control) => self.on_control(request).await,
                     () = sleep_until(deadline) => self.on_timer(Instant::now()),
                 }
                 self.run_dialplan();
@@ -502,6 +510,9 @@ impl Call {
     }
 
     async fn finish(mut self) {
+        if let Some(control) = self.control.as_mut() {
+            control.guard = None;
+        }
         self.finish_voicemail().await;
         self.stop_recording().await;
         self.leave_queue().await;

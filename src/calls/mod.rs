@@ -15,6 +15,7 @@ pub mod callback_dialler;
 mod cdr;
 mod cdr_writer;
 mod codecs;
+pub mod control;
 mod features;
 mod fork;
 mod ivr;
@@ -98,6 +99,8 @@ pub struct CallManager {
     pub store: Arc<dyn CallStore>,
     /// Counters.
     pub metrics: Arc<Metrics>,
+    /// The calls running now, for the API's call control.
+    pub live: control::LiveCalls,
 }
 
 impl CallManager {
@@ -211,7 +214,7 @@ impl RequestHandler for CallManager {
         let vars = call_variables(&origin, &target, &request.msg);
         let ivr = self.flow_for(&target, &vars, dialplan);
         let (tx, rx) = mpsc::unbounded_channel();
-        let call = Call::new(call::Setup {
+        let mut call = Call::new(call::Setup {
             endpoint: endpoint.clone(),
             request,
             local_tag: tag,
@@ -226,6 +229,8 @@ impl RequestHandler for CallManager {
             registrar: self.registrar.clone(),
             events: tx.clone(),
         })?;
+        let recordings_dir = self.config.recordings_dir.clone();
+        call.control = Some(self.live.enrol(&call.cdr, recordings_dir));
         tokio::spawn(call.run(rx));
         Some(tx)
     }

@@ -1,6 +1,8 @@
 //! Recording a call: started once the call is answered when either party's extension says
-//! `record = "always"`, indexed in the store while it runs, completed when the call ends.
-//! The file is `<recordings_dir>/<call id>.wav`, stereo: caller left, callee right.
+//! `record = "always"`, or on command through the API (`calls::control`); indexed in the
+//! store while it runs, completed when the call ends or is told to stop.
+//! The file is `<recordings_dir>/<call id>.wav` (`<call id>-<n>.wav` for the n-th recording of
+//! a call recorded again after a stop), stereo: caller left, callee right.
 
 use std::time::SystemTime;
 
@@ -21,11 +23,16 @@ impl Call {
             self.recording = Recording::Off;
             return;
         }
-        let path = dir.join(format!("{}.wav", self.cdr.id));
+        let id = match self.recordings_made {
+            0 => self.cdr.id.clone(),
+            made => format!("{}-{}", self.cdr.id, made + 1),
+        };
+        let path = dir.join(format!("{id}.wav"));
         match media.start_recording(path.clone()).await {
             Ok(()) => {
+                self.recordings_made += 1;
                 let row = RecordingRow {
-                    id: self.cdr.id.clone(),
+                    id: id.clone(),
                     call_id: self.cdr.id.clone(),
                     started_at_ms: unix_ms(SystemTime::now()),
                     duration_ms: 0,
@@ -35,7 +42,7 @@ impl Call {
                 };
                 tracing::info!(path = %path.display(), "recording started");
                 self.store.recording_started(row).await;
-                self.recording = Recording::Running(self.cdr.id.clone());
+                self.recording = Recording::Running(id);
             }
             Err(err) => {
                 tracing::error!(%err, "could not start recording");

@@ -1,18 +1,21 @@
-//! Call control. Today: click-to-dial (`POST /api/v1/calls`), agent-first: Centrala rings the
+//! Call control: click-to-dial (`POST /api/v1/calls`), agent-first: Centrala rings the
 //! agent's phones, tells the agent who is called, then dials the number (an extension or
 //! through the outbound trunk) and bridges the two (`calls::CallManager::originate`). An
 //! agent token may only dial from its own extension.
-//! TODO: hang-up, hold, transfer and recording control of live calls need a registry of live
-//! calls with a command channel in `calls`.
+//! Live calls (`calls::control::LiveCalls`): listed by `GET /api/v1/calls`, hung up by
+//! `POST /api/v1/calls/{id}/hangup`, recorded on demand by `POST /api/v1/calls/{id}/recording`.
+//! An agent token sees and controls only calls it is a party of (caller or callee).
 
 use axum::Json;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
+use super::{Listing, Page};
 use crate::api::auth::Principal;
-use crate::api::extract::Body;
+use crate::api::extract::{Body, Id, Params};
 use crate::api::{ApiError, ApiState};
+use crate::calls::control::{CallCommand, ControlError, LiveCall, LiveCalls, RecordingAction};
 use crate::calls::originate::{OriginateError, Purpose};
 
 /// A call to place.
@@ -64,4 +67,135 @@ pub async fn create(
         number: new.number,
     };
     Ok((StatusCode::CREATED, Json(placed)))
+}
+
+/// A call in progress.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LiveCallDto {
+    /// The call's id (its CDR's id and the `call_id` of its events).
+    id: String,
+    /// The caller leg's SIP Call-ID (also accepted as `{id}`).
+    sip_call_id: String,
+    caller: String,
+    callee: String,
+    /// When the call started (Unix ms).
+    started_at_ms: i64,
+}
+
+impl From<LiveCall> for LiveCallDto {
+    fn from(call: LiveCall) -> Self {
+        LiveCallDto {
+            id: call.id,
+            sip_call_id: call.call_id,
+            caller: call.caller,
+            callee: call.callee,
+            started_at_ms: call.started_at_ms,
+        }
+    }
+}
+
+/// What to do with a live call's recording.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordingVerb {
+    Start,
+    Stop,
+    Pause,
+    Resume,
+}
+
+/// A recording command.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordingControl {
+    /// `start` (the call must be answered), `stop`, `pause` (silence is recorded) or `resume`.
+    action: RecordingVerb,
+}
+
+/// Calls in progress, oldest first (an agent token: only calls it is a party of).
+#[utoipa::path(get, operation_id = "calls_list", path = "/api/v1/calls", tag = "calls",
+    params(Page),
+    responses((status = 200, body = Listing<LiveCallDto>), crate::api::openapi::Errors))]
+pub async fn list(
+    State(state): State<ApiState>,
+    Extension(who): Extension<Principal>,
+    Params(page): Params<Page>,
+) -> Result<Json<Listing<LiveCallDto>>, ApiError> {
+    page.checked()?;
+    let items = live_calls(&state)?
+        .list()
+        .into_iter()
+        .filter(|call| who.own_agent().is_none_or(|own| call.has_party(own)))
+        .map(LiveCallDto::from)
+        .collect();
+    Ok(Json(page.of(items)?))
+}
+
+/// Hangs up a live call: BYE to both parties (CANCEL while it rings); its CDR says
+/// `api_hangup`, side `system`.
+#[utoipa::path(post, operation_id = "calls_hangup", path = "/api/v1/calls/{id}/hangup", tag = "calls",
+    params(("id" = String, Path, description = "The call's id or SIP Call-ID")),
+    responses((status = 204, description = "Hung up"), crate::api::openapi::Errors))]
+pub async fn hangup(
+    State(state): State<ApiState>,
+    Extension(who): Extension<Principal>,
+    Id(id): Id<String>,
+) -> Result<StatusCode, ApiError> {
+    command(&state, &who, &id, CallCommand::Hangup).await
+}
+
+/// Starts, stops, pauses or resumes the recording of an answered call (409 when the action
+/// does not fit: not answered, already recording, not recording, not paused...).
+#[utoipa::path(post, operation_id = "calls_recording", path = "/api/v1/calls/{id}/recording", tag = "calls",
+    params(("id" = String, Path, description = "The call's id or SIP Call-ID")),
+    request_body = RecordingControl,
+    responses((status = 204, description = "Done"), crate::api::openapi::Errors))]
+pub async fn recording(
+    State(state): State<ApiState>,
+    Extension(who): Extension<Principal>,
+    Id(id): Id<String>,
+    Body(control): Body<RecordingControl>,
+) -> Result<StatusCode, ApiError> {
+    let action = match control.action {
+        RecordingVerb::Start => RecordingAction::Start,
+        RecordingVerb::Stop => RecordingAction::Stop,
+        RecordingVerb::Pause => RecordingAction::Pause,
+        RecordingVerb::Resume => RecordingAction::Resume,
+    };
+    command(&state, &who, &id, CallCommand::Recording(action)).await
+}
+
+/// Sends `command` to call `id` after checking that `who` may control it.
+async fn command(
+    state: &ApiState,
+    who: &Principal,
+    id: &str,
+    command: CallCommand,
+) -> Result<StatusCode, ApiError> {
+    let live = live_calls(state)?;
+    let call = live
+        .get(id)
+        .ok_or_else(|| ApiError::NotFound(format!("no live call {id}")))?;
+    if let Some(own) = who.own_agent()
+        && !call.has_party(own)
+    {
+        return Err(ApiError::Forbidden(
+            "an agent may only control calls it is a party of".into(),
+        ));
+    }
+    live.command(&call.id, command)
+        .await
+        .map_err(|err| match err {
+            ControlError::UnknownCall(_) => ApiError::NotFound(err.to_string()),
+            ControlError::InvalidState(_) => ApiError::Conflict(err.to_string()),
+        })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn live_calls(state: &ApiState) -> Result<&LiveCalls, ApiError> {
+    state
+        .calls
+        .as_ref()
+        .map(|calls| &calls.live)
+        .ok_or_else(|| ApiError::Unavailable("call control is not running".into()))
 }

@@ -40,7 +40,15 @@ pub(super) fn router(state: ApiState) -> Router<ApiState> {
             "/agents/{number}/state",
             gated(STAFF, put(agents::set_state)),
         )
-        .route("/calls", gated(CALLERS, post(calls::create)))
+        .route(
+            "/calls",
+            gated(CALLERS, post(calls::create)).merge(gated(ANY, get(calls::list))),
+        )
+        .route("/calls/{id}/hangup", gated(CALLERS, post(calls::hangup)))
+        .route(
+            "/calls/{id}/recording",
+            gated(CALLERS, post(calls::recording)),
+        )
         .route("/queues", gated(ANY, get(queues::list)))
         .route("/queues/{name}", gated(ANY, get(queues::one)))
         .route("/tasks", gated(ANY, get(tasks::list)))

@@ -1,0 +1,342 @@
+//! Live-call control: the registry of running calls and the commands the API sends into them
+//! (hang up; start, stop, pause and resume the recording).
+//!
+//! Owns: `LiveCalls` (call id -> the call's summary and command sender; an entry lives exactly
+//! as long as its call task, removed by `LiveCallGuard` when the call finishes) and the
+//! handling of a `CallCommand` inside the call task (`Call::on_control`).
+//! Must not touch: HTTP (the API maps `ControlError` to statuses), SIP or media details
+//! (through the call's own helpers).
+//! Driven by: `api::v1::calls` (commands) and `Call::drive` (its `select!` loop).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::call::{Call, Phase, Recording};
+use super::cdr::{CdrDraft, Outcome, Side};
+
+/// What the API may ask of a live call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallCommand {
+    /// End the call: BYE to both answered legs, CANCEL to ringing forks (cause `api_hangup`).
+    Hangup,
+    /// Recording control.
+    Recording(RecordingAction),
+}
+
+/// A recording command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordingAction {
+    /// Start recording now (the call must be answered and not recording).
+    Start,
+    /// Stop and complete the recording.
+    Stop,
+    /// Write silence instead of the call's audio until resumed.
+    Pause,
+    /// Record the call's audio again.
+    Resume,
+}
+
+/// Why a command was not carried out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ControlError {
+    /// No live call has this id (or it ended meanwhile).
+    #[error("no live call {0}")]
+    UnknownCall(String),
+    /// The call is not in a state where the command applies.
+    #[error("{0}")]
+    InvalidState(String),
+}
+
+/// A live call as the API lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveCall {
+    /// The call's id (its CDR's id).
+    pub id: String,
+    /// The caller leg's SIP Call-ID.
+    pub call_id: String,
+    /// The caller's number.
+    pub caller: String,
+    /// The dialled number.
+    pub callee: String,
+    /// When the call started (Unix ms).
+    pub started_at_ms: i64,
+}
+
+impl LiveCall {
+    /// Whether `number` is the caller or the callee.
+    pub fn has_party(&self, number: &str) -> bool {
+        self.caller == number || self.callee == number
+    }
+}
+
+/// A command with the channel its outcome goes back on.
+pub(super) struct ControlRequest {
+    command: CallCommand,
+    reply: oneshot::Sender<Result<(), ControlError>>,
+}
+
+struct Entry {
+    call: LiveCall,
+    commands: mpsc::UnboundedSender<ControlRequest>,
+}
+
+/// The registry of live calls, shared by the call manager and the API.
+#[derive(Clone, Default)]
+pub struct LiveCalls {
+    calls: Arc<Mutex<HashMap<String, Entry>>>,
+}
+
+impl LiveCalls {
+    /// Registers `call`; it stays listed until the returned guard is dropped.
+    pub(super) fn register(
+        &self,
+        call: LiveCall,
+    ) -> (LiveCallGuard, mpsc::UnboundedReceiver<ControlRequest>) {
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let id = call.id.clone();
+        self.lock().insert(id.clone(), Entry { call, commands });
+        let guard = LiveCallGuard {
+            calls: self.clone(),
+            id,
+        };
+        (guard, receiver)
+    }
+
+    /// Lists the call of `cdr` and opens its command channel.
+    pub(super) fn enrol(&self, cdr: &CdrDraft, recordings_dir: PathBuf) -> CallControl {
+        let (guard, commands) = self.register(LiveCall {
+            id: cdr.id.clone(),
+            call_id: cdr.call_id.clone(),
+            caller: cdr.caller.clone(),
+            callee: cdr.callee.clone(),
+            started_at_ms: cdr.started_at_ms,
+        });
+        CallControl {
+            guard: Some(guard),
+            commands,
+            recordings_dir,
+            paused: false,
+        }
+    }
+
+    /// Every live call, oldest first.
+    pub fn list(&self) -> Vec<LiveCall> {
+        let mut calls: Vec<LiveCall> = self.lock().values().map(|e| e.call.clone()).collect();
+        calls.sort_by(|a, b| (a.started_at_ms, &a.id).cmp(&(b.started_at_ms, &b.id)));
+        calls
+    }
+
+    /// The live call with this id or SIP Call-ID.
+    pub fn get(&self, id: &str) -> Option<LiveCall> {
+        let calls = self.lock();
+        calls
+            .get(id)
+            .or_else(|| calls.values().find(|e| e.call.call_id == id))
+            .map(|e| e.call.clone())
+    }
+
+    /// Sends `command` to the call `id` (or SIP Call-ID) and waits for its outcome.
+    pub async fn command(&self, id: &str, command: CallCommand) -> Result<(), ControlError> {
+        let gone = || ControlError::UnknownCall(id.to_owned());
+        let (reply, outcome) = oneshot::channel();
+        {
+            let calls = self.lock();
+            let entry = calls
+                .get(id)
+                .or_else(|| calls.values().find(|e| e.call.call_id == id))
+                .ok_or_else(gone)?;
+            entry
+                .commands
+                .send(ControlRequest { command, reply })
+                .map_err(|_| gone())?;
+        }
+        outcome.await.map_err(|_| gone())?
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Removes its call from the registry when dropped.
+pub(super) struct LiveCallGuard {
+    calls: LiveCalls,
+    id: String,
+}
+
+impl Drop for LiveCallGuard {
+    fn drop(&mut self) {
+        self.calls.lock().remove(&self.id);
+    }
+}
+
+/// A call's end of the control channel.
+pub(super) struct CallControl {
+    /// Keeps the call listed; dropped when the call finishes.
+    pub guard: Option<LiveCallGuard>,
+    pub commands: mpsc::UnboundedReceiver<ControlRequest>,
+    /// Where a recording started by command goes.
+    pub recordings_dir: PathBuf,
+    /// The running recording is paused.
+    pub paused: bool,
+}
+
+/// The next command for the call, or never when it takes none.
+pub(super) async fn next_control(control: &mut Option<CallControl>) -> Option<ControlRequest> {
+    match control {
+        Some(control) => control.commands.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Call {
+    /// Carries out one command and reports its outcome.
+    pub(super) async fn on_control(&mut self, request: ControlRequest) {
+        let outcome = match request.command {
+            CallCommand::Hangup => self.api_hangup(),
+            CallCommand::Recording(action) => self.control_recording(action).await,
+        };
+        // The API may have given up waiting; nothing to do then.
+        let _ = request.reply.send(outcome);
+    }
+
+    fn api_hangup(&mut self) -> Result<(), ControlError> {
+        match self.phase {
+            Phase::Connected { .. } => {
+                tracing::info!("hung up through the API");
+                self.hang_up_both(Outcome::Answered, "api_hangup");
+            }
+            Phase::Ringing | Phase::Ivr | Phase::Dialing => {
+                tracing::info!("hung up through the API before the answer");
+                self.cdr.end(Outcome::Cancelled, "api_hangup", Side::System);
+                self.cancel_forks();
+                if self.a.final_sent {
+                    self.bye_caller();
+                } else {
+                    self.respond_a(480, "Temporarily Unavailable", None);
+                }
+                self.ending();
+            }
+            Phase::Ending | Phase::Done => {
+                return Err(ControlError::InvalidState("the call is ending".into()));
+            }
+        }
+        Ok(())
+    }
+
+    async fn control_recording(&mut self, action: RecordingAction) -> Result<(), ControlError> {
+        let invalid = |why: &str| Err(ControlError::InvalidState(why.into()));
+        if !matches!(self.phase, Phase::Connected { .. }) {
+            return invalid("the call is not answered");
+        }
+        let running = matches!(self.recording, Recording::Running(_));
+        let Some(control) = self.control.as_mut() else {
+            return invalid("the call takes no commands");
+        };
+        match action {
+            RecordingAction::Start if running => invalid("the call is already recorded"),
+            RecordingAction::Start => {
+                self.recording = Recording::Due(control.recordings_dir.clone());
+                control.paused = false;
+                self.start_recording_if_due().await;
+                if matches!(self.recording, Recording::Running(_)) {
+                    Ok(())
+                } else {
+                    invalid("the recording could not start")
+                }
+            }
+            _ if !running => invalid("the call is not being recorded"),
+            RecordingAction::Stop => {
+                control.paused = false;
+                self.stop_recording().await;
+                Ok(())
+            }
+            RecordingAction::Pause if control.paused => invalid("the recording is paused"),
+            RecordingAction::Resume if !control.paused => invalid("the recording is not paused"),
+            RecordingAction::Pause | RecordingAction::Resume => {
+                let pause = action == RecordingAction::Pause;
+                control.paused = pause;
+                if let Some(media) = &self.media {
+                    if pause {
+                        media.pause_recording();
+                    } else {
+                        media.resume_recording();
+                    }
+                }
+                tracing::info!(paused = pause, "recording paused or resumed");
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(id: &str, started_at_ms: i64) -> LiveCall {
+        LiveCall {
+            id: id.into(),
+            call_id: format!("sip-{id}"),
+            caller: "1001".into(),
+            callee: "1002".into(),
+            started_at_ms,
+        }
+    }
+
+    #[tokio::test]
+    async fn commands_reach_the_call_and_its_answer_comes_back() {
+        let live = LiveCalls::default();
+        let (_guard, mut commands) = live.register(call("a", 1));
+        let task = tokio::spawn(async move {
+            let request = commands.recv().await.expect("a command");
+            assert_eq!(request.command, CallCommand::Hangup);
+            request.reply.send(Ok(())).expect("the API waits");
+            let request = commands.recv().await.expect("a second command");
+            let refusal = ControlError::InvalidState("not recording".into());
+            request.reply.send(Err(refusal)).expect("the API waits");
+        });
+        assert_eq!(live.command("a", CallCommand::Hangup).await, Ok(()));
+        let pause = CallCommand::Recording(RecordingAction::Pause);
+        assert_eq!(
+            live.command("sip-a", pause).await,
+            Err(ControlError::InvalidState("not recording".into()))
+        );
+        task.await.expect("the call side ran");
+    }
+
+    #[tokio::test]
+    async fn ended_and_unknown_calls_are_unknown() {
+        let live = LiveCalls::default();
+        let (guard, commands) = live.register(call("a", 1));
+        assert_eq!(
+            live.command("b", CallCommand::Hangup).await,
+            Err(ControlError::UnknownCall("b".into()))
+        );
+        // The call task stopped taking commands (it is finishing) but is still listed.
+        drop(commands);
+        assert_eq!(
+            live.command("a", CallCommand::Hangup).await,
+            Err(ControlError::UnknownCall("a".into()))
+        );
+        drop(guard);
+        assert!(live.get("a").is_none());
+        assert!(live.list().is_empty());
+    }
+
+    #[test]
+    fn listing_is_oldest_first_and_finds_by_either_id() {
+        let live = LiveCalls::default();
+        let (_late, _) = live.register(call("late", 20));
+        let (_early, _) = live.register(call("early", 10));
+        let ids: Vec<String> = live.list().into_iter().map(|c| c.id).collect();
+        assert_eq!(ids, ["early", "late"]);
+        assert_eq!(live.get("sip-late").map(|c| c.id), Some("late".into()));
+        let found = live.get("early").expect("listed");
+        assert!(found.has_party("1001") && found.has_party("1002"));
+        assert!(!found.has_party("1003"));
+    }
+}

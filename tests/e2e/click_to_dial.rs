@@ -4,7 +4,6 @@
 
 use serde_json::Value;
 
-use crate::common::centrala::http_request;
 use crate::common::ports::PortBlock;
 use crate::support::{Pbx, enabled, repo};
 
@@ -14,14 +13,7 @@ const AGENT_TOKEN: &str = "demo-agent-1001-token";
 
 /// `POST /api/v1/calls` with `body` as agent 1001: (status, JSON answer).
 fn dial(pbx: &Pbx, body: &str) -> (u16, Value) {
-    let auth = format!("Bearer {AGENT_TOKEN}");
-    let headers = [
-        ("Authorization", auth.as_str()),
-        ("Content-Type", "application/json"),
-    ];
-    let (status, answer) =
-        http_request(pbx.centrala.http(), "POST", "/api/v1/calls", &headers, body).unwrap();
-    (status, serde_json::from_str(&answer).unwrap_or(Value::Null))
+    pbx.api_post(AGENT_TOKEN, "/api/v1/calls", body)
 }
 
 #[test]

@@ -10,6 +10,7 @@
 mod common;
 
 mod baresip;
+mod call_control;
 mod callbacks;
 mod calls;
 mod click_to_dial;

@@ -70,7 +70,7 @@ fn recorded_call_has_the_caller_left_and_the_callee_right() {
     pbx.call_from_1001("1004", 5);
     assert!(uas.wait().unwrap().check().is_ok());
     let cdr = &pbx.cdrs(1)[0];
-    let recording = wait_for_done_recording(&pbx);
+    let recording = pbx.done_recording();
     assert_eq!(recording["call_id"], cdr["id"], "{recording}");
     assert!(
         recording["duration_ms"].as_i64().unwrap() >= 4000,
@@ -97,18 +97,4 @@ fn recorded_call_has_the_caller_left_and_the_callee_right() {
         0.0,
         "no callee on the left"
     );
-}
-
-fn wait_for_done_recording(pbx: &Pbx) -> serde_json::Value {
-    for _ in 0..50 {
-        let list = pbx.api("/api/v1/recordings");
-        if let Some(done) = list["items"]
-            .as_array()
-            .and_then(|items| items.iter().find(|r| r["state"] == "done"))
-        {
-            return done.clone();
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("no finished recording: {}", pbx.api("/api/v1/recordings"));
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::common::baresip::{Baresip, BaresipConfig};
 use crate::common::baresip_ctrl::Ctrl;
-use crate::common::centrala::{Centrala, http_get_with};
+use crate::common::centrala::{Centrala, http_get_with, http_request};
 use crate::common::ports::{PeerPorts, PortBlock};
 use crate::common::process::TestDir;
 use crate::common::rtp_pcap::{RtpClock, dtmf_packets, write_pcap, write_tone_wav};
@@ -191,6 +191,34 @@ impl Pbx {
             .expect("API answers");
         assert_eq!(status, 200, "GET {path}: {body}");
         serde_json::from_str(&body).expect("JSON")
+    }
+
+    /// `POST path` with `body` (JSON) as `token`: the status and the JSON answer (`Null` when
+    /// there is none).
+    pub fn api_post(&self, token: &str, path: &str, body: &str) -> (u16, Value) {
+        let auth = format!("Bearer {token}");
+        let headers = [
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "application/json"),
+        ];
+        let (status, answer) =
+            http_request(self.centrala.http(), "POST", path, &headers, body).expect("API answers");
+        (status, serde_json::from_str(&answer).unwrap_or(Value::Null))
+    }
+
+    /// The first recording whose index row is `done`, waiting up to 5 s.
+    pub fn done_recording(&self) -> Value {
+        for _ in 0..50 {
+            let list = self.api("/api/v1/recordings");
+            if let Some(done) = list["items"]
+                .as_array()
+                .and_then(|items| items.iter().find(|r| r["state"] == "done"))
+            {
+                return done.clone();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("no finished recording: {}", self.api("/api/v1/recordings"));
     }
 
     /// The CDRs, newest first, waiting up to 10 s until there are at least `count`.

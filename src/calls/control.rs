@@ -63,12 +63,14 @@ pub struct LiveCall {
     pub callee: String,
     /// When the call started (Unix ms).
     pub started_at_ms: i64,
+    /// The agent a queued call is offered to (or answered by).
+    pub agent: Option<String>,
 }
 
 impl LiveCall {
-    /// Whether `number` is the caller or the callee.
+    /// Whether `number` is the caller, the callee or the call's agent.
     pub fn has_party(&self, number: &str) -> bool {
-        self.caller == number || self.callee == number
+        self.caller == number || self.callee == number || self.agent.as_deref() == Some(number)
     }
 }
 
@@ -113,6 +115,7 @@ impl LiveCalls {
             caller: cdr.caller.clone(),
             callee: cdr.callee.clone(),
             started_at_ms: cdr.started_at_ms,
+            agent: None,
         });
         CallControl {
             guard: Some(guard),
@@ -170,6 +173,15 @@ pub(super) struct LiveCallGuard {
 impl Drop for LiveCallGuard {
     fn drop(&mut self) {
         self.calls.lock().remove(&self.id);
+    }
+}
+
+impl LiveCallGuard {
+    /// Names the agent the call is offered to, a party of the call from now on.
+    pub fn set_agent(&self, number: &str) {
+        if let Some(entry) = self.calls.lock().get_mut(&self.id) {
+            entry.call.agent = Some(number.to_owned());
+        }
     }
 }
 
@@ -284,6 +296,7 @@ mod tests {
             caller: "1001".into(),
             callee: "1002".into(),
             started_at_ms,
+            agent: None,
         }
     }
 
@@ -331,12 +344,14 @@ mod tests {
     fn listing_is_oldest_first_and_finds_by_either_id() {
         let live = LiveCalls::default();
         let (_late, _) = live.register(call("late", 20));
-        let (_early, _) = live.register(call("early", 10));
+        let (early, _) = live.register(call("early", 10));
         let ids: Vec<String> = live.list().into_iter().map(|c| c.id).collect();
         assert_eq!(ids, ["early", "late"]);
         assert_eq!(live.get("sip-late").map(|c| c.id), Some("late".into()));
         let found = live.get("early").expect("listed");
         assert!(found.has_party("1001") && found.has_party("1002"));
         assert!(!found.has_party("1003"));
+        early.set_agent("1003");
+        assert!(live.get("early").expect("listed").has_party("1003"));
     }
 }

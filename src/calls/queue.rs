@@ -255,6 +255,9 @@ impl Call {
             return self.queue_offer_failed("agent has no registered phone");
         }
         tracing::info!(%agent, "offering the call");
+        if let Some(guard) = self.control.as_ref().and_then(|c| c.guard.as_ref()) {
+            guard.set_agent(number);
+        }
         self.phase = Phase::Dialing;
         let target = Target::Extension {
             number: number.to_owned(),

@@ -6,21 +6,31 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::common::centrala::http_get_with;
 use crate::common::sipp::SippHandle;
 use crate::common::{media, wav};
+use crate::queues::PLAN;
 use crate::support::{Pbx, TOKEN, enabled};
 
 /// An agent token of 1003, who is no party of the calls below.
 const OTHER_AGENT: &str = "agent-1003-token";
+/// An agent token of 1002, who answers the queued call below.
+const QUEUE_AGENT: &str = "agent-1002-token";
 
-/// Starts a call 1001 -> 1002 whose phones both wait for a BYE (tones for 30 s); returns
-/// (caller, callee) and the call's id once the API lists it.
-fn live_call(pbx: &Pbx) -> (SippHandle, SippHandle, String) {
-    pbx.register(1, "1002");
+/// Starts a call 1001 -> `number` whose phones both wait for a BYE (tones for 30 s), with
+/// the callee's phone (registered as `callee`) at slot 1; returns (caller, callee) and the
+/// call as `token` sees it once listed.
+fn live_call(
+    pbx: &Pbx,
+    number: &str,
+    callee: &str,
+    token: &str,
+) -> (SippHandle, SippHandle, Value) {
+    pbx.register(1, callee);
     let callee = pbx.answering_phone(1, 30);
     let caller = pbx
         .sipp(0, "uac", "uac_wait_bye.xml")
-        .service("1002")
+        .service(number)
         .key("caller", "1001")
         .auth("1001", "pw1001")
         .media_secs(30)
@@ -28,17 +38,28 @@ fn live_call(pbx: &Pbx) -> (SippHandle, SippHandle, String) {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let calls = pbx.api("/api/v1/calls");
+        let (status, calls) = get(pbx, token, "/api/v1/calls");
+        assert_eq!(status, 200, "{calls}");
         if let Some(call) = calls["items"].as_array().and_then(|items| items.first()) {
-            assert_eq!(
-                (&call["caller"], &call["callee"]),
-                (&"1001".into(), &"1002".into())
-            );
-            return (caller, callee, call["id"].as_str().unwrap().to_owned());
+            return (caller, callee, call.clone());
         }
         assert!(Instant::now() < deadline, "the call was never listed");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+fn get(pbx: &Pbx, token: &str, path: &str) -> (u16, Value) {
+    let auth = format!("Bearer {token}");
+    let (status, body) =
+        http_get_with(pbx.centrala.http(), path, &[("Authorization", &auth)]).expect("API answers");
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+fn agent_token(number: &str) -> String {
+    format!(
+        "[[http.tokens]]\nname = \"agent-{number}\"\ntoken = \"agent-{number}-token\"\n\
+         role = \"agent\"\nagent = \"{number}\"\n"
+    )
 }
 
 fn recording(pbx: &Pbx, id: &str, action: &str) -> u16 {
@@ -63,12 +84,13 @@ fn the_api_hangs_up_a_live_call_but_not_for_an_outside_agent() {
     if !enabled("api_hangs_up") {
         return;
     }
-    let tokens = format!(
-        "[[http.tokens]]\nname = \"agent-1003\"\ntoken = \"{OTHER_AGENT}\"\n\
-         role = \"agent\"\nagent = \"1003\"\n"
+    let pbx = Pbx::start_full("api_hangs_up", "", &agent_token("1003"));
+    let (caller, callee, call) = live_call(&pbx, "1002", "1002", TOKEN);
+    assert_eq!(
+        (&call["caller"], &call["callee"]),
+        (&"1001".into(), &"1002".into())
     );
-    let pbx = Pbx::start_full("api_hangs_up", "", &tokens);
-    let (caller, callee, id) = live_call(&pbx);
+    let id = call["id"].as_str().unwrap().to_owned();
     std::thread::sleep(Duration::from_secs(2));
 
     let (status, answer) = hang_up(&pbx, OTHER_AGENT, &id);
@@ -109,7 +131,8 @@ fn the_api_records_a_call_on_demand_and_a_pause_is_silence() {
         return;
     }
     let pbx = Pbx::start("api_records", "");
-    let (caller, callee, id) = live_call(&pbx);
+    let (caller, callee, call) = live_call(&pbx, "1002", "1002", TOKEN);
+    let id = call["id"].as_str().unwrap().to_owned();
     assert_eq!(recording(&pbx, &id, "pause"), 409, "not recording yet");
     let deadline = Instant::now() + Duration::from_secs(10);
     while recording(&pbx, &id, "start") != 204 {
@@ -149,5 +172,32 @@ fn the_api_records_a_call_on_demand_and_a_pause_is_silence() {
     assert!(
         media::tone_seconds(span(4.4, 5.6), 8000, 1000.0) >= 1.0,
         "tone after the resume"
+    );
+}
+
+#[test]
+fn the_agent_who_answered_a_queued_call_may_hang_it_up() {
+    if !enabled("api_agent_hangs_up") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("centrala-api-agent-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("plan.yaml"), PLAN).unwrap();
+    let pbx = Pbx::start_with_dialplan("api_agent_hangs_up", "", &agent_token("1002"), &dir);
+    let (caller, agent, call) = live_call(&pbx, "8000", "1002", QUEUE_AGENT);
+    assert_eq!(
+        (&call["callee"], &call["agent"]),
+        (&"8000".into(), &"1002".into()),
+        "{call}"
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let id = call["id"].as_str().unwrap();
+    assert_eq!(hang_up(&pbx, QUEUE_AGENT, id).0, 204);
+    assert_both_got_bye(caller, agent);
+    let cdr = &pbx.cdrs(1)[0];
+    assert_eq!(
+        (&cdr["hangup_cause"], &cdr["result"]),
+        (&"api_hangup".into(), &"answered".into()),
+        "{cdr}"
     );
 }

@@ -28,7 +28,7 @@ fn heard(pcm: &[i16]) -> String {
         .collect()
 }
 
-const PLAN: &str = r#"languages: [en]
+pub(crate) const PLAN: &str = r#"languages: [en]
 routes:
   - number: "8000"
     flow: main

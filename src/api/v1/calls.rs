@@ -4,7 +4,8 @@
 //! agent token may only dial from its own extension.
 //! Live calls (`calls::control::LiveCalls`): listed by `GET /api/v1/calls`, hung up by
 //! `POST /api/v1/calls/{id}/hangup`, recorded on demand by `POST /api/v1/calls/{id}/recording`.
-//! An agent token sees and controls only calls it is a party of (caller or callee).
+//! An agent token sees and controls only calls it is a party of (caller, callee, or the agent
+//! a queued call is offered to).
 
 use axum::Json;
 use axum::extract::{Extension, State};
@@ -80,6 +81,8 @@ pub struct LiveCallDto {
     callee: String,
     /// When the call started (Unix ms).
     started_at_ms: i64,
+    /// The agent a queued call is offered to or answered by.
+    agent: Option<String>,
 }
 
 impl From<LiveCall> for LiveCallDto {
@@ -90,6 +93,7 @@ impl From<LiveCall> for LiveCallDto {
             caller: call.caller,
             callee: call.callee,
             started_at_ms: call.started_at_ms,
+            agent: call.agent,
         }
     }
 }

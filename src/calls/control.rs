@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -48,7 +49,13 @@ pub enum ControlError {
     /// The call is not in a state where the command applies.
     #[error("{0}")]
     InvalidState(String),
+    /// The call did not carry the command out in time (`COMMAND_TIMEOUT`).
+    #[error("the call did not answer the command in time")]
+    Busy,
 }
+
+/// How long the API waits for a call to carry out a command.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A live call as the API lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,7 +163,10 @@ impl LiveCalls {
                 .send(ControlRequest { command, reply })
                 .map_err(|_| gone())?;
         }
-        outcome.await.map_err(|_| gone())?
+        match tokio::time::timeout(COMMAND_TIMEOUT, outcome).await {
+            Ok(outcome) => outcome.map_err(|_| gone())?,
+            Err(_) => Err(ControlError::Busy),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
@@ -338,6 +348,16 @@ mod tests {
         drop(guard);
         assert!(live.get("a").is_none());
         assert!(live.list().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_that_never_answers_the_command_is_busy() {
+        let live = LiveCalls::default();
+        let (_guard, _commands) = live.register(call("a", 1));
+        assert_eq!(
+            live.command("a", CallCommand::Hangup).await,
+            Err(ControlError::Busy)
+        );
     }
 
     #[test]

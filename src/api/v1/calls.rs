@@ -192,6 +192,7 @@ async fn command(
         .map_err(|err| match err {
             ControlError::UnknownCall(_) => ApiError::NotFound(err.to_string()),
             ControlError::InvalidState(_) => ApiError::Conflict(err.to_string()),
+            ControlError::Busy => ApiError::Unavailable(err.to_string()),
         })?;
     Ok(StatusCode::NO_CONTENT)
 }

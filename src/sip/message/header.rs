@@ -1,7 +1,8 @@
 //! Header names (RFC 3261 section 7.3.3 compact forms) and the lexical helpers shared by the
 //! typed header parsers: token characters, LWS trimming, quoted strings and comma lists.
 //!
-//! Owns: the compact-name table and `split_list`. Must not touch: message framing.
+//! Owns: the compact-name table, `HeaderId`, `HeaderIndex` (first line of each known name) and
+//! `split_list`. Must not touch: message framing.
 //! Used by: `Message` lookups and the typed parsers in this module.
 
 use memchr::{memchr, memchr2, memchr3};

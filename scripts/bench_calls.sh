@@ -43,88 +43,12 @@ RTP_MAX=${RTP_MAX:-27999}
 MEM_CALLS=${MEM_CALLS:-3000}
 MEM_RATE=${MEM_RATE:-200}
 MEM_HOLD_MS=${MEM_HOLD_MS:-25000}
-BUF=$((16 * 1024 * 1024))
-HZ=$(getconf CLK_TCK)
 MAX_FAIL_PCT=0.1
-
-[ -x "$BIN" ] || { echo "no centrala binary at $BIN (build with cargo build --release)" >&2; exit 2; }
-command -v sipp >/dev/null || { echo "sipp not found (apt-get install sip-tester)" >&2; exit 2; }
-command -v curl >/dev/null || { echo "curl not found" >&2; exit 2; }
-
-WORK=$(mktemp -d /tmp/centrala-bench.XXXXXX)
-PIDS=()
-OLD_RMEM=$(sysctl -n net.core.rmem_max 2>/dev/null || echo "")
-OLD_WMEM=$(sysctl -n net.core.wmem_max 2>/dev/null || echo "")
-SYSCTL_SET=0
-
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null
-    done
-    sleep 0.5
-    for pid in "${PIDS[@]}"; do
-        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-    done
-    if [ "$SYSCTL_SET" = 1 ]; then
-        sysctl -qw net.core.rmem_max="$OLD_RMEM" net.core.wmem_max="$OLD_WMEM" 2>/dev/null
-    fi
-    if [ "${KEEP:-0}" = 1 ]; then echo "work directory kept: $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { echo "[bench] $*" >&2; }
-
-# --- kernel buffers and descriptors ---------------------------------------------------------
-BUF_NOTE="net.core.rmem_max=$OLD_RMEM (not raised)"
-if [ -n "$OLD_RMEM" ] && [ "$OLD_RMEM" -lt "$BUF" ]; then
-    if sysctl -qw net.core.rmem_max="$BUF" net.core.wmem_max="$BUF" 2>/dev/null; then
-        SYSCTL_SET=1
-        BUF_NOTE="net.core.rmem_max raised to $BUF for the run"
-    else
-        BUF_NOTE="net.core.rmem_max=$OLD_RMEM: could not raise it (not permitted here)"
-    fi
-elif [ -n "$OLD_RMEM" ]; then
-    BUF_NOTE="net.core.rmem_max=$OLD_RMEM (already large enough)"
-fi
-log "$BUF_NOTE"
-ulimit -n "$(ulimit -Hn)" 2>/dev/null
-log "open files limit: $(ulimit -n)"
-
-# --- helpers ---------------------------------------------------------------------------------
-ticks() { # utime+stime of a PID, in clock ticks (fields 14 and 15 of /proc/PID/stat)
-    local s
-    s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
-    s=${s##*) }   # drop "pid (comm) " (comm may contain spaces)
-    set -- $s
-    echo $(( ${12} + ${13} ))
-}
-rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
-metrics() { curl -s --max-time 2 "http://127.0.0.1:$HTTP_PORT/metrics"; }
-metric() { # metric NAME_WITH_LABELS  (first matching sample, 0 if absent)
-    metrics | awk -v m="$1" '$1 == m {print $2; found=1; exit} END {if (!found) print 0}'
-}
-# Last value of a named column in a SIPp -trace_stat CSV (';'-separated, header first).
-csv_col() {
-    awk -F';' -v c="$2" 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == c) k = i; next}
-                          {v = $k} END {print (k && v != "") ? v : 0}' "$1" 2>/dev/null || echo 0
-}
-now_ms() { date +%s%3N; }
-box_busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8; exit}' /proc/stat; }  # all CPUs, ticks
-wait_exit() { # wait_exit PID SECONDS -> 0 when it exited
-    local i
-    for ((i = 0; i < $2 * 10; i++)); do
-        kill -0 "$1" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-SIPP_COMMON=(-i 127.0.0.1 -mi 127.0.0.1 -nostdin -buff_size "$BUF")
+. "$ROOT/scripts/bench_lib.sh"
+require_tools
+raise_limits
 
 # --- Centrala --------------------------------------------------------------------------------
-mkdir -p "$WORK/data"
 cat >"$WORK/bench.toml" <<EOF
 [sip]
 listen = "127.0.0.1:$SIP_PORT"
@@ -147,18 +71,7 @@ number = "2000"
 password = "p2000"
 EOF
 
-(cd "$WORK" && RUST_LOG=${RUST_LOG:-warn} exec "$BIN" serve --config "$WORK/bench.toml" \
-    >"$WORK/centrala.out" 2>"$WORK/centrala.log") &
-CPID=$!
-PIDS+=("$CPID")
-for _ in $(seq 100); do
-    curl -sf --max-time 1 "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null && break
-    kill -0 "$CPID" 2>/dev/null || { log "centrala exited:"; tail -20 "$WORK/centrala.log" >&2; exit 1; }
-    sleep 0.1
-done
-curl -sf --max-time 1 "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null \
-    || { log "centrala did not become healthy"; tail -20 "$WORK/centrala.log" >&2; exit 1; }
-log "centrala $("$BIN" --version 2>/dev/null | head -1) pid $CPID, work dir $WORK"
+start_centrala
 
 # --- register the callee from the UAS port ----------------------------------------------------
 printf 'SEQUENTIAL\n2000;[authentication username=2000 password=p2000]\n' >"$WORK/callee.csv"

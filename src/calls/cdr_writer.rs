@@ -1,7 +1,7 @@
 //! Group commit of CDRs: call tasks hand their CDR to one writer task and wait until it is
-//! stored; the writer stores everything that arrived meanwhile in one statement. Nothing is
-//! acknowledged before it is in the database, and at thousands of calls per second the store
-//! sees one write per batch instead of one per call.
+//! stored; the writer stores everything that arrives within a few milliseconds in one
+//! transaction. Nothing is acknowledged before it is in the database, and at thousands of
+//! calls per second the store sees one write per batch instead of one per call.
 
 use std::sync::Arc;
 
@@ -9,8 +9,12 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::store::{CdrRecord, Store};
 
-/// CDRs written per statement at most.
+/// CDRs written per transaction at most.
 const MAX_BATCH: usize = 256;
+/// How long the writer gathers CDRs after the first of a batch. Each transaction costs about
+/// as much as tens of rows, so a few milliseconds of waiting (after the call has ended)
+/// saves most of the store's CPU at hundreds of calls per second.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// The handle call tasks use.
 #[derive(Clone)]
@@ -25,10 +29,11 @@ impl CdrWriter {
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
                 let mut batch = vec![first];
+                let deadline = tokio::time::Instant::now() + LINGER;
                 while batch.len() < MAX_BATCH {
-                    match rx.try_recv() {
-                        Ok(next) => batch.push(next),
-                        Err(_) => break,
+                    match tokio::time::timeout_at(deadline, rx.recv()).await {
+                        Ok(Some(next)) => batch.push(next),
+                        Ok(None) | Err(_) => break,
                     }
                 }
                 let (cdrs, done): (Vec<CdrRecord>, Vec<oneshot::Sender<()>>) =

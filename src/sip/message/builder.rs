@@ -15,7 +15,7 @@ use std::fmt::{self, Write as _};
 use bytes::Bytes;
 
 use crate::sip::message::error::ParseError;
-use crate::sip::message::header::{HeaderId, is_token, is_wsp, split_list, trim_wsp};
+use crate::sip::message::header::{HeaderId, HeaderIndex, is_token, is_wsp, split_list, trim_wsp};
 use crate::sip::message::{HeaderSpan, Message, Method, Span, StartLine};
 
 /// Builder/printer for outgoing messages.
@@ -25,6 +25,7 @@ pub struct MessageBuilder {
     head: String,
     start: StartLine,
     headers: Vec<HeaderSpan>,
+    index: HeaderIndex,
     body: Option<(String, Bytes)>,
     /// False once something was printed that `start`/`headers` may not describe exactly as
     /// the parser would; `build_message` then parses the printed bytes.
@@ -123,6 +124,7 @@ impl MessageBuilder {
         let Some(Printed {
             start,
             headers,
+            index,
             body,
         }) = exact
         else {
@@ -133,6 +135,7 @@ impl MessageBuilder {
             unfolded: Bytes::new(),
             start,
             headers,
+            index,
             body,
             datagram: true,
         })
@@ -143,6 +146,7 @@ impl MessageBuilder {
             head,
             start,
             headers: Vec::with_capacity(12),
+            index: HeaderIndex::default(),
             body: None,
             exact,
         }
@@ -166,6 +170,7 @@ impl MessageBuilder {
         let lead = written.bytes().take_while(|&b| is_wsp(b)).count();
         let value_start = value_start + lead;
         let value_len = trim_wsp(written).len();
+        self.index.note(id, self.headers.len());
         self.headers.push(HeaderSpan {
             id,
             name: span(name_start, name_start + name.len()),
@@ -192,6 +197,7 @@ impl MessageBuilder {
         let printed = exact.then(|| Printed {
             start: self.start,
             headers: self.headers,
+            index: self.index,
             body: span(body_start, body_start + body_len),
         });
         (Bytes::from(out), printed)
@@ -205,6 +211,7 @@ const HEAD_CAPACITY: usize = 512;
 struct Printed {
     start: StartLine,
     headers: Vec<HeaderSpan>,
+    index: HeaderIndex,
     body: Span,
 }
 

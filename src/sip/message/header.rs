@@ -1,7 +1,8 @@
 //! Header names (RFC 3261 section 7.3.3 compact forms) and the lexical helpers shared by the
 //! typed header parsers: token characters, LWS trimming, quoted strings and comma lists.
 //!
-//! Owns: the compact-name table and `split_list`. Must not touch: message framing.
+//! Owns: the compact-name table, `HeaderId`, `HeaderIndex` (first line of each known name) and
+//! `split_list`. Must not touch: message framing.
 //! Used by: `Message` lookups and the typed parsers in this module.
 
 use memchr::{memchr, memchr2, memchr3};
@@ -86,6 +87,9 @@ pub(crate) enum HeaderId {
 }
 
 impl HeaderId {
+    /// The number of ids (the last variant's discriminant plus one).
+    pub(crate) const COUNT: usize = HeaderId::Via as usize + 1;
+
     /// Classifies a header name (as written, any case, full or compact).
     pub(crate) fn of(name: &[u8]) -> HeaderId {
         use HeaderId::*;
@@ -161,6 +165,36 @@ impl HeaderId {
             b'x' => SessionExpires,
             b'y' => Identity,
             _ => Unknown,
+        }
+    }
+}
+
+/// Where the first header of each id sits in a message's header table, noted while the table
+/// is built, so that typed accessors start there instead of scanning from the top.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HeaderIndex([u16; HeaderId::COUNT]);
+
+impl Default for HeaderIndex {
+    fn default() -> Self {
+        HeaderIndex([0; HeaderId::COUNT])
+    }
+}
+
+impl HeaderIndex {
+    /// Notes that header `index` of the table has `id` (a no-op if an earlier one had it).
+    pub(crate) fn note(&mut self, id: HeaderId, index: usize) {
+        let slot = &mut self.0[id as usize];
+        if *slot == 0 {
+            // 0 means absent; an index beyond the range makes lookups start from the top.
+            *slot = u16::try_from(index + 1).unwrap_or(1);
+        }
+    }
+
+    /// The table index to start looking for `id` at; `None` when no header has it.
+    pub(crate) fn first(&self, id: HeaderId) -> Option<usize> {
+        match self.0[id as usize] {
+            0 => None,
+            n => Some(usize::from(n) - 1),
         }
     }
 }

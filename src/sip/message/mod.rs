@@ -48,7 +48,7 @@ pub use uri::{Scheme, Uri, unescape};
 pub use validate::{Rejection, validate_request, validate_response};
 pub use via::{Via, via_with_received};
 
-use header::HeaderId;
+use header::{HeaderId, HeaderIndex};
 
 /// A parsed SIP message. Holds the whole wire buffer and byte ranges into it; typed header
 /// parsing happens on demand. Cheap to clone (a `Bytes` and a small `Vec` of ranges).
@@ -61,6 +61,8 @@ pub struct Message {
     unfolded: Bytes,
     start: StartLine,
     headers: Vec<HeaderSpan>,
+    /// Where the first header of each known name is in `headers`.
+    index: HeaderIndex,
     body: Span,
     datagram: bool,
 }
@@ -144,7 +146,13 @@ impl Message {
     /// Every header line named `name`, in order (values as in `header`).
     pub fn headers(&self, name: &str) -> impl Iterator<Item = &str> {
         let id = HeaderId::of(name.as_bytes());
+        let from = match id {
+            HeaderId::Unknown => 0,
+            known => self.index.first(known).unwrap_or(self.headers.len()),
+        };
         self.headers
+            .get(from..)
+            .unwrap_or_default()
             .iter()
             .filter(move |h| {
                 h.id == id
@@ -178,7 +186,10 @@ impl Message {
 
     /// Values of the headers classified as `id` (a known name), in order.
     fn values(&self, id: HeaderId) -> impl Iterator<Item = &str> {
+        let from = self.index.first(id).unwrap_or(self.headers.len());
         self.headers
+            .get(from..)
+            .unwrap_or_default()
             .iter()
             .filter(move |h| h.id == id)
             .map(|h| self.value(h))

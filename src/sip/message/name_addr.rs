@@ -54,7 +54,7 @@ impl<'a> NameAddr<'a> {
             return parse_addr_spec(text);
         };
         let inner = &after_display[1..];
-        let gt = inner.find('>').ok_or(ParseError::Syntax("missing '>'"))?;
+        let gt = memchr::memchr(b'>', inner.as_bytes()).ok_or(ParseError::Syntax("missing '>'"))?;
         let uri = &inner[..gt];
         check_uri_shape(uri)?;
         let params = Params::parse(&inner[gt + 1..])?;
@@ -107,7 +107,8 @@ fn check_uri_shape(uri: &str) -> Result<(), ParseError> {
         .iter()
         .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
         .ok_or(MALFORMED)?;
-    if bytes[scheme_len] != b':' || bytes.iter().any(|&b| b <= b' ' || b == b'<') {
+    // The scheme is made of letters, digits and `+-.`, so only the rest can hold bad bytes.
+    if bytes[scheme_len] != b':' || bytes[scheme_len..].iter().any(|&b| b <= b' ' || b == b'<') {
         return Err(MALFORMED);
     }
     Ok(())

@@ -36,10 +36,20 @@ impl<'a> Params<'a> {
         }
         for piece in Pieces::new(inner) {
             let piece = piece?;
-            let eq = piece.bytes().position(|b| b == b'=');
-            let key = trim_wsp(&piece[..eq.unwrap_or(piece.len())]);
-            if key.eq_ignore_ascii_case(name) {
-                return Some(eq.map(|eq| trim_wsp(&piece[eq + 1..])));
+            // `LWS name LWS [= value]`: compare the name in place rather than splitting first.
+            let lead = piece.bytes().take_while(|&b| is_wsp(b)).count();
+            let Some(key) = piece.get(lead..lead + name.len()) else {
+                continue;
+            };
+            if !key.eq_ignore_ascii_case(name) {
+                continue;
+            }
+            let after = piece[lead + name.len()..].trim_start_matches([' ', '\t']);
+            if after.is_empty() {
+                return Some(None);
+            }
+            if let Some(value) = after.strip_prefix('=') {
+                return Some(Some(trim_wsp(value)));
             }
         }
         None

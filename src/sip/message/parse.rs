@@ -8,7 +8,7 @@ use bytes::Bytes;
 use memchr::{memchr, memchr2, memmem};
 
 use crate::sip::message::error::ParseError;
-use crate::sip::message::header::{HeaderId, is_token, is_token_byte, is_wsp};
+use crate::sip::message::header::{HeaderId, HeaderIndex, is_token, is_token_byte, is_wsp};
 use crate::sip::message::{HeaderSpan, Message, Method, Span, StartLine};
 
 /// Stream (TCP) framing: if `buf` holds one complete message (optionally preceded by
@@ -81,6 +81,7 @@ pub(super) fn parse_message(buf: Bytes, datagram: bool) -> Result<Message, Parse
     }
     let (start_end, mut pos) = line_at(data, 0)?;
     let mut headers: Vec<HeaderSpan> = Vec::with_capacity(16);
+    let mut index = HeaderIndex::default();
     let mut folded = false;
     let body_start = loop {
         let (end, next) = line_at(data, pos)?;
@@ -112,6 +113,7 @@ pub(super) fn parse_message(buf: Bytes, datagram: bool) -> Result<Message, Parse
             };
             let value = trim_span(data, colon + 1, end);
             let id = HeaderId::of(&data[name.range()]);
+            index.note(id, headers.len());
             headers.push(HeaderSpan {
                 id,
                 name,
@@ -134,6 +136,7 @@ pub(super) fn parse_message(buf: Bytes, datagram: bool) -> Result<Message, Parse
         unfolded,
         start,
         headers,
+        index,
         body: Span::default(),
         datagram,
     };

@@ -23,10 +23,11 @@ impl CSeq {
     /// method that is not a token.
     pub fn parse(text: &str) -> Result<CSeq, ParseError> {
         let text = trim_wsp(text);
-        let (number, method) = text
-            .split_once([' ', '\t'])
+        let gap = text
+            .bytes()
+            .position(is_wsp)
             .ok_or(ParseError::Syntax("CSeq needs a number and a method"))?;
-        let method = trim_wsp(method);
+        let (number, method) = (&text[..gap], trim_wsp(&text[gap + 1..]));
         if !is_token(method) {
             return Err(ParseError::Syntax("invalid CSeq method"));
         }
@@ -74,7 +75,7 @@ impl Message {
             .values(HeaderId::CallId)
             .next()
             .ok_or(ParseError::MissingHeader("Call-ID"))?;
-        if value.is_empty() || value.bytes().any(is_wsp) {
+        if value.is_empty() || memchr::memchr2(b' ', b'\t', value.as_bytes()).is_some() {
             return Err(ParseError::BadHeader {
                 name: "Call-ID",
                 why: "empty or with whitespace",
@@ -195,10 +196,17 @@ impl Message {
 /// A decimal `1*DIGIT` that fits `u32` (leading zeros allowed).
 pub(crate) fn parse_number(text: &str) -> Option<u32> {
     let text = trim_wsp(text);
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+    if text.is_empty() {
         return None;
     }
-    text.parse().ok()
+    let mut n: u32 = 0;
+    for b in text.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u32::from(b - b'0'))?;
+    }
+    Some(n)
 }
 
 #[cfg(test)]

@@ -112,6 +112,9 @@ fn assert_built_as_parsed(builder: MessageBuilder) {
                     .collect()
             };
             assert_eq!(table(&built), table(&parsed));
+            for header in &parsed.headers {
+                assert_eq!(built.index.first(header.id), parsed.index.first(header.id));
+            }
             assert_eq!(built.body(), parsed.body());
             assert_eq!(built.from_datagram(), parsed.from_datagram());
         }

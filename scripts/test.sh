@@ -13,6 +13,8 @@ sysctl -q -w net.ipv4.ip_local_reserved_ports=30000-45999 2>/dev/null || true
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 
+# The demo e2e tests run the example CRM as a real server (target/debug/examples/crm).
+cargo build --locked --examples
 export CENTRALA_E2E=1
 cargo test --locked --all-targets
 

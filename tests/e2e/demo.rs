@@ -85,7 +85,7 @@ fn start_crm(dir: &std::path::Path, port: u16) -> Proc {
     let crm = bin.join("examples").join("crm");
     assert!(
         crm.exists(),
-        "{} is missing: build it with `cargo build --example crm` (`cargo test --all-targets` does)",
+        "{} is missing: build it with `cargo build --example crm` (scripts/test.sh does)",
         crm.display()
     );
     let mut cmd = Command::new(crm);

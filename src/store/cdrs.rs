@@ -72,21 +72,27 @@ impl Store {
     /// a linear search, so binding costs grow with the square of the parameters in a
     /// statement; with few statement shapes, each is prepared once and then cached. When the
     /// store has event hooks (`Store::with_events`), a `call.ended` event per CDR is written
-    /// in the same transaction.
+    /// in the same transaction (one statement reserves the whole batch's positions; with no
+    /// subscription for `call.ended` and nobody listening, no event is built).
     pub async fn insert_cdrs(&self, cdrs: &[CdrRecord]) -> Result<(), StoreError> {
         if let Some(hooks) = self.events.clone()
             && !cdrs.is_empty()
         {
-            let events: Vec<OutboxEvent> = cdrs.iter().map(|cdr| hooks.call_ended(cdr)).collect();
             let mut tx = self.begin().await?;
-            for event in &events {
-                Store::enqueue_event_in(&mut tx, event).await?;
-            }
+            let lines = Store::reserve_lines(&mut tx, hooks.call_ended_kind(), cdrs.len()).await?;
+            let events: Vec<OutboxEvent> = if lines.is_empty() && !hooks.wants_every_event() {
+                Vec::new()
+            } else {
+                cdrs.iter().map(|cdr| hooks.call_ended(cdr)).collect()
+            };
+            let written = Store::write_lines(&mut tx, &lines, &events).await?;
             for chunk in cdrs.chunks(CDR_CHUNK) {
                 insert_cdr_rows(&mut *tx.tx, chunk).await?;
             }
             tx.commit().await?;
-            hooks.committed(events);
+            if !events.is_empty() {
+                hooks.committed(events, written);
+            }
             return Ok(());
         }
         match cdrs.len() {
@@ -231,10 +237,8 @@ mod tests {
     use super::*;
     use crate::store::testing::fresh_store;
 
-    #[tokio::test]
-    async fn a_batch_of_cdrs_is_written_at_once() {
-        let (store, _dir) = fresh_store().await;
-        let cdr = |id: &str, at: i64| CdrRecord {
+    fn cdr(id: &str, at: i64) -> CdrRecord {
+        CdrRecord {
             id: id.into(),
             call_id: format!("{id}@h"),
             caller: "1001".into(),
@@ -248,7 +252,119 @@ mod tests {
             hangup_side: "callee".into(),
             caller_quality: None,
             callee_quality: None,
-        };
+        }
+    }
+
+    /// Hooks that record what the store asked of them.
+    #[derive(Debug, Default)]
+    struct Recorder {
+        listening: bool,
+        built: std::sync::atomic::AtomicUsize,
+        committed: std::sync::Mutex<Vec<(Vec<String>, usize)>>,
+    }
+
+    impl crate::store::StoreEvents for Recorder {
+        fn call_ended(&self, cdr: &CdrRecord) -> OutboxEvent {
+            self.built
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            OutboxEvent {
+                id: format!("ev-{}", cdr.id),
+                kind: "call.ended".into(),
+                body: format!("{{\"call\":\"{}\"}}", cdr.id),
+                created_at_ms: cdr.ended_at_ms,
+            }
+        }
+
+        fn recording_ready(&self, id: &str, _: &str, _: i64, _: i64) -> OutboxEvent {
+            unreachable!("no recordings here: {id}")
+        }
+
+        fn call_ended_kind(&self) -> &'static str {
+            "call.ended"
+        }
+
+        fn wants_every_event(&self) -> bool {
+            self.listening
+        }
+
+        fn committed(&self, events: Vec<OutboxEvent>, rows_written: usize) {
+            let ids = events.into_iter().map(|e| e.id).collect();
+            self.committed.lock().unwrap().push((ids, rows_written));
+        }
+    }
+
+    #[tokio::test]
+    async fn without_subscribers_or_listeners_no_event_is_built() {
+        let (store, _dir) = fresh_store().await;
+        let hooks = std::sync::Arc::new(Recorder::default());
+        let store = store.with_events(hooks.clone());
+        let batch = vec![cdr("a", 1), cdr("b", 2)];
+        store.insert_cdrs(&batch).await.unwrap();
+        assert_eq!(store.recent_cdrs(10, 0).await.unwrap().len(), 2);
+        assert_eq!(hooks.built.load(std::sync::atomic::Ordering::Relaxed), 0);
+        assert!(hooks.committed.lock().unwrap().is_empty());
+        assert_eq!(store.pending_deliveries().await.unwrap(), 0);
+
+        let listened = std::sync::Arc::new(Recorder {
+            listening: true,
+            ..Recorder::default()
+        });
+        let store = store.with_events(listened.clone());
+        store.insert_cdrs(&[cdr("c", 3)]).await.unwrap();
+        assert_eq!(
+            *listened.committed.lock().unwrap(),
+            vec![(vec!["ev-c".to_string()], 0)],
+            "live listeners get the event, no outbox row is written"
+        );
+        assert_eq!(store.pending_deliveries().await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_batch_gets_consecutive_positions_in_every_subscribed_line() {
+        let (store, _dir) = fresh_store().await;
+        for (id, events) in [("all", "*"), ("ended", ",call.ended,"), ("other", ",x.y,")] {
+            sqlx::query(
+                "INSERT INTO webhook_subscriptions \
+                 (id, url, secret, events, active, next_seq, created_at_ms) \
+                 VALUES ($1, 'http://127.0.0.1:1/', 'k', $2, 1, 0, 0)",
+            )
+            .bind(id)
+            .bind(events)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        }
+        let hooks = std::sync::Arc::new(Recorder::default());
+        let store = store.with_events(hooks.clone());
+        store.insert_cdrs(&[cdr("a", 1)]).await.unwrap();
+        store
+            .insert_cdrs(&[cdr("b", 2), cdr("c", 3), cdr("d", 4)])
+            .await
+            .unwrap();
+        for line in ["all", "ended"] {
+            let rows = store.outbox_line(line, 10).await.unwrap();
+            let got: Vec<(i64, &str)> = rows.iter().map(|(s, _, b)| (*s, b.as_str())).collect();
+            assert_eq!(
+                got,
+                [
+                    (1, "{\"call\":\"a\"}"),
+                    (2, "{\"call\":\"b\"}"),
+                    (3, "{\"call\":\"c\"}"),
+                    (4, "{\"call\":\"d\"}")
+                ],
+                "{line}"
+            );
+        }
+        assert!(store.outbox_line("other", 10).await.unwrap().is_empty());
+        let committed = hooks.committed.lock().unwrap().clone();
+        assert_eq!(committed.len(), 2);
+        assert_eq!((committed[0].0.len(), committed[0].1), (1, 2));
+        assert_eq!((committed[1].0.len(), committed[1].1), (3, 6));
+    }
+
+    #[tokio::test]
+    async fn a_batch_of_cdrs_is_written_at_once() {
+        let (store, _dir) = fresh_store().await;
         let batch = vec![cdr("a", 1), cdr("b", 2), cdr("c", 3)];
         store.insert_cdrs(&batch).await.unwrap();
         let mut stored = store.recent_cdrs(10, 0).await.unwrap();

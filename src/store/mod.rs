@@ -77,8 +77,16 @@ pub trait StoreEvents: Send + Sync + std::fmt::Debug + 'static {
         duration_ms: i64,
         size_bytes: i64,
     ) -> OutboxEvent;
-    /// Called after the events were committed (wake the delivery worker, tell live streams).
-    fn committed(&self, events: Vec<OutboxEvent>);
+    /// The kind of the events `call_ended` builds. The store matches it against the
+    /// subscriptions before building any event, so that a batch of CDRs nobody subscribed to
+    /// builds none (unless `wants_every_event`).
+    fn call_ended_kind(&self) -> &'static str;
+    /// Whether `committed` needs the events even when no subscription took them (someone in
+    /// this process listens to every committed event).
+    fn wants_every_event(&self) -> bool;
+    /// Called after the events were committed, with the number of outbox rows they made
+    /// (0: no subscription took them, no delivery to start).
+    fn committed(&self, events: Vec<OutboxEvent>, rows_written: usize);
 }
 
 /// Handle to the database; cheap to clone.

@@ -5,6 +5,30 @@
 //! when its change does, whatever crashes or CRM outages follow. The delivery worker
 //! (`cti::webhook`) reads the head of each subscription's line with `due_deliveries` and
 //! records each attempt with `mark_delivered` / `mark_failed`.
+//!
+//! Writing is cheap when nobody subscribed: `enqueue_events_in` reserves the positions of a
+//! whole batch of events of one kind with a single `UPDATE ... RETURNING` on the matching
+//! active subscriptions, and writes rows only for the lines it got back. With no matching
+//! subscription that statement touches no row and nothing else runs; callers learn from the
+//! count returned (0) that there is no delivery worker to wake, and `reserve_lines` lets a
+//! caller find that out before building the events at all (the CDR writer does).
+//!
+//! Why no "no subscriptions" cache in the process: several Centrala nodes may share one
+//! PostgreSQL database, and a subscription created through another node must get every event
+//! enqueued after it was committed. A cached "nobody listens" would miss those until it was
+//! refreshed. The check therefore stays a statement inside the writing transaction, where the
+//! database orders it against subscription writes: on SQLite the statement takes the write
+//! lock, so a subscription is committed either wholly before the reservation (and gets the
+//! event) or after our commit; on PostgreSQL (read committed) the reservation sees every
+//! subscription committed before the statement starts, and locks the rows it updates, so
+//! concurrent writers of one line get distinct consecutive positions. A subscription committed
+//! while a writing transaction is already past its reservation starts its line after that
+//! event, as it did when each event was reserved on its own.
+//!
+//! The kind is matched with `LIKE '%,' || $kind || ',%'` rather than a bound `'%,kind,%'`
+//! pattern: SQLite re-prepares a statement on every run when the right side of a `LIKE` is a
+//! bare parameter (the value might allow its LIKE index optimisation), which cost more than
+//! the rest of the statement.
 
 use sqlx::Row;
 
@@ -59,6 +83,15 @@ pub struct OutboxDelivery {
     pub url: String,
     /// The subscription's signing key.
     pub secret: String,
+}
+
+/// Positions reserved in one subscription's line by `Store::reserve_lines`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ReservedLine {
+    /// The subscription.
+    subscription_id: String,
+    /// The position of the first event; the others follow consecutively.
+    first_seq: i64,
 }
 
 /// An open database transaction, for writes that must commit together (a change and its
@@ -157,32 +190,84 @@ impl Store {
         tx: &mut StoreTransaction,
         event: &OutboxEvent,
     ) -> Result<usize, StoreError> {
-        let lines = sqlx::query(
-            "UPDATE webhook_subscriptions SET next_seq = next_seq + 1 \
-             WHERE active = 1 AND (events = '*' OR events LIKE $1) RETURNING id, next_seq",
+        Store::enqueue_events_in(tx, std::slice::from_ref(event)).await
+    }
+
+    /// As `enqueue_event_in` for several events, in order: each run of events of one kind
+    /// costs one statement to reserve its positions (plus one insert per row written).
+    /// Returns the number of rows written (0: no active subscription takes these kinds).
+    pub async fn enqueue_events_in(
+        tx: &mut StoreTransaction,
+        events: &[OutboxEvent],
+    ) -> Result<usize, StoreError> {
+        let mut written = 0;
+        for run in events.chunk_by(|a, b| a.kind == b.kind) {
+            let lines = Store::reserve_lines(tx, &run[0].kind, run.len()).await?;
+            written += Store::write_lines(tx, &lines, run).await?;
+        }
+        Ok(written)
+    }
+
+    /// Reserves the next `count` positions of `kind` in the line of every active subscription
+    /// whose filter takes it (one statement). Empty when no subscription takes the kind: then
+    /// the events need not even be built. Pass the result and the events, in order, to
+    /// `write_lines` in the same transaction.
+    pub(super) async fn reserve_lines(
+        tx: &mut StoreTransaction,
+        kind: &str,
+        count: usize,
+    ) -> Result<Vec<ReservedLine>, StoreError> {
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(
+            "UPDATE webhook_subscriptions SET next_seq = next_seq + $1 \
+             WHERE active = 1 AND (events = '*' OR events LIKE '%,' || $2 || ',%') \
+             RETURNING id, next_seq",
         )
-        .bind(format!("%,{},%", event.kind))
+        .bind(i64::try_from(count).unwrap_or(i64::MAX))
+        .bind(kind)
         .fetch_all(&mut *tx.tx)
         .await?;
-        for line in &lines {
-            let subscription: String = line.try_get(0)?;
-            let seq: i64 = line.try_get(1)?;
-            sqlx::query(
-                "INSERT INTO outbox (id, subscription_id, seq, event_id, event_kind, body, \
-                 created_at_ms, attempts, next_attempt_at_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $7)",
-            )
-            .bind(format!("{}/{subscription}", event.id))
-            .bind(&subscription)
-            .bind(seq)
-            .bind(&event.id)
-            .bind(&event.kind)
-            .bind(&event.body)
-            .bind(event.created_at_ms)
-            .execute(&mut *tx.tx)
-            .await?;
+        rows.iter()
+            .map(|row| {
+                let last: i64 = row.try_get(1)?;
+                Ok(ReservedLine {
+                    subscription_id: row.try_get(0)?,
+                    first_seq: last - i64::try_from(count).unwrap_or(i64::MAX) + 1,
+                })
+            })
+            .collect()
+    }
+
+    /// Writes `events` (the ones `reserve_lines` reserved positions for, in the same order) to
+    /// each reserved line. Returns the number of rows written.
+    pub(super) async fn write_lines(
+        tx: &mut StoreTransaction,
+        lines: &[ReservedLine],
+        events: &[OutboxEvent],
+    ) -> Result<usize, StoreError> {
+        let mut written = 0;
+        for line in lines {
+            for (seq, event) in (line.first_seq..).zip(events) {
+                sqlx::query(
+                    "INSERT INTO outbox (id, subscription_id, seq, event_id, event_kind, body, \
+                     created_at_ms, attempts, next_attempt_at_ms) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $7)",
+                )
+                .bind(format!("{}/{}", event.id, line.subscription_id))
+                .bind(&line.subscription_id)
+                .bind(seq)
+                .bind(&event.id)
+                .bind(&event.kind)
+                .bind(&event.body)
+                .bind(event.created_at_ms)
+                .execute(&mut *tx.tx)
+                .await?;
+                written += 1;
+            }
         }
-        Ok(lines.len())
+        Ok(written)
     }
 
     /// The head (lowest undelivered seq) of each active subscription's line whose next attempt
@@ -404,6 +489,51 @@ mod tests {
         assert_eq!(heads, [("all", 1, "e1"), ("ended", 1, "e2")]);
         assert_eq!(due[0].body, "{\"id\":\"e1\"}");
         assert_eq!(due[1].url, ended.url);
+    }
+
+    #[tokio::test]
+    async fn a_batch_reserves_once_per_run_of_one_kind_and_keeps_order() {
+        let (store, _dir) = fresh_store().await;
+        let mut tx = store.begin().await.unwrap();
+        let nobody = [event("n1", "call.ended", 1), event("n2", "call.ended", 2)];
+        assert_eq!(Store::enqueue_events_in(&mut tx, &nobody).await.unwrap(), 0);
+        tx.commit().await.unwrap();
+        assert_eq!(store.pending_deliveries().await.unwrap(), 0);
+
+        store
+            .upsert_subscription(&subscription("all", &[]))
+            .await
+            .unwrap();
+        store
+            .upsert_subscription(&subscription("ended", &["call.ended"]))
+            .await
+            .unwrap();
+        let batch = [
+            event("e1", "call.ended", 10),
+            event("e2", "call.ended", 11),
+            event("q1", "task.sla_breached", 12),
+            event("e3", "call.ended", 13),
+        ];
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(Store::enqueue_events_in(&mut tx, &batch).await.unwrap(), 7);
+        tx.commit().await.unwrap();
+        let ids = |line: Vec<(i64, String, String)>| -> Vec<(i64, String)> {
+            line.into_iter().map(|(seq, _, body)| (seq, body)).collect()
+        };
+        let body = |id: &str| format!("{{\"id\":\"{id}\"}}");
+        assert_eq!(
+            ids(store.outbox_line("all", 10).await.unwrap()),
+            [
+                (1, body("e1")),
+                (2, body("e2")),
+                (3, body("q1")),
+                (4, body("e3"))
+            ]
+        );
+        assert_eq!(
+            ids(store.outbox_line("ended", 10).await.unwrap()),
+            [(1, body("e1")), (2, body("e2")), (3, body("e3"))]
+        );
     }
 
     #[tokio::test]

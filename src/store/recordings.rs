@@ -75,12 +75,13 @@ impl Store {
             .as_ref()
             .filter(|_| state != "recording")
             .map(|hooks| hooks.recording_ready(id, &call_id, duration_ms, size_bytes));
+        let mut written = 0;
         if let Some(event) = &event {
-            Store::enqueue_event_in(&mut tx, event).await?;
+            written = Store::enqueue_event_in(&mut tx, event).await?;
         }
         tx.commit().await?;
         if let (Some(hooks), Some(event)) = (&self.events, event) {
-            hooks.committed(vec![event]);
+            hooks.committed(vec![event], written);
         }
         Ok(true)
     }

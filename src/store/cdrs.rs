@@ -183,28 +183,43 @@ fn quality_at(row: &sqlx::any::AnyRow, first: usize) -> Result<Option<MediaQuali
 /// CDRs per INSERT statement at most (21 parameters each).
 const CDR_CHUNK: usize = 5;
 
-/// One multi-row INSERT of `cdrs` (at most `CDR_CHUNK`).
+/// The multi-row INSERT statement for `rows` CDRs (1 to `CDR_CHUNK`), built once per size:
+/// the writer runs one per batch, and building the text cost as much as binding the rows.
+fn insert_cdrs_sql(rows: usize) -> &'static str {
+    const COLUMNS: usize = 21;
+    static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let all = SQL.get_or_init(|| {
+        (1..=CDR_CHUNK)
+            .map(|rows| {
+                let values: Vec<String> = (0..rows)
+                    .map(|row| {
+                        let params: Vec<String> = (1..=COLUMNS)
+                            .map(|c| format!("${}", row * COLUMNS + c))
+                            .collect();
+                        format!("({})", params.join(", "))
+                    })
+                    .collect();
+                format!(
+                    "INSERT INTO cdrs (id, call_id, caller, callee, origin, started_at_ms, \
+                     answered_at_ms, ended_at_ms, duration_ms, billsec_ms, result, hangup_cause, \
+                     hangup_side, caller_packets, caller_lost, caller_jitter_us, caller_mos, \
+                     callee_packets, callee_lost, callee_jitter_us, callee_mos) VALUES {}",
+                    values.join(", ")
+                )
+            })
+            .collect()
+    });
+    &all[rows.clamp(1, CDR_CHUNK) - 1]
+}
+
+/// One multi-row INSERT of `cdrs` (1 to `CDR_CHUNK`).
 async fn insert_cdr_rows<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
     cdrs: &[CdrRecord],
 ) -> Result<(), sqlx::Error> {
-    const COLUMNS: usize = 21;
-    let rows: Vec<String> = (0..cdrs.len())
-        .map(|row| {
-            let params: Vec<String> = (1..=COLUMNS)
-                .map(|c| format!("${}", row * COLUMNS + c))
-                .collect();
-            format!("({})", params.join(", "))
-        })
-        .collect();
-    let sql = format!(
-        "INSERT INTO cdrs (id, call_id, caller, callee, origin, started_at_ms, answered_at_ms, \
-         ended_at_ms, duration_ms, billsec_ms, result, hangup_cause, hangup_side, \
-         caller_packets, caller_lost, caller_jitter_us, caller_mos, \
-         callee_packets, callee_lost, callee_jitter_us, callee_mos) VALUES {}",
-        rows.join(", ")
-    );
-    let mut query = sqlx::query(&sql);
+    debug_assert!((1..=CDR_CHUNK).contains(&cdrs.len()));
+    let sql = insert_cdrs_sql(cdrs.len());
+    let mut query = sqlx::query(sql);
     for cdr in cdrs {
         query = query
             .bind(&cdr.id)

@@ -245,6 +245,12 @@ pub(crate) fn trim_wsp(text: &str) -> &str {
     text.get(start..end).unwrap_or_default()
 }
 
+/// The first position of `byte` in `text`: `memchr` without the UTF-8 encoding of the needle
+/// that `str::find(char)` does on every call.
+pub(crate) fn find_byte(text: &str, byte: u8) -> Option<usize> {
+    memchr(byte, text.as_bytes())
+}
+
 /// Given `text` starting with `"`, returns the byte length of the quoted string including both
 /// quotes (backslash escapes honoured), or `None` if it is not terminated.
 pub(crate) fn quoted_len(text: &str) -> Option<usize> {

@@ -5,7 +5,7 @@
 //! `header::split_list`) or URI internals (see `uri`).
 
 use crate::sip::message::error::ParseError;
-use crate::sip::message::header::{is_token_byte, is_wsp, quoted_len, trim_wsp};
+use crate::sip::message::header::{find_byte, is_token_byte, is_wsp, quoted_len, trim_wsp};
 use crate::sip::message::params::Params;
 use crate::sip::message::uri::Uri;
 
@@ -44,7 +44,7 @@ impl<'a> NameAddr<'a> {
                 return Err(ParseError::Syntax("quoted display name without <uri>"));
             }
             (Some(&text[1..len - 1]), rest)
-        } else if let Some(lt) = text.find('<') {
+        } else if let Some(lt) = find_byte(text, b'<') {
             let tokens = trim_wsp(&text[..lt]);
             if !tokens.bytes().all(|b| is_token_byte(b) || is_wsp(b)) {
                 return Err(ParseError::Syntax("display name must be quoted"));
@@ -54,7 +54,7 @@ impl<'a> NameAddr<'a> {
             return parse_addr_spec(text);
         };
         let inner = &after_display[1..];
-        let gt = memchr::memchr(b'>', inner.as_bytes()).ok_or(ParseError::Syntax("missing '>'"))?;
+        let gt = find_byte(inner, b'>').ok_or(ParseError::Syntax("missing '>'"))?;
         let uri = &inner[..gt];
         check_uri_shape(uri)?;
         let params = Params::parse(&inner[gt + 1..])?;
@@ -77,7 +77,7 @@ impl<'a> NameAddr<'a> {
 }
 
 fn parse_addr_spec(text: &str) -> Result<NameAddr<'_>, ParseError> {
-    let (uri, params) = match text.find(';') {
+    let (uri, params) = match find_byte(text, b';') {
         Some(semi) => (trim_wsp(&text[..semi]), &text[semi..]),
         None => (text, ""),
     };

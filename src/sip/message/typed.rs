@@ -75,7 +75,7 @@ impl Message {
             .values(HeaderId::CallId)
             .next()
             .ok_or(ParseError::MissingHeader("Call-ID"))?;
-        if value.is_empty() || memchr::memchr2(b' ', b'\t', value.as_bytes()).is_some() {
+        if value.is_empty() || value.bytes().any(is_wsp) {
             return Err(ParseError::BadHeader {
                 name: "Call-ID",
                 why: "empty or with whitespace",

@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 
 use crate::sip::message::error::ParseError;
+use crate::sip::message::header::find_byte;
 use crate::sip::message::params::Params;
 
 /// The URI scheme.
@@ -56,7 +57,7 @@ impl<'a> Uri<'a> {
                 "whitespace, control character or angle bracket",
             ));
         }
-        let colon = text.find(':').ok_or(ParseError::Uri("no scheme"))?;
+        let colon = find_byte(text, b':').ok_or(ParseError::Uri("no scheme"))?;
         let (scheme_text, rest) = (&text[..colon], &text[colon + 1..]);
         if !is_scheme(scheme_text) {
             return Err(ParseError::Uri("invalid scheme"));
@@ -144,7 +145,7 @@ fn is_scheme(text: &str) -> bool {
 fn parse_sip(scheme: Scheme, rest: &str) -> Result<Uri<'_>, ParseError> {
     // Neither the host, the parameters nor the headers may contain '@', so an '@' always ends
     // the userinfo; the user part itself may contain ';', '?' and ',' (RFC 4475 semiuri).
-    let (userinfo, hostpart) = match rest.find('@') {
+    let (userinfo, hostpart) = match find_byte(rest, b'@') {
         Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
         None => (None, rest),
     };
@@ -162,7 +163,7 @@ fn parse_sip(scheme: Scheme, rest: &str) -> Result<Uri<'_>, ParseError> {
         Some((before, headers)) => (before, Some(headers)),
         None => (hostpart, None),
     };
-    let (hostport, params) = match hostport_params.find(';') {
+    let (hostport, params) = match find_byte(hostport_params, b';') {
         Some(semi) => hostport_params.split_at(semi),
         None => (hostport_params, ""),
     };
@@ -180,7 +181,7 @@ fn parse_sip(scheme: Scheme, rest: &str) -> Result<Uri<'_>, ParseError> {
 }
 
 fn parse_tel(rest: &str) -> Result<Uri<'_>, ParseError> {
-    let (number, params) = match rest.find(';') {
+    let (number, params) = match find_byte(rest, b';') {
         Some(semi) => rest.split_at(semi),
         None => (rest, ""),
     };

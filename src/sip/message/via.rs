@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::sip::message::error::ParseError;
-use crate::sip::message::header::{is_token, is_wsp, split_list, trim_wsp};
+use crate::sip::message::header::{find_byte, is_token, is_wsp, split_list, trim_wsp};
 use crate::sip::message::params::Params;
 use crate::sip::message::uri::split_hostport;
 
@@ -39,7 +39,7 @@ impl<'a> Via<'a> {
             return Err(ParseError::Syntax("invalid Via transport"));
         }
         let after = trim_wsp(&rest[transport_end..]);
-        let (sent_by, params) = match after.find(';') {
+        let (sent_by, params) = match find_byte(after, b';') {
             Some(semi) => (trim_wsp(&after[..semi]), &after[semi..]),
             None => (after, ""),
         };
@@ -121,7 +121,7 @@ pub fn via_with_received(via_value: &str, src: SocketAddr) -> String {
     let rport = via.rport();
     let same_host = via.host.parse::<IpAddr>().is_ok_and(|ip| ip == src.ip());
     let add_received = !same_host || rport.is_some();
-    let head = match top.find(';') {
+    let head = match find_byte(top, b';') {
         Some(semi) => trim_wsp(&top[..semi]),
         None => top,
     };

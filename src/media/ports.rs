@@ -467,7 +467,10 @@ mod tests {
         drop(first);
         let second = pool.allocate().await.expect("second");
         assert_ne!(second.port, parked_port, "freshly parked pair handed out");
-        let third = pool.allocate().await.expect("the parked pair, as nothing else is free");
+        let third = pool
+            .allocate()
+            .await
+            .expect("the parked pair, as nothing else is free");
         assert_eq!(third.port, parked_port);
         assert!(matches!(
             pool.allocate().await,

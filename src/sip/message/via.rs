@@ -245,7 +245,14 @@ mod tests {
             push_decimal(&mut out, n);
             assert_eq!(out, n.to_string());
         }
-        for ip in ["0.0.0.0", "127.0.0.1", "192.0.2.10", "255.255.255.255", "2001:db8::1", "::"] {
+        for ip in [
+            "0.0.0.0",
+            "127.0.0.1",
+            "192.0.2.10",
+            "255.255.255.255",
+            "2001:db8::1",
+            "::",
+        ] {
             let ip: IpAddr = ip.parse().unwrap();
             let mut out = String::from("x");
             push_ip(&mut out, ip);

@@ -593,7 +593,7 @@ async fn next_lookup(
 }
 
 /// The next media event, or never when the session has no event stream.
-async fn next_media_event(
+pub(super) async fn next_media_event(
     events: &mut Option<mpsc::UnboundedReceiver<MediaEvent>>,
 ) -> Option<MediaEvent> {
     match events {
@@ -602,7 +602,7 @@ async fn next_media_event(
     }
 }
 
-async fn sleep_until(deadline: Option<Instant>) {
+pub(super) async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(at) => tokio::time::sleep_until(at.into()).await,
         None => std::future::pending().await,

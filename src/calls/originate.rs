@@ -29,6 +29,7 @@ use thiserror::Error;
 use tokio::sync::mpsc;
 
 use super::CallManager;
+use super::call::{next_media_event, sleep_until};
 use super::cdr::{CallStore, CdrDraft, Outcome, Side, now_ms};
 use super::fork::Fork;
 use super::target::Target;
@@ -384,21 +385,4 @@ impl Originated {
 enum Leg {
     Agent,
     Customer,
-}
-
-/// The next media event, or never when the session has no event stream.
-async fn next_media_event(
-    events: &mut Option<mpsc::UnboundedReceiver<MediaEvent>>,
-) -> Option<MediaEvent> {
-    match events {
-        Some(events) => events.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at.into()).await,
-        None => std::future::pending().await,
-    }
 }

@@ -10,7 +10,7 @@ use crate::common::centrala::http_get_with;
 use crate::common::sipp::SippHandle;
 use crate::common::{media, wav};
 use crate::queues::PLAN;
-use crate::support::{Pbx, TOKEN, enabled};
+use crate::support::{Pbx, TOKEN, dialplan_dir, enabled};
 
 /// An agent token of 1003, who is no party of the calls below.
 const OTHER_AGENT: &str = "agent-1003-token";
@@ -180,9 +180,7 @@ fn the_agent_who_answered_a_queued_call_may_hang_it_up() {
     if !enabled("api_agent_hangs_up") {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("centrala-api-agent-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("plan.yaml"), PLAN).unwrap();
+    let dir = dialplan_dir("api_agent_hangs_up", &[("plan.yaml", PLAN)]);
     let pbx = Pbx::start_with_dialplan("api_agent_hangs_up", "", &agent_token("1002"), &dir);
     let (caller, agent, call) = live_call(&pbx, "8000", "1002", QUEUE_AGENT);
     assert_eq!(

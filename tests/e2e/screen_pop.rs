@@ -9,18 +9,8 @@ use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::common::centrala::http_request;
-use crate::support::{Pbx, TOKEN, enabled};
-
-const PLAN: &str = r#"languages: [en]
-routes:
-  - number: "8000"
-    flow: main
-flows:
-  main:
-    steps:
-      - answer
-      - queue: { name: support, skills: [support], priority: 1 }
-"#;
+use crate::queues::PLAN;
+use crate::support::{Pbx, TOKEN, dialplan_dir, enabled};
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -75,9 +65,7 @@ fn the_offered_agent_gets_the_screen_pop_and_the_calls_events() {
     if !enabled("screen_pop") {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("centrala-pop-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("plan.yaml"), PLAN).unwrap();
+    let dir = dialplan_dir("screen_pop", &[("plan.yaml", PLAN)]);
     let pbx = Pbx::start_with_dialplan("screen_pop", "", "", &dir);
     pbx.register(1, "1002");
     let (own_token, other_token) = (agent_token(&pbx, "1002"), agent_token(&pbx, "1003"));

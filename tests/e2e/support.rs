@@ -27,6 +27,17 @@ pub fn enabled(test: &str) -> bool {
     on
 }
 
+/// A dialplan directory for test `test` holding `files` (name, YAML), for `Pbx::start_in`
+/// and `Pbx::start_with_dialplan`.
+pub fn dialplan_dir(test: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("centrala-plan-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dialplan dir");
+    for (name, yaml) in files {
+        std::fs::write(dir.join(name), yaml).expect("dialplan file");
+    }
+    dir
+}
+
 /// A running PBX and everything a test needs to talk to it.
 pub struct Pbx {
     pub ports: PortBlock,
@@ -239,16 +250,10 @@ impl Pbx {
     /// Runs `check` on the PBX's own database (the `[database] url` of its config), for what
     /// the API does not show (stored tasks, the queue log).
     pub fn with_store<T>(&self, check: impl AsyncFnOnce(&centrala::store::Store) -> T) -> T {
-        let config = std::fs::read_to_string(self.dir.join("centrala.toml")).unwrap();
-        let url = config
-            .lines()
-            .find_map(|l| l.strip_prefix("url = \""))
-            .and_then(|l| l.strip_suffix('"'))
-            .expect("a database url")
-            .replace(
-                "sqlite://data/",
-                &format!("sqlite://{}/data/", self.dir.path().display()),
-            );
+        let url = match self.db.strip_prefix("sqlite://") {
+            Some(file) => format!("sqlite://{}", self.dir.join(file).display()),
+            None => self.db.clone(),
+        };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -11,7 +11,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::common::centrala::http_request;
 use crate::support::{Pbx, TOKEN, enabled};
 
-const PLAN: &str = r#"languages: [en]
+pub(crate) const PLAN: &str = r#"languages: [en]
 routes:
   - number: "8000"
     flow: main
@@ -22,11 +22,11 @@ flows:
       - queue: { name: support, skills: [support], priority: 1 }
 "#;
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A fresh agent token for `number`, made through the API.
-fn agent_token(pbx: &Pbx, number: &str) -> String {
+pub(crate) fn agent_token(pbx: &Pbx, number: &str) -> String {
     let auth = format!("Bearer {TOKEN}");
     let body = format!(r#"{{"name":"desk-{number}","role":"agent","agent":"{number}"}}"#);
     let headers = [
@@ -46,7 +46,7 @@ fn agent_token(pbx: &Pbx, number: &str) -> String {
     created["token"].as_str().unwrap().to_string()
 }
 
-async fn connect(pbx: &Pbx, token: &str) -> Socket {
+pub(crate) async fn connect(pbx: &Pbx, token: &str) -> Socket {
     let url = format!(
         "ws://{}/api/v1/events?access_token={token}",
         pbx.centrala.http()
@@ -128,6 +128,28 @@ fn the_offered_agent_gets_the_screen_pop_and_the_calls_events() {
         "the dialplan's variables"
     );
     assert!(pop["history"]["calls"].is_array(), "{pop}");
+    // Every event of the call's task names the call: its id (the CDR's) and SIP Call-ID.
+    let offered = &own[offered_at];
+    let call_id = offered["call_id"]
+        .as_str()
+        .expect("task.offered names the call");
+    let sip_call_id = offered["data"]["sip_call_id"]
+        .as_str()
+        .expect("and its Call-ID");
+    for frame in own
+        .iter()
+        .filter(|f| f["type"] != "screen_pop" && f["type"] != "hello")
+    {
+        assert_eq!(frame["call_id"], call_id, "{frame}");
+        assert_eq!(frame["data"]["sip_call_id"], sip_call_id, "{frame}");
+    }
+    assert_eq!(pop["cti"]["call_id"], call_id);
+    let cdrs = pbx.cdrs(1);
+    let cdr = cdrs
+        .iter()
+        .find(|c| c["id"] == call_id)
+        .unwrap_or_else(|| panic!("no CDR {call_id}: {cdrs:?}"));
+    assert_eq!(cdr["call_id"], sip_call_id);
     let seen: Vec<&Value> = other.iter().filter(|f| f["type"] != "hello").collect();
     assert!(
         seen.is_empty(),

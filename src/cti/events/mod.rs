@@ -36,7 +36,8 @@
 //!
 //! The live stream gets each batch after its commit, in commit order; a batch holding an
 //! offer waits (at most the pop's deadline) until that offer's screen pop is out, so an agent
-//! sees the pop before `task.offered`.
+//! sees the pop before `task.offered` (batches committed after it wait behind it; webhook
+//! delivery never waits). Pops themselves go straight to the live stream.
 
 mod changes;
 mod hooks;

@@ -7,7 +7,10 @@
 //! order: a stored change is only written after every change queued before it.
 //!
 //! A failed batch is logged and its events lost (the changes were in memory only); a failed
-//! stored change is returned to the actor, which then leaves the engine untouched.
+//! stored change is returned to the actor, which then leaves the engine untouched. The queue
+//! to the writer is unbounded: events are business data, so routing never drops one; while
+//! the database stalls the queue grows with the ACD's changes (stored tasks' commands, which
+//! wait for their commit, slow down with it).
 
 use std::sync::Arc;
 
@@ -36,7 +39,8 @@ pub struct Change {
     pub ready: Option<OfferReady>,
 }
 
-/// Builds the outbox rows of the ACD's changes (`cti::events` implements it).
+/// Builds the outbox rows of the ACD's changes (`cti::events` implements it). Runs on the
+/// journal's task while the actor may be waiting for it: it must never call the ACD.
 pub trait ChangeEvents: Send + Sync + 'static {
     /// The rows of `change` (none for changes nobody is told about). May read the store.
     fn events<'a>(&'a self, change: &'a Change) -> StoreFuture<'a, Vec<OutboxEvent>>;

@@ -70,6 +70,21 @@ async fn frames_until(socket: &mut Socket, until: Instant) -> Vec<Value> {
     }
 }
 
+/// The call's task in `/api/v1/tasks` once an agent holds it (waiting up to 10 s).
+fn answered_task(pbx: &Pbx) -> Value {
+    for _ in 0..100 {
+        let tasks = pbx.api("/api/v1/tasks");
+        if let Some(task) = tasks["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|t| t["state"] == "assigned"))
+        {
+            return task.clone();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("no task held by an agent: {}", pbx.api("/api/v1/tasks"));
+}
+
 #[test]
 fn the_offered_agent_gets_the_screen_pop_and_the_calls_events() {
     if !enabled("screen_pop") {
@@ -89,7 +104,17 @@ fn the_offered_agent_gets_the_screen_pop_and_the_calls_events() {
         )
     });
     let uas = pbx.answering_phone(1, 3);
-    pbx.call_from_1001("8000", 2);
+    let uac = pbx
+        .sipp(0, "uac", "uac_call.xml")
+        .service("8000")
+        .key("caller", "1001")
+        .auth("1001", "pw1001")
+        .tone_secs(3)
+        .spawn()
+        .expect("sipp starts");
+    let live_task = answered_task(&pbx);
+    let uac = uac.wait().unwrap();
+    assert!(uac.check().is_ok(), "{}", uac.describe());
     uas.wait().unwrap();
     let until = Instant::now() + Duration::from_secs(3);
     let (own, other) = runtime.block_on(async {
@@ -144,6 +169,12 @@ fn the_offered_agent_gets_the_screen_pop_and_the_calls_events() {
         assert_eq!(frame["data"]["sip_call_id"], sip_call_id, "{frame}");
     }
     assert_eq!(pop["cti"]["call_id"], call_id);
+    assert_eq!(
+        (&live_task["channel"], &live_task["attributes"]["call_id"]),
+        (&Value::from("voice"), &Value::from(call_id)),
+        "the API's task names its call: {live_task}"
+    );
+    assert_eq!(live_task["attributes"]["sip_call_id"], sip_call_id);
     let cdrs = pbx.cdrs(1);
     let cdr = cdrs
         .iter()

@@ -22,6 +22,10 @@ use crate::screen_pop::{PLAN, Socket, agent_token, connect};
 use crate::support::{Pbx, enabled};
 
 const DEADLINE_MS: f64 = 1000.0;
+/// How much later than the INVITE the pop may be seen here and still count as first: the two
+/// travel different paths (WebSocket to this test, UDP to SIPp) on a loaded machine. A pop
+/// sent in parallel with the INVITE comes the CRM's 400 ms later.
+const TOLERANCE: f64 = 0.15;
 
 /// A CRM answering every request with a customer record after `delay_ms`; stops when dropped.
 struct SlowCrm {
@@ -85,13 +89,19 @@ struct Ring {
 }
 
 /// One call from 1001 to the queue, answered by 1002's SIPp phone; the desktop's frames are
-/// read meanwhile.
+/// read (and timed) on the runtime meanwhile, from before the call starts.
 fn ring_once(
     pbx: &Pbx,
     runtime: &tokio::runtime::Runtime,
     name: &str,
-    desktop: Option<&mut Socket>,
-) -> Ring {
+    desktop: Option<Socket>,
+) -> (Ring, Option<Socket>) {
+    let reader = desktop.map(|mut socket| {
+        runtime.spawn(async move {
+            let pop = pop_of(&mut socket).await;
+            (socket, pop)
+        })
+    });
     let agent = format!("agent-{name}");
     let phone = pbx
         .sipp(1, &agent, "uas_answer.xml")
@@ -109,22 +119,36 @@ fn ring_once(
         .tone_secs(1)
         .spawn()
         .expect("sipp starts");
-    let pop = desktop.and_then(|socket| runtime.block_on(pop_of(socket)));
     let uac = uac.wait().unwrap();
     assert!(uac.check().is_ok(), "{}", uac.describe());
     let phone = phone.wait().unwrap();
     assert!(phone.check().is_ok(), "{}", phone.describe());
+    let (desktop, pop) = match reader {
+        Some(reader) => {
+            let (socket, pop) = runtime.block_on(reader).unwrap();
+            (Some(socket), pop)
+        }
+        None => (None, None),
+    };
     let trace = |run: &str| {
         std::fs::read_to_string(pbx.dir.path().join(run).join(format!("{run}.messages.log")))
             .unwrap()
     };
     let invite = first_message(&trace(&agent), "received", "INVITE ");
     let answered = first_message(&trace(&caller), "received", "SIP/2.0 200 OK");
-    Ring {
+    let ring = Ring {
         invite: unix_seconds(&invite),
         queued_to_ring: seconds_of_day(&invite) - seconds_of_day(&answered),
         pop,
-    }
+    };
+    eprintln!(
+        "{name}: queued to ring {:.3} s, pop {:.3} s before the INVITE",
+        ring.queued_to_ring,
+        ring.pop
+            .as_ref()
+            .map_or(f64::NAN, |(at, _)| ring.invite - at)
+    );
+    (ring, desktop)
 }
 
 /// The screen pop (with the wall-clock time it arrived), reading until `task.completed`.
@@ -209,7 +233,7 @@ fn the_desktop_gets_the_pop_before_the_phone_rings_and_a_slow_crm_holds_it_no_lo
     // No desktop open: the phone rings at once, though the CRM would take 3 s.
     let runtime = tokio::runtime::Runtime::new().unwrap();
     crm.answer_after(3000);
-    let alone = ring_once(&pbx, &runtime, "alone", None);
+    let (alone, _) = ring_once(&pbx, &runtime, "alone", None);
     assert!(
         alone.queued_to_ring < 0.5,
         "no desktop, no wait: {:.3} s",
@@ -217,15 +241,15 @@ fn the_desktop_gets_the_pop_before_the_phone_rings_and_a_slow_crm_holds_it_no_lo
     );
 
     let token = agent_token(&pbx, "1002");
-    let mut desktop = runtime.block_on(connect(&pbx, &token));
+    let desktop = runtime.block_on(connect(&pbx, &token));
 
     // A CRM answering in 400 ms: the pop carries its record and arrives before the INVITE.
     crm.answer_after(400);
-    let quick = ring_once(&pbx, &runtime, "quick", Some(&mut desktop));
+    let (quick, desktop) = ring_once(&pbx, &runtime, "quick", Some(desktop));
     let (pop_at, pop) = quick.pop.expect("a screen pop");
     assert_eq!(pop["customer"]["record"]["name"], "Anna Nowak", "{pop}");
     assert!(
-        pop_at <= quick.invite + 0.1,
+        pop_at <= quick.invite + TOLERANCE,
         "the pop ({pop_at:.3}) comes before the INVITE ({:.3})",
         quick.invite
     );
@@ -238,10 +262,13 @@ fn the_desktop_gets_the_pop_before_the_phone_rings_and_a_slow_crm_holds_it_no_lo
     // A CRM slower than the deadline: the pop goes without the record, the ring follows it
     // within the deadline.
     crm.answer_after(3000);
-    let slow = ring_once(&pbx, &runtime, "slow", Some(&mut desktop));
+    let (slow, _) = ring_once(&pbx, &runtime, "slow", desktop);
     let (pop_at, pop) = slow.pop.expect("a screen pop");
     assert!(pop["customer"]["record"].is_null(), "{pop}");
-    assert!(pop_at <= slow.invite + 0.1, "the pop still comes first");
+    assert!(
+        pop_at <= slow.invite + TOLERANCE,
+        "the pop still comes first"
+    );
     assert!(
         slow.queued_to_ring < DEADLINE_MS / 1000.0 + 0.4,
         "the ring waited {:.3} s, more than the {DEADLINE_MS} ms deadline",

@@ -209,8 +209,7 @@ fn seconds_of_day(stamp: &str) -> f64 {
 }
 
 #[test]
-fn the_desktop_gets_the_pop_before_the_phone_rings_and_a_slow_crm_holds_it_no_longer_than_the_deadline()
- {
+fn the_pop_precedes_the_ring_which_a_slow_crm_holds_no_longer_than_the_deadline() {
     if !enabled("screen_pop_timing") {
         return;
     }

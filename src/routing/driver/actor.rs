@@ -9,7 +9,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use super::announce::Announcer;
 use super::backend::RoutingStore;
-use super::journal::{Change, Journal, RowWrite};
+use super::journal::{Journal, RowWrite};
 use super::log::{Entry, LogSink};
 use super::persist::{Shared, TaskMeta, to_instant, unix_ms};
 use super::{AcdCommand, AcdError, AcdEvent, AcdHandle, AcdHooks, AcdOptions, AcdTask, OfferSink};
@@ -343,49 +343,6 @@ impl Actor {
     /// What the API and the events see of one task now.
     pub fn task_view(&self, meta: &TaskMeta) -> TaskView {
         self.shared.view(meta, self.engine.task_status(meta.id))
-    }
-
-    /// The journal entry of `event` about `task` (as it is now) and `agent`; `None` when
-    /// changes are not recorded.
-    pub fn change(
-        &self,
-        wall_ms: i64,
-        event: AcdEvent,
-        task: Option<&TaskMeta>,
-        agent: Option<AgentId>,
-    ) -> Option<Change> {
-        self.journal.is_on().then(|| Change {
-            event,
-            task: task.map(|meta| self.task_view(meta)),
-            agent: agent.map(|a| self.shared.agent_number(a)),
-            at_ms: wall_ms,
-            ready: None,
-        })
-    }
-
-    /// The `Queued` change of `meta` (entering, or re-entering, its queue).
-    pub fn queued_change(&self, wall_ms: i64, meta: &TaskMeta) -> Option<Change> {
-        let event = AcdEvent::Queued {
-            task: meta.id,
-            queue: meta.queue,
-            channel: meta.channel,
-        };
-        self.change(wall_ms, event, Some(meta), None)
-    }
-
-    /// Broadcasts `event` and journals it (a change no stored row records).
-    pub fn emit(
-        &mut self,
-        wall_ms: i64,
-        event: AcdEvent,
-        task: Option<TaskId>,
-        agent: Option<AgentId>,
-    ) {
-        let meta = task.and_then(|t| self.tasks.get(&t));
-        if let Some(change) = self.change(wall_ms, event.clone(), meta, agent) {
-            self.journal.push(change);
-        }
-        let _ = self.events.send(event);
     }
 
     fn agent(

@@ -1,13 +1,16 @@
 //! Draining the engine: every decision is broadcast, journalled when events report it, logged
-//! when the reports need it, and told to the task's owner (an offer with its `OfferReady`). A voice task whose owner has gone (its call task ended without
-//! cancelling) is abandoned here, so it never blocks an agent.
+//! when the reports need it, and told to the task's owner (an offer with its `OfferReady`). A
+//! voice task whose owner has gone (its call task ended without cancelling) is abandoned
+//! here, so it never blocks an agent.
 
 use std::time::Instant;
 
 use tokio::sync::mpsc::error::TrySendError;
 
 use super::actor::Actor;
+use super::journal::Change;
 use super::log::Entry;
+use super::persist::TaskMeta;
 use super::{AcdEvent, OfferReady, TaskNotice};
 use crate::routing::decision::Decision;
 use crate::routing::ids::{AgentId, TaskId};
@@ -130,6 +133,49 @@ impl Actor {
             Decision::Abandoned { .. } => {}
         }
         None
+    }
+
+    /// The journal entry of `event` about `task` (as it is now) and `agent`; `None` when
+    /// changes are not recorded.
+    pub fn change(
+        &self,
+        wall_ms: i64,
+        event: AcdEvent,
+        task: Option<&TaskMeta>,
+        agent: Option<AgentId>,
+    ) -> Option<Change> {
+        self.journal.is_on().then(|| Change {
+            event,
+            task: task.map(|meta| self.task_view(meta)),
+            agent: agent.map(|a| self.shared.agent_number(a)),
+            at_ms: wall_ms,
+            ready: None,
+        })
+    }
+
+    /// The `Queued` change of `meta` (entering, or re-entering, its queue).
+    pub fn queued_change(&self, wall_ms: i64, meta: &TaskMeta) -> Option<Change> {
+        let event = AcdEvent::Queued {
+            task: meta.id,
+            queue: meta.queue,
+            channel: meta.channel,
+        };
+        self.change(wall_ms, event, Some(meta), None)
+    }
+
+    /// Broadcasts `event` and journals it (a change no stored row records).
+    pub fn emit(
+        &self,
+        wall_ms: i64,
+        event: AcdEvent,
+        task: Option<TaskId>,
+        agent: Option<AgentId>,
+    ) {
+        let meta = task.and_then(|t| self.tasks.get(&t));
+        if let Some(change) = self.change(wall_ms, event.clone(), meta, agent) {
+            self.journal.push(change);
+        }
+        let _ = self.events.send(event);
     }
 
     /// Logs a task event in the task's current queue, with its wait so far.

@@ -12,7 +12,7 @@ const CARRIER_IP: &str = "127.0.0.2";
 /// The customer's number as the carrier presents it (short: the agent hears it digit by digit).
 const CUSTOMER: &str = "555";
 
-const PLAN: &str = r#"languages: [en]
+pub(crate) const PLAN: &str = r#"languages: [en]
 routes:
   - number: "8000"
     flow: main

@@ -25,6 +25,7 @@ mod queues;
 mod registrar;
 mod robustness;
 mod screen_pop;
+mod screen_pop_timing;
 mod support;
 mod trunks;
 mod webhooks;

@@ -96,6 +96,10 @@ impl Actor {
                 self.log_task(wall_ms, task, "overflow", None, Some(to_name.clone()));
                 if let Some(meta) = self.tasks.get_mut(&task) {
                     meta.queue = to;
+                    if meta.durable() {
+                        let row = self.shared.row(meta, "waiting", None);
+                        self.journal.update_row(row);
+                    }
                 }
                 self.log_task(wall_ms, task, "overflow_in", None, Some(from_name));
                 return self.notify(task, TaskNotice::Overflowed { task, to: to_name });

@@ -98,6 +98,28 @@ impl Journal {
         }
     }
 
+    /// Queues the update of a stored task's row that a routing decision made (an overflow to
+    /// another queue), written in order after every change queued before, not waited for: the
+    /// decision already holds in memory. A failed write is logged; after a restart the task
+    /// is then back in its former queue (and overflows again).
+    pub fn update_row(&self, row: TaskRow) {
+        let (done, result) = oneshot::channel();
+        let task = row.id;
+        let job = Job::Row {
+            row: Box::new(row),
+            write: RowWrite::Update,
+            change: None,
+            done,
+        };
+        if self.tx.send(job).is_ok() {
+            tokio::spawn(async move {
+                if let Ok(Err(err)) = result.await {
+                    tracing::error!(task, %err, "stored task's new queue not written");
+                }
+            });
+        }
+    }
+
     /// Writes a stored task's row with `change`'s events, after every change queued before;
     /// resolves once committed.
     pub async fn write(

@@ -35,7 +35,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Deserialize;
 
 /// The event kinds a webhook may subscribe to (see `cti::webhook::EventKind`).
-pub const EVENT_KINDS: [&str; 11] = [
+pub const EVENT_KINDS: [&str; 12] = [
     "call.ringing",
     "call.answered",
     "call.ended",
@@ -44,6 +44,7 @@ pub const EVENT_KINDS: [&str; 11] = [
     "task.accepted",
     "task.completed",
     "task.sla_breached",
+    "task.abandoned",
     "agent.state_changed",
     "recording.ready",
     "callback.attempted",

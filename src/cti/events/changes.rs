@@ -87,6 +87,11 @@ pub fn events_of(change: &Change) -> Vec<Event> {
             EventKind::CallAnswered,
         ),
         AcdEvent::Completed { .. } => vec![task_event(EventKind::TaskCompleted, change, true)],
+        AcdEvent::Decision(Decision::Abandoned { waited, .. }) => {
+            let mut event = task_event(EventKind::TaskAbandoned, change, false);
+            event.data["waited_ms"] = json!(u64::try_from(waited.as_millis()).unwrap_or(u64::MAX));
+            vec![event]
+        }
         AcdEvent::CallbackAttempt {
             attempts, outcome, ..
         } => {
@@ -150,7 +155,8 @@ fn task_of(event: &AcdEvent) -> Option<TaskId> {
         | AcdEvent::Completed { task }
         | AcdEvent::CallbackAttempt { task, .. }
         | AcdEvent::Decision(Decision::Offer { task, .. })
-        | AcdEvent::Decision(Decision::SlaBreached { task }) => Some(*task),
+        | AcdEvent::Decision(Decision::SlaBreached { task })
+        | AcdEvent::Decision(Decision::Abandoned { task, .. }) => Some(*task),
         _ => None,
     }
 }

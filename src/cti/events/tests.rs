@@ -45,6 +45,30 @@ fn change(event: AcdEvent, task: TaskView) -> Change {
 }
 
 #[test]
+fn an_abandoned_call_says_how_long_it_waited() {
+    let abandoned = Decision::Abandoned {
+        task: TaskId(7),
+        queue: crate::routing::QueueId(1),
+        waited: Duration::from_millis(12_345),
+    };
+    let events = events_of(&change(AcdEvent::Decision(abandoned), call_task()));
+    let [event] = &events[..] else {
+        panic!("one event: {events:?}")
+    };
+    let json = event.to_json();
+    assert_eq!(
+        (&json["type"], &json["task_id"], &json["call_id"]),
+        (
+            &Value::from("task.abandoned"),
+            &Value::from("7"),
+            &Value::from("cdr-7")
+        )
+    );
+    assert_eq!(json["data"]["waited_ms"], 12_345, "{json}");
+    assert!(json["agent_id"].is_null(), "{json}");
+}
+
+#[test]
 fn a_calls_task_and_call_events_name_the_call() {
     let offer = Decision::Offer {
         task: TaskId(7),

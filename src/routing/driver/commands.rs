@@ -12,7 +12,7 @@ use super::persist::{TaskMeta, unix_ms};
 use super::{AcdCommand, AcdError, AcdEvent, CancelOutcome};
 use crate::routing::RoutingError;
 use crate::routing::callback::{AttemptOutcome, Verdict};
-use crate::routing::decision::TaskStatus;
+use crate::routing::decision::{Decision, TaskStatus};
 use crate::routing::ids::TaskId;
 use crate::routing::task::Channel;
 
@@ -111,7 +111,12 @@ impl Actor {
         if let Some(TaskStatus::Assigned { .. }) = self.engine.task_status(task) {
             return Err(RoutingError::AlreadyAssigned(task).into());
         }
-        self.write(wall_ms, &meta, ("cancelled", None), None)
+        let abandoned = AcdEvent::Decision(Decision::Abandoned {
+            task,
+            queue: meta.queue,
+            waited,
+        });
+        self.write(wall_ms, &meta, ("cancelled", None), Some(abandoned))
             .await?;
         let waited = if self.callbacks.cancel(task) {
             waited

@@ -18,6 +18,7 @@ impl ChangeEvents for Names {
             AcdEvent::Decision(Decision::Offer { .. }) => "offered",
             AcdEvent::Accepted { .. } => "accepted",
             AcdEvent::Completed { .. } => "completed",
+            AcdEvent::Decision(Decision::Abandoned { .. }) => "abandoned",
             AcdEvent::CallbackAttempt { .. } => "attempted",
             AcdEvent::AgentChanged { .. } => "agent",
             _ => return Box::pin(async { Ok(Vec::new()) }),
@@ -150,5 +151,27 @@ async fn a_calls_events_are_journalled_without_a_row() {
     assert!(
         store.tasks.lock().unwrap().is_empty(),
         "calls are not stored"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_tasks_abandon_event_commits_with_its_row() {
+    let store = Arc::new(MemStore::default());
+    let (acd, _actor) = start_journalled(store.clone(), Arc::default()).await;
+    let id = acd
+        .enqueue(NewTask::new(Channel::Email, "sales"))
+        .await
+        .unwrap();
+    // The store is down: the cancel fails, and neither the row nor the event is written.
+    store.down.store(true, Ordering::Relaxed);
+    assert!(acd.cancel(id).await.is_err());
+    assert_eq!(store.row(id).state, "waiting");
+    store.down.store(false, Ordering::Relaxed);
+    acd.cancel(id).await.unwrap();
+    assert_eq!(store.row(id).state, "cancelled");
+    let task = id.0;
+    assert_eq!(
+        *store.outbox.lock().unwrap(),
+        [format!("queued:{task}"), format!("abandoned:{task}")]
     );
 }

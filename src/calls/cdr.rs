@@ -66,6 +66,8 @@ pub(super) struct CdrDraft {
     pub started_at_ms: i64,
     pub answered_at_ms: Option<i64>,
     pub ended: Option<(Outcome, String, Side)>,
+    /// Where the call was last transferred to (`calls::control`).
+    pub transferred_to: Option<String>,
 }
 
 impl CdrDraft {
@@ -106,6 +108,7 @@ impl CdrDraft {
                 Side::System => "system",
             }
             .into(),
+            transferred_to: self.transferred_to,
             caller_quality: media.map(|stats| quality(&stats.a)),
             callee_quality: media.map(|stats| quality(&stats.b)),
         }

@@ -18,6 +18,7 @@
 //! every customer fork failed / ring timer ─▶ BYE agent, Ending (callback: the attempt's outcome)
 //! ```
 
+mod control;
 mod legs;
 mod place;
 
@@ -151,6 +152,8 @@ struct Originated {
     prompts: Arc<PromptCache>,
     cdr: CdrDraft,
     store: Arc<dyn CallStore>,
+    /// Commands from the API; the guard keeps the call listed in `LiveCalls`.
+    control: Option<control::OriginatedControl>,
 }
 
 impl Originated {
@@ -178,6 +181,7 @@ impl Originated {
             started_at_ms: now_ms(),
             answered_at_ms: None,
             ended: None,
+            transferred_to: None,
         };
         Originated {
             endpoint: manager.endpoint.clone(),
@@ -202,6 +206,7 @@ impl Originated {
             prompts: manager.prompts.clone(),
             cdr,
             store: manager.store.clone(),
+            control: None,
         }
     }
 
@@ -221,6 +226,9 @@ impl Originated {
                 },
                 Some(event) = next_media_event(&mut media_events) => self.on_media_event(event),
                 Some(()) = withdrawn.recv() => self.withdrawn(),
+                Some(request) = control::next_command(&mut self.control) => {
+                    self.on_control(request)
+                }
                 () = sleep_until(deadline) => self.on_timer(Instant::now()),
             }
             self.send_reports().await;
@@ -362,6 +370,7 @@ impl Originated {
     }
 
     async fn finish(mut self) {
+        self.control = None;
         self.send_reports().await;
         let media_stats = self.media.as_ref().map(|media| media.stats());
         if let Some(media) = self.media.take() {

@@ -26,5 +26,6 @@ mod registrar;
 mod robustness;
 mod screen_pop;
 mod support;
+mod transfer;
 mod trunks;
 mod webhooks;

@@ -1,0 +1,263 @@
+//! Hold and transfers through the API, with SIPp as the customer (1001, sending a 1 kHz tone),
+//! the agent (1002) and the transfer target (1003), both sending 440 Hz. Audio is checked on
+//! the wire: tcpdump captures of what Centrala sends each phone, decoded.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::common::capture::RtpStream;
+use crate::common::sipp::SippHandle;
+use crate::support::{Pbx, TOKEN, agent_token, enabled};
+
+const AGENT: &str = "agent-1002-token";
+const OUTSIDER: &str = "agent-1003-token";
+
+/// A PBX with agent tokens for 1002 and 1003, phones 1002 (slot 1) and 1003 (slot 2)
+/// registered and answering with `scenario`, and the customer 1001 (slot 0) calling 1002;
+/// returns them with the call's id once it is answered.
+fn customer_calls_agent(test: &str, scenario: &str) -> (Pbx, [SippHandle; 3], String) {
+    let tokens = agent_token("1002") + &agent_token("1003");
+    let pbx = Pbx::start_full(test, "", &tokens);
+    let phone = |slot: u16, user: &str| {
+        pbx.register(slot, user);
+        pbx.sipp(slot, user, scenario)
+            .set("pt", 0)
+            .set("codec", "PCMU")
+            .spawn()
+            .expect("sipp starts")
+    };
+    let agent = phone(1, "1002");
+    let target = phone(2, "1003");
+    let customer = pbx
+        .sipp(0, "customer", "uac_wait_bye.xml")
+        .service("1002")
+        .key("caller", "1001")
+        .auth("1001", "pw1001")
+        .media_secs(30)
+        .spawn()
+        .expect("sipp starts");
+    let id = pbx.listed_call(TOKEN)["id"].as_str().unwrap().to_owned();
+    std::thread::sleep(Duration::from_millis(1500));
+    (pbx, [customer, agent, target], id)
+}
+
+fn post(pbx: &Pbx, token: &str, id: &str, action: &str, body: &str) -> (u16, Value) {
+    pbx.api_post(token, &format!("/api/v1/calls/{id}/{action}"), body)
+}
+
+/// Music: loud enough to be heard, and not one of the phones' tones.
+fn is_music(stream: &RtpStream) -> bool {
+    let samples = &stream.pcm;
+    let mean_square =
+        samples.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / samples.len().max(1) as f64;
+    stream.audio_seconds() >= 1.5
+        && mean_square.sqrt() > 300.0
+        && stream.tone_seconds(440.0) < 0.3
+        && stream.tone_seconds(1000.0) < 0.3
+}
+
+/// The phone ended its call cleanly (a BYE it got or sent was answered).
+fn ended_ok(phone: SippHandle) {
+    let result = phone.wait().unwrap();
+    assert!(result.check().is_ok(), "{}", result.describe());
+}
+
+fn cdr_of(pbx: &Pbx, id: &str, count: usize) -> Value {
+    pbx.cdrs(count)
+        .into_iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no CDR {id}"))
+}
+
+#[test]
+fn hold_plays_music_to_the_customer_and_silence_to_the_agent() {
+    if !enabled("transfer_hold") {
+        return;
+    }
+    let (pbx, [customer, agent, target], id) =
+        customer_calls_agent("transfer_hold", "uas_answer.xml");
+    let (customer_port, agent_port) = (pbx.peer(0).media, pbx.peer(1).media);
+    assert_eq!(
+        post(&pbx, OUTSIDER, &id, "hold", "").0,
+        403,
+        "1003 is no party"
+    );
+    assert_eq!(post(&pbx, TOKEN, "no-such-call", "hold", "").0, 404);
+    assert_eq!(post(&pbx, AGENT, &id, "unhold", "").0, 409, "not held yet");
+
+    let before = pbx.capture_for("before", 2.0);
+    assert!(before.rtp_to(customer_port).tone_seconds(440.0) >= 1.0);
+
+    let (status, answer) = post(&pbx, AGENT, &id, "hold", "");
+    assert_eq!(status, 204, "{answer}");
+    let (status, answer) = post(&pbx, AGENT, &id, "hold", "");
+    assert_eq!(
+        (status, &answer["error"]["code"]),
+        (409, &Value::from("conflict"))
+    );
+    let held = pbx.capture_for("held", 2.5);
+    let to_customer = held.rtp_to(customer_port);
+    assert!(
+        is_music(&to_customer),
+        "the customer hears music: {:.1} s of audio, {:.1} s of 440 Hz",
+        to_customer.audio_seconds(),
+        to_customer.tone_seconds(440.0)
+    );
+    let to_agent = held.rtp_to(agent_port);
+    assert!(
+        to_agent.tone_seconds(1000.0) < 0.2,
+        "the agent hears silence: {:.1} s of the customer",
+        to_agent.tone_seconds(1000.0)
+    );
+
+    assert_eq!(post(&pbx, AGENT, &id, "unhold", "").0, 204);
+    let after = pbx.capture_for("after", 2.0);
+    assert!(after.rtp_to(customer_port).tone_seconds(440.0) >= 1.0);
+    assert!(after.rtp_to(agent_port).tone_seconds(1000.0) >= 1.0);
+
+    assert_eq!(post(&pbx, TOKEN, &id, "hangup", "").0, 204);
+    ended_ok(customer);
+    ended_ok(agent);
+    drop(target);
+}
+
+#[test]
+fn blind_transfer_releases_the_agent_and_bridges_the_customer_to_the_target() {
+    if !enabled("transfer_blind") {
+        return;
+    }
+    let (pbx, [customer, agent, target], id) =
+        customer_calls_agent("transfer_blind", "uas_answer.xml");
+    for (body, why) in [
+        ("{not json", "malformed JSON"),
+        (r#"{"target":"1003","mode":"sideways"}"#, "unknown mode"),
+        (r#"{"target":"sip:x@y"}"#, "not a target"),
+        (r#"{"target":"queue:nosuchqueue"}"#, "unknown queue"),
+        (r#"{"target":"1003","extra":1}"#, "unknown field"),
+    ] {
+        let (status, answer) = post(&pbx, AGENT, &id, "transfer", body);
+        assert_eq!(status, 400, "{why}: {answer}");
+        assert!(answer["error"]["message"].is_string(), "{why}: {answer}");
+    }
+    let (status, _) = post(&pbx, OUTSIDER, &id, "transfer", r#"{"target":"1003"}"#);
+    assert_eq!(status, 403, "1003 is no party of the call");
+
+    let (status, started) = post(&pbx, AGENT, &id, "transfer", r#"{"target":"1003"}"#);
+    assert_eq!(status, 202, "{started}");
+    assert_eq!(
+        (&started["target"], &started["mode"]),
+        (&Value::from("1003"), &Value::from("blind"))
+    );
+    ended_ok(agent);
+    std::thread::sleep(Duration::from_millis(1000));
+    let bridged = pbx.capture_for("bridged", 2.5);
+    let heard = bridged.rtp_to(pbx.peer(2).media).tone_seconds(1000.0);
+    assert!(heard >= 1.5, "the target hears the customer: {heard:.1} s");
+    let back = bridged.rtp_to(pbx.peer(0).media).tone_seconds(440.0);
+    assert!(back >= 1.5, "the customer hears the target: {back:.1} s");
+    assert_eq!(
+        pbx.listed_call(OUTSIDER)["agent"],
+        "1003",
+        "1003 has the call now"
+    );
+
+    assert_eq!(post(&pbx, OUTSIDER, &id, "hangup", "").0, 204);
+    ended_ok(customer);
+    ended_ok(target);
+    let call = cdr_of(&pbx, &id, 2);
+    assert_eq!(
+        (&call["transferred_to"], &call["hangup_cause"]),
+        (&Value::from("1003"), &Value::from("api_hangup")),
+        "{call}"
+    );
+    let leg = cdr_of(&pbx, &format!("{id}-t1"), 2);
+    assert_eq!(
+        (&leg["callee"], &leg["hangup_cause"], &leg["transferred_to"]),
+        (&"1002".into(), &"transferred".into(), &"1003".into()),
+        "{leg}"
+    );
+}
+
+#[test]
+fn attended_transfer_consults_the_target_then_completes() {
+    if !enabled("transfer_attended") {
+        return;
+    }
+    let (pbx, [customer, agent, target], id) =
+        customer_calls_agent("transfer_attended", "uas_reinvite.xml");
+    assert_eq!(post(&pbx, AGENT, &id, "transfer/complete", "").0, 409);
+    let body = r#"{"target":"1003","mode":"attended"}"#;
+    let (status, started) = post(&pbx, AGENT, &id, "transfer", body);
+    assert_eq!(status, 202, "{started}");
+    assert_eq!(post(&pbx, AGENT, &id, "transfer", body).0, 409, "already");
+    assert_eq!(post(&pbx, AGENT, &id, "hold", "").0, 409, "transferring");
+    std::thread::sleep(Duration::from_millis(1500));
+
+    let consulting = pbx.capture_for("consulting", 2.5);
+    let to_customer = consulting.rtp_to(pbx.peer(0).media);
+    assert!(is_music(&to_customer), "the customer hears music on hold");
+    let to_agent = consulting.rtp_to(pbx.peer(1).media);
+    assert!(
+        to_agent.tone_seconds(440.0) >= 1.5 && to_agent.tone_seconds(1000.0) < 0.2,
+        "the agent hears the target, not the customer: {:.1} s / {:.1} s",
+        to_agent.tone_seconds(440.0),
+        to_agent.tone_seconds(1000.0)
+    );
+    let to_target = consulting.rtp_to(pbx.peer(2).media);
+    assert!(
+        to_target.tone_seconds(1000.0) < 0.2,
+        "the target does not hear the customer yet"
+    );
+
+    assert_eq!(post(&pbx, AGENT, &id, "transfer/complete", "").0, 204);
+    ended_ok(agent);
+    std::thread::sleep(Duration::from_millis(500));
+    let joined = pbx.capture_for("joined", 2.5);
+    let heard = joined.rtp_to(pbx.peer(2).media).tone_seconds(1000.0);
+    assert!(heard >= 1.5, "the target hears the customer: {heard:.1} s");
+    let back = joined.rtp_to(pbx.peer(0).media).tone_seconds(440.0);
+    assert!(back >= 1.5, "the customer hears the target: {back:.1} s");
+
+    assert_eq!(post(&pbx, TOKEN, &id, "hangup", "").0, 204);
+    ended_ok(customer);
+    ended_ok(target);
+    let call = cdr_of(&pbx, &id, 2);
+    assert_eq!(call["transferred_to"], "1003", "{call}");
+    let leg = cdr_of(&pbx, &format!("{id}-t1"), 2);
+    assert_eq!(leg["hangup_cause"], "transferred", "{leg}");
+}
+
+#[test]
+fn a_cancelled_attended_transfer_returns_the_agent_to_the_customer() {
+    if !enabled("transfer_cancel") {
+        return;
+    }
+    let (pbx, [customer, agent, target], id) =
+        customer_calls_agent("transfer_cancel", "uas_reinvite.xml");
+    assert_eq!(
+        post(&pbx, AGENT, &id, "transfer/cancel", "").0,
+        409,
+        "none yet"
+    );
+    let body = r#"{"target":"1003","mode":"attended"}"#;
+    assert_eq!(post(&pbx, AGENT, &id, "transfer", body).0, 202);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(post(&pbx, AGENT, &id, "transfer/cancel", "").0, 204);
+    ended_ok(target);
+    std::thread::sleep(Duration::from_millis(500));
+
+    let back = pbx.capture_for("back", 2.0);
+    let to_customer = back.rtp_to(pbx.peer(0).media).tone_seconds(440.0);
+    let to_agent = back.rtp_to(pbx.peer(1).media).tone_seconds(1000.0);
+    assert!(
+        to_customer >= 1.0 && to_agent >= 1.0,
+        "customer and agent hear each other again: {to_customer:.1} s / {to_agent:.1} s"
+    );
+    assert_eq!(post(&pbx, AGENT, &id, "transfer/cancel", "").0, 409);
+    assert_eq!(post(&pbx, AGENT, &id, "hangup", "").0, 204);
+    ended_ok(customer);
+    ended_ok(agent);
+    let call = cdr_of(&pbx, &id, 1);
+    assert_eq!(call["transferred_to"], Value::Null, "{call}");
+}

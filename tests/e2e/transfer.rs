@@ -261,3 +261,100 @@ fn a_cancelled_attended_transfer_returns_the_agent_to_the_customer() {
     let call = cdr_of(&pbx, &id, 1);
     assert_eq!(call["transferred_to"], Value::Null, "{call}");
 }
+
+#[test]
+fn blind_transfer_to_a_queue_makes_the_customer_a_task_there() {
+    if !enabled("transfer_queue") {
+        return;
+    }
+    let (pbx, [customer, agent, target], id) =
+        customer_calls_agent("transfer_queue", "uas_answer.xml");
+    let body = r#"{"target":"queue:sales"}"#;
+    let (status, started) = post(&pbx, AGENT, &id, "transfer", body);
+    assert_eq!(status, 202, "{started}");
+    ended_ok(agent);
+    // 1003 is the one agent with the sales skill: the ACD offers the call to its phone.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while pbx.listed_call(TOKEN)["agent"] != "1003" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never offered to 1003"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(1000));
+    let bridged = pbx.capture_for("bridged", 2.0);
+    let heard = bridged.rtp_to(pbx.peer(2).media).tone_seconds(1000.0);
+    assert!(
+        heard >= 1.0,
+        "the sales agent hears the customer: {heard:.1} s"
+    );
+    let tasks = pbx.api("/api/v1/tasks");
+    let task = tasks["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|t| t["queue"] == "sales"))
+        .unwrap_or_else(|| panic!("a sales task: {tasks}"));
+    assert_eq!(
+        (
+            &task["attributes"]["transferred_by"],
+            &task["attributes"]["caller.number"]
+        ),
+        (&"1002".into(), &"1001".into()),
+        "the task keeps the call's CTI attributes: {task}"
+    );
+    assert_eq!(post(&pbx, TOKEN, &id, "hangup", "").0, 204);
+    ended_ok(customer);
+    ended_ok(target);
+    assert_eq!(cdr_of(&pbx, &id, 2)["transferred_to"], "queue:sales");
+}
+
+#[test]
+fn a_click_to_dial_call_is_listed_held_and_hung_up_through_the_api() {
+    if !enabled("transfer_click_to_dial") {
+        return;
+    }
+    let pbx = Pbx::start_full("transfer_click_to_dial", "", &agent_token("1001"));
+    let phone = |slot: u16, user: &str| {
+        pbx.register(slot, user);
+        pbx.answering_phone(slot, 30)
+    };
+    let (agent, customer) = (phone(1, "1001"), phone(2, "1002"));
+    let (status, placed) = pbx.api_post(
+        "agent-1001-token",
+        "/api/v1/calls",
+        r#"{"agent":"1001","number":"1002"}"#,
+    );
+    assert_eq!(status, 201, "{placed}");
+    let id = placed["call_id"].as_str().unwrap().to_owned();
+    let listed = pbx.listed_call("agent-1001-token");
+    assert_eq!(
+        (&listed["id"], &listed["agent"]),
+        (&id.as_str().into(), &"1001".into())
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+
+    let token = "agent-1001-token";
+    assert_eq!(post(&pbx, token, &id, "hold", "").0, 204);
+    let held = pbx.capture_for("held", 2.5);
+    assert!(
+        is_music(&held.rtp_to(pbx.peer(2).media)),
+        "the customer hears music"
+    );
+    assert!(
+        held.rtp_to(pbx.peer(1).media).tone_seconds(440.0) < 0.2,
+        "the agent: silence"
+    );
+    assert_eq!(post(&pbx, token, &id, "unhold", "").0, 204);
+    let (status, _) = post(&pbx, token, &id, "transfer", r#"{"target":"1003"}"#);
+    assert_eq!(status, 409, "not on originated calls yet");
+
+    assert_eq!(post(&pbx, token, &id, "hangup", "").0, 204);
+    ended_ok(agent);
+    ended_ok(customer);
+    let cdr = cdr_of(&pbx, &id, 1);
+    assert_eq!(
+        (&cdr["origin"], &cdr["hangup_cause"]),
+        (&"click_to_dial".into(), &"api_hangup".into()),
+        "{cdr}"
+    );
+}

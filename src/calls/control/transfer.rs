@@ -49,7 +49,7 @@ pub(in crate::calls) enum TransferPending {
 /// A transfer target resolved to what the call does with it.
 pub(super) enum Resolved {
     /// Ring these phones (an extension's, or a trunk's).
-    Ring(Target),
+    Ring(Box<Target>),
     /// Queue the caller here.
     Queue(String),
 }
@@ -151,10 +151,10 @@ impl Call {
                         "extension {number} has no registered phone"
                     )));
                 }
-                Ok(Resolved::Ring(Target::Extension {
+                Ok(Resolved::Ring(Box::new(Target::Extension {
                     number: number.clone(),
                     contacts,
-                }))
+                })))
             }
             TransferTarget::Queue(name) => match services.acd.setup().queue(name) {
                 Some(_) => Ok(Resolved::Queue(name.clone())),
@@ -165,10 +165,10 @@ impl Call {
                 .iter()
                 .find(|t| t.outbound.is_some())
                 .map(|trunk| {
-                    Resolved::Ring(Target::Trunk {
+                    Resolved::Ring(Box::new(Target::Trunk {
                         trunk: trunk.clone(),
                         number: number.clone(),
-                    })
+                    }))
                 })
                 .ok_or_else(|| ControlError::InvalidState("no trunk dials out".into())),
         }

@@ -17,18 +17,24 @@ const OUTSIDER: &str = "agent-1003-token";
 /// registered and answering with `scenario`, and the customer 1001 (slot 0) calling 1002;
 /// returns them with the call's id once it is answered.
 fn customer_calls_agent(test: &str, scenario: &str) -> (Pbx, [SippHandle; 3], String) {
+    customer_calls_agent_with(test, [scenario, scenario])
+}
+
+/// `customer_calls_agent` with the agent's and the target's scenarios.
+fn customer_calls_agent_with(test: &str, scenarios: [&str; 2]) -> (Pbx, [SippHandle; 3], String) {
     let tokens = agent_token("1002") + &agent_token("1003");
     let pbx = Pbx::start_full(test, "", &tokens);
-    let phone = |slot: u16, user: &str| {
+    let phone = |slot: u16, user: &str, scenario: &str| {
         pbx.register(slot, user);
-        pbx.sipp(slot, user, scenario)
-            .set("pt", 0)
-            .set("codec", "PCMU")
-            .spawn()
-            .expect("sipp starts")
+        let sipp = pbx.sipp(slot, user, scenario);
+        let sipp = match scenario {
+            "uas_busy.xml" => sipp,
+            _ => sipp.set("pt", 0).set("codec", "PCMU"),
+        };
+        sipp.spawn().expect("sipp starts")
     };
-    let agent = phone(1, "1002");
-    let target = phone(2, "1003");
+    let agent = phone(1, "1002", scenarios[0]);
+    let target = phone(2, "1003", scenarios[1]);
     let customer = pbx
         .sipp(0, "customer", "uac_wait_bye.xml")
         .service("1002")
@@ -316,7 +322,11 @@ fn a_click_to_dial_call_is_listed_held_and_hung_up_through_the_api() {
     let pbx = Pbx::start_full("transfer_click_to_dial", "", &agent_token("1001"));
     let phone = |slot: u16, user: &str| {
         pbx.register(slot, user);
-        pbx.answering_phone(slot, 30)
+        pbx.sipp(slot, user, "uas_answer.xml")
+            .set("pt", 0)
+            .set("codec", "PCMU")
+            .spawn()
+            .expect("sipp starts")
     };
     let (agent, customer) = (phone(1, "1001"), phone(2, "1002"));
     let (status, placed) = pbx.api_post(
@@ -356,5 +366,43 @@ fn a_click_to_dial_call_is_listed_held_and_hung_up_through_the_api() {
         (&cdr["origin"], &cdr["hangup_cause"]),
         (&"click_to_dial".into(), &"api_hangup".into()),
         "{cdr}"
+    );
+}
+
+#[test]
+fn a_busy_target_ends_a_blind_transfer_and_returns_an_attended_one() {
+    if !enabled("transfer_busy") {
+        return;
+    }
+    let scenarios = ["uas_reinvite.xml", "uas_busy.xml"];
+    let (pbx, [customer, agent, target], id) =
+        customer_calls_agent_with("transfer_busy", scenarios);
+    let body = r#"{"target":"1003","mode":"attended"}"#;
+    assert_eq!(post(&pbx, AGENT, &id, "transfer", body).0, 202);
+    ended_ok(target);
+    std::thread::sleep(Duration::from_millis(1000));
+    let back = pbx.capture_for("back", 2.0);
+    let heard = back.rtp_to(pbx.peer(0).media).tone_seconds(440.0);
+    assert!(
+        heard >= 1.0,
+        "the agent is back with the customer: {heard:.1} s"
+    );
+
+    let target = pbx
+        .sipp(2, "busy-again", "uas_busy.xml")
+        .spawn()
+        .expect("sipp starts");
+    assert_eq!(
+        post(&pbx, AGENT, &id, "transfer", r#"{"target":"1003"}"#).0,
+        202
+    );
+    ended_ok(target);
+    ended_ok(agent);
+    ended_ok(customer);
+    let call = cdr_of(&pbx, &id, 2);
+    assert_eq!(
+        (&call["hangup_cause"], &call["transferred_to"]),
+        (&"transfer_failed: 486 Busy Here".into(), &"1003".into()),
+        "{call}"
     );
 }

@@ -46,14 +46,27 @@ pub(in crate::calls) struct Consult {
     /// The target's forks are `Call::forks[first..]`.
     first: usize,
     stage: ConsultStage,
-    /// The agent's phone sends to `media` (its re-INVITE was answered).
-    agent_moved: bool,
+    /// Where the agent's phone sends its media.
+    agent: AgentMedia,
+    /// The agent's fork (the call's bridged fork when the consultation started).
+    agent_fork: usize,
     /// The agent hung up during the consultation.
     agent_gone: bool,
     /// The SDP origin of our offers to the target.
     origin: OriginState,
     /// When a ringing target is given up.
     ring_until: Option<Instant>,
+}
+
+/// Where the agent's phone is, as the re-INVITEs moving it stand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AgentMedia {
+    /// The re-INVITE to the consultation session is outstanding.
+    Moving,
+    /// It was answered: the agent is on the consultation session.
+    Moved,
+    /// It was refused: the agent stayed on the call's session.
+    Stayed,
 }
 
 impl Call {
@@ -106,7 +119,8 @@ impl Call {
             media,
             first,
             stage: ConsultStage::Ringing,
-            agent_moved: false,
+            agent: AgentMedia::Moving,
+            agent_fork: agent,
             agent_gone: false,
             origin,
             ring_until: Some(Instant::now() + self.no_answer_timeout),
@@ -314,24 +328,26 @@ impl Call {
         tracing::info!("attended transfer completed");
     }
 
-    /// Cancel (or the target is gone): drop the target, move the agent back.
+    /// Cancel (or the target is gone): drop the target, move the agent back (once its move
+    /// to the consultation is answered, if it is still under way).
     fn return_agent(&mut self) {
         self.drop_target_forks();
-        let moved = self.consult().is_some_and(|c| c.agent_moved);
-        let local = self.media.as_ref().map(|m| m.local(MediaSide::B));
-        let offer = local.and_then(|l| anchored_offer(&self.a.offer, l, &mut self.origin_b));
-        match (moved, offer) {
-            (true, Some(offer)) => {
-                let body = Some(sdp_body(&offer.to_string()));
-                self.send_in_dialog(
-                    Leg::B,
-                    &Method::Invite,
-                    body,
-                    transfer(TransferPending::AgentBack),
-                );
-            }
+        match self.consult().map(|c| c.agent) {
+            Some(AgentMedia::Moved) => self.move_agent_back(),
+            Some(AgentMedia::Moving) => {}
             _ => self.agent_returned(),
         }
+    }
+
+    fn move_agent_back(&mut self) {
+        let local = self.media.as_ref().map(|m| m.local(MediaSide::B));
+        let offer = local.and_then(|l| anchored_offer(&self.a.offer, l, &mut self.origin_b));
+        let Some(offer) = offer else {
+            return self.agent_returned();
+        };
+        let body = Some(sdp_body(&offer.to_string()));
+        let pending = transfer(TransferPending::AgentBack);
+        self.send_in_dialog(Leg::B, &Method::Invite, body, pending);
     }
 
     fn agent_back(&mut self, msg: Option<&Message>) {
@@ -357,15 +373,23 @@ impl Call {
 
     /// The agent's phone moved to the consultation: it hears ring-back while the target rings.
     fn agent_moved(&mut self, msg: Option<&Message>) {
-        let Phase::Connected { winner } = self.phase else {
+        let Some(agent) = self.consult().map(|c| c.agent_fork) else {
             return;
         };
         let Some(msg) = msg.filter(|msg| is_2xx(msg)) else {
             tracing::warn!("the agent's phone refused the consultation");
-            let _ = self.consult_input(ConsultInput::Cancel);
+            let Some(consult) = self.consult_mut() else {
+                return;
+            };
+            consult.agent = AgentMedia::Stayed;
+            if consult.stage == ConsultStage::Returning {
+                self.agent_returned();
+            } else {
+                let _ = self.consult_input(ConsultInput::Cancel);
+            }
             return;
         };
-        self.ack_fork(winner, msg);
+        self.ack_fork(agent, msg);
         let answer = sdp_of(msg);
         let Some(consult) = self.consult_mut() else {
             return;
@@ -375,11 +399,14 @@ impl Call {
         };
         consult.media.set_remote(MediaSide::A, remote.rtp);
         codecs::apply(&consult.media, MediaSide::A, &answer);
-        consult.agent_moved = true;
-        if consult.stage == ConsultStage::Ringing {
-            consult
-                .media
-                .play(MediaSide::A, Playback::tone(ToneSpec::ringback_eu()));
+        consult.agent = AgentMedia::Moved;
+        match consult.stage {
+            ConsultStage::Ringing => {
+                let ringback = Playback::tone(ToneSpec::ringback_eu());
+                consult.media.play(MediaSide::A, ringback);
+            }
+            ConsultStage::Returning => self.move_agent_back(),
+            _ => {}
         }
     }
 

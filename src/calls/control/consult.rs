@@ -29,23 +29,22 @@ use crate::calls::bridge::side_of;
 use crate::calls::call::{Call, Leg, Pending, Phase, sdp_of};
 use crate::calls::cdr::{Outcome, Side};
 use crate::calls::codecs;
-use crate::calls::fork::{Fork, ForkState};
+use crate::calls::fork::Fork;
 use crate::calls::target::Target;
 use crate::media::player::Playback;
 use crate::media::relay::{MediaSession, Side as MediaSide};
 use crate::media::sdp::{Direction, OriginState, anchored_offer, remote_audio};
 use crate::media::tone::ToneSpec;
-use crate::sip::endpoint::ServerTxn;
-use crate::sip::message::{Message, MessageBuilder};
+use crate::sip::message::Message;
 use crate::sip::method::Method;
 
 /// An attended transfer's consultation.
 pub(in crate::calls) struct Consult {
     /// Side A toward the agent's phone, side B toward the target.
-    media: MediaSession,
+    pub(super) media: MediaSession,
     /// The target's forks are `Call::forks[first..]`.
-    first: usize,
-    stage: ConsultStage,
+    pub(super) first: usize,
+    pub(super) stage: ConsultStage,
     /// Where the agent's phone sends its media.
     agent: AgentMedia,
     /// The agent's fork (the call's bridged fork when the consultation started).
@@ -165,31 +164,6 @@ impl Call {
         }
     }
 
-    /// Whether `call_id` is a consultation fork's dialog (before the target is joined).
-    pub(in crate::calls) fn is_consult_dialog(&self, call_id: &str) -> bool {
-        self.consult().is_some_and(|c| {
-            c.stage != ConsultStage::Joining
-                && self.forks[c.first..]
-                    .iter()
-                    .any(|f| f.dialog.call_id == call_id)
-        })
-    }
-
-    /// A request on the target's dialog during the consultation: a BYE returns the agent.
-    pub(in crate::calls) fn consult_request(&mut self, msg: Message, txn: ServerTxn) {
-        let (status, reason) = match msg.method() {
-            Some(Method::Invite) => (488, "Not Acceptable Here"),
-            _ => (200, "OK"),
-        };
-        let bye = msg.method() == Some(&Method::Bye);
-        self.endpoint
-            .reply(txn, MessageBuilder::response_to(&msg, status, reason, None));
-        if bye {
-            tracing::info!("the transfer target hung up during the consultation");
-            let _ = self.consult_input(ConsultInput::TargetGone);
-        }
-    }
-
     /// The agent hung up: true when a consultation took it (the transfer completes).
     pub(in crate::calls) fn agent_left_consultation(&mut self) -> bool {
         let Phase::Connected { winner } = self.phase else {
@@ -236,7 +210,7 @@ impl Call {
         }
     }
 
-    fn consult_input(&mut self, input: ConsultInput) -> Result<(), ControlError> {
+    pub(super) fn consult_input(&mut self, input: ConsultInput) -> Result<(), ControlError> {
         let Some(consult) = self.consult_mut() else {
             return Err(ControlError::InvalidState(
                 "no attended transfer is under way".into(),
@@ -410,70 +384,6 @@ impl Call {
         }
     }
 
-    fn consult_fork_response(&mut self, index: usize, msg: &Message) {
-        let status = msg.status().unwrap_or(500);
-        match status {
-            100 => {}
-            101..=199 => {
-                let fork = &mut self.forks[index];
-                fork.state = ForkState::Ringing;
-                if std::mem::take(&mut fork.cancel_due) {
-                    self.cancel_fork(index);
-                }
-            }
-            200..=299 => self.consult_fork_answered(index, msg),
-            401 | 407 => match self.forks[index].answer_challenge(msg) {
-                Some(answer) => {
-                    let offer = self.forks[index].offer.clone();
-                    let pending = transfer(TransferPending::ConsultInvite(index));
-                    self.send_fork_invite_as(index, offer, Some(answer), pending);
-                }
-                None => self.consult_fork_failed(index, status),
-            },
-            _ => self.consult_fork_failed(index, status),
-        }
-    }
-
-    fn consult_fork_answered(&mut self, index: usize, msg: &Message) {
-        let fork = &mut self.forks[index];
-        let first_answer = fork.state != ForkState::Answered;
-        fork.state = ForkState::Answered;
-        if fork.dialog.confirm(msg).is_err() {
-            tracing::warn!("unusable 2xx from the transfer target");
-        }
-        self.ack_fork(index, msg);
-        if !first_answer {
-            return;
-        }
-        let answer = sdp_of(msg).and_then(|a| remote_audio(&a).map(|r| (a, r)));
-        let ringing = self
-            .consult()
-            .is_some_and(|c| c.stage == ConsultStage::Ringing);
-        let (true, Some((answer, remote)), Some(consult)) = (ringing, answer, self.consult_mut())
-        else {
-            self.bye(index);
-            return self.consult_fork_failed(index, 488);
-        };
-        consult.media.set_remote(MediaSide::B, remote.rtp);
-        codecs::apply(&consult.media, MediaSide::B, &answer);
-        self.cancel_target_forks_except(index);
-        let _ = self.consult_input(ConsultInput::TargetAnswered(index));
-    }
-
-    fn consult_fork_failed(&mut self, index: usize, status: u16) {
-        if self.forks[index].state != ForkState::Answered {
-            self.forks[index].state = ForkState::Failed(status);
-        }
-        let Some(consult) = self.consult() else {
-            return;
-        };
-        let ringing = consult.stage == ConsultStage::Ringing;
-        if ringing && self.forks[consult.first..].iter().all(Fork::is_final) {
-            tracing::info!(status, "the transfer target did not answer");
-            let _ = self.consult_input(ConsultInput::TargetGone);
-        }
-    }
-
     /// Nobody is left for the caller: the call ends.
     fn consultation_failed(&mut self) {
         self.drop_target_forks();
@@ -497,46 +407,21 @@ impl Call {
         true
     }
 
-    /// CANCEL (ringing) or BYE (answered) every target fork.
-    fn drop_target_forks(&mut self) {
-        let Some(first) = self.consult().map(|c| c.first) else {
-            return;
-        };
-        for index in first..self.forks.len() {
-            match self.forks[index].state {
-                ForkState::Answered => self.bye(index),
-                ForkState::Failed(_) => {}
-                _ => self.cancel_fork(index),
-            }
-        }
-    }
-
-    fn cancel_target_forks_except(&mut self, keep: usize) {
-        let Some(first) = self.consult().map(|c| c.first) else {
-            return;
-        };
-        for index in first..self.forks.len() {
-            if index != keep && !self.forks[index].is_final() {
-                self.cancel_fork(index);
-            }
-        }
-    }
-
     fn transfer_target_of_consultation(&self) -> Option<TransferTarget> {
         let transfer = self.control.as_ref()?.transfer.as_ref()?;
         transfer.consult.as_ref().map(|_| transfer.target.clone())
     }
 
-    fn consult(&self) -> Option<&Consult> {
+    pub(super) fn consult(&self) -> Option<&Consult> {
         self.control.as_ref()?.transfer.as_ref()?.consult.as_ref()
     }
 
-    fn consult_mut(&mut self) -> Option<&mut Consult> {
+    pub(super) fn consult_mut(&mut self) -> Option<&mut Consult> {
         self.control.as_mut()?.transfer.as_mut()?.consult.as_mut()
     }
 }
 
-fn transfer(pending: TransferPending) -> Pending {
+pub(super) fn transfer(pending: TransferPending) -> Pending {
     Pending::Transfer(pending)
 }
 

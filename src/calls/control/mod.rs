@@ -13,6 +13,7 @@
 //! Originated calls (`calls::originate`) take the same commands through `originate/control.rs`.
 
 mod consult;
+mod consult_target;
 mod hold;
 mod rules;
 mod transfer;

@@ -78,6 +78,30 @@ impl CdrDraft {
         }
     }
 
+    /// The CDR row of an agent's leg released by transfer `n` of this call (`<id>-t<n>`, cause
+    /// `transferred`), and names `target` in this call's CDR too.
+    pub fn transfer_segment(
+        &mut self,
+        n: u32,
+        leg_call_id: &str,
+        agent: &str,
+        target: &str,
+    ) -> CdrRecord {
+        self.transferred_to = Some(target.to_owned());
+        CdrDraft {
+            id: format!("{}-t{n}", self.id),
+            call_id: leg_call_id.to_owned(),
+            caller: self.caller.clone(),
+            callee: agent.to_owned(),
+            origin: self.origin.clone(),
+            started_at_ms: self.answered_at_ms.unwrap_or(self.started_at_ms),
+            answered_at_ms: self.answered_at_ms,
+            ended: Some((Outcome::Answered, "transferred".into(), Side::Callee)),
+            transferred_to: Some(target.to_owned()),
+        }
+        .finish(None)
+    }
+
     pub fn answered(&mut self) {
         self.answered_at_ms.get_or_insert_with(now_ms);
     }

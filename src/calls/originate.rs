@@ -105,6 +105,11 @@ enum Stage {
         winner: usize,
         customer: usize,
     },
+    /// The customer was blind-transferred through the API: new agent-leg forks ring the
+    /// target, the customer (fork `customer`) hears ring-back (`originate/control.rs`).
+    Transferring {
+        customer: usize,
+    },
     Ending,
     Done,
 }
@@ -137,6 +142,9 @@ struct Originated {
     customer: String,
     purpose: Purpose,
     agent_forks: Vec<Fork>,
+    /// Where the agent leg's current ring round starts in `agent_forks` (a transfer adds a
+    /// round toward its target).
+    agent_round: usize,
     customer_target: Target,
     customer_forks: Vec<Fork>,
     stage: Stage,
@@ -192,6 +200,7 @@ impl Originated {
             customer: customer.to_owned(),
             purpose,
             agent_forks,
+            agent_round: 0,
             customer_target,
             customer_forks: Vec::new(),
             stage: Stage::RingingAgent,
@@ -321,6 +330,10 @@ impl Originated {
                 Stage::DialingCustomer { winner } => {
                     self.cancel_all(Leg::Customer);
                     self.customer_failed(winner, 408);
+                }
+                Stage::Transferring { customer } => {
+                    self.cancel_all(Leg::Agent);
+                    self.transfer_failed(customer, 408);
                 }
                 _ => {}
             }

@@ -315,7 +315,7 @@ fn blind_transfer_to_a_queue_makes_the_customer_a_task_there() {
 }
 
 #[test]
-fn a_click_to_dial_call_is_listed_held_and_hung_up_through_the_api() {
+fn a_click_to_dial_call_is_listed_held_and_transferred_through_the_api() {
     if !enabled("transfer_click_to_dial") {
         return;
     }
@@ -355,17 +355,40 @@ fn a_click_to_dial_call_is_listed_held_and_hung_up_through_the_api() {
         "the agent: silence"
     );
     assert_eq!(post(&pbx, token, &id, "unhold", "").0, 204);
-    let (status, _) = post(&pbx, token, &id, "transfer", r#"{"target":"1003"}"#);
-    assert_eq!(status, 409, "not on originated calls yet");
-
-    assert_eq!(post(&pbx, token, &id, "hangup", "").0, 204);
-    ended_ok(agent);
-    ended_ok(customer);
-    let cdr = cdr_of(&pbx, &id, 1);
+    let attended = r#"{"target":"1003","mode":"attended"}"#;
     assert_eq!(
-        (&cdr["origin"], &cdr["hangup_cause"]),
-        (&"click_to_dial".into(), &"api_hangup".into()),
+        post(&pbx, token, &id, "transfer", attended).0,
+        409,
+        "blind only"
+    );
+
+    let target = phone(3, "1003");
+    let (status, answer) = post(&pbx, token, &id, "transfer", r#"{"target":"1003"}"#);
+    assert_eq!(status, 202, "{answer}");
+    ended_ok(agent);
+    std::thread::sleep(Duration::from_millis(1000));
+    let bridged = pbx.capture_for("bridged", 2.0);
+    let heard = bridged.rtp_to(pbx.peer(3).media).tone_seconds(440.0);
+    assert!(heard >= 1.0, "the target hears the customer: {heard:.1} s");
+    assert_eq!(pbx.listed_call(TOKEN)["agent"], "1003");
+
+    assert_eq!(post(&pbx, TOKEN, &id, "hangup", "").0, 204);
+    ended_ok(customer);
+    ended_ok(target);
+    let cdr = cdr_of(&pbx, &id, 2);
+    assert_eq!(
+        (&cdr["origin"], &cdr["hangup_cause"], &cdr["transferred_to"]),
+        (
+            &"click_to_dial".into(),
+            &"api_hangup".into(),
+            &"1003".into()
+        ),
         "{cdr}"
+    );
+    let leg = cdr_of(&pbx, &format!("{id}-t1"), 2);
+    assert_eq!(
+        (&leg["callee"], &leg["hangup_cause"]),
+        (&"1001".into(), &"transferred".into())
     );
 }
 

@@ -263,6 +263,10 @@ impl Call {
             self.release_agent(winner, &target, true);
         }
         self.phase = Phase::Connected { winner: fork };
+        // The call's side B is the target's from now on: later offers continue its SDP origin.
+        if let Some(consult) = self.consult_mut() {
+            self.origin_b = std::mem::replace(&mut consult.origin, OriginState::new());
+        }
         let body = Some(sdp_body(&offer.to_string()));
         self.send_on_fork(
             fork,

@@ -20,7 +20,7 @@ use super::ControlError;
 use super::consult::Consult;
 use super::rules::{TransferMode, TransferTarget, party_acted_on};
 use crate::calls::call::{Call, Leg, Phase};
-use crate::calls::cdr::{CdrDraft, Outcome, Side};
+use crate::calls::cdr::{Outcome, Side};
 use crate::calls::target::Target;
 use crate::media::relay::Side as MediaSide;
 
@@ -208,33 +208,19 @@ impl Call {
         if bye {
             self.bye(agent);
         }
-        let to = target.describe();
-        let (id, party) = match self.control.as_mut() {
-            Some(control) => {
-                control.transfers_made += 1;
-                let party = control.guard.as_ref().and_then(|g| g.agent());
-                (
-                    format!("{}-t{}", self.cdr.id, control.transfers_made),
-                    party,
-                )
-            }
-            None => return,
+        let Some(control) = self.control.as_mut() else {
+            return;
         };
-        let segment = CdrDraft {
-            id,
-            call_id: self.forks[agent].dialog.call_id.clone(),
-            caller: self.cdr.caller.clone(),
-            callee: party.unwrap_or_else(|| self.cdr.callee.clone()),
-            origin: self.cdr.origin.clone(),
-            started_at_ms: self.cdr.answered_at_ms.unwrap_or(self.cdr.started_at_ms),
-            answered_at_ms: self.cdr.answered_at_ms,
-            ended: Some((Outcome::Answered, "transferred".into(), Side::Callee)),
-            transferred_to: Some(to.clone()),
-        }
-        .finish(None);
+        control.transfers_made += 1;
+        let n = control.transfers_made;
+        let party = control.guard.as_ref().and_then(|g| g.agent());
+        let party = party.unwrap_or_else(|| self.cdr.callee.clone());
+        let leg = self.forks[agent].dialog.call_id.clone();
+        let segment = self
+            .cdr
+            .transfer_segment(n, &leg, &party, &target.describe());
         let store = self.store.clone();
         tokio::spawn(async move { store.record_cdr(segment).await });
-        self.cdr.transferred_to = Some(to);
         self.complete_queue_task();
         if let Some(guard) = self.control.as_ref().and_then(|c| c.guard.as_ref()) {
             guard.clear_agent();

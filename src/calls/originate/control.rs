@@ -1,28 +1,51 @@
 //! API control of an originated call (click-to-dial, agent-first callbacks): it is listed in
 //! `LiveCalls` (the agent as its caller and agent, the customer as its callee) from the
-//! moment the agent's phones ring, and takes hang-up, hold and unhold. Hold always holds the
-//! customer (the agent placed the call): the customer hears music on hold, the agent silence.
-//! Recording and transfers are refused (409) on these calls for now.
+//! moment the agent's phones ring, and takes hang-up, hold and unhold, and (click-to-dial)
+//! a blind transfer of the customer. Hold always holds the customer (the agent placed the
+//! call): the customer hears music on hold, the agent silence. A blind transfer releases the
+//! agent (BYE, its own CDR row with cause `transferred`) and rings the target (an extension
+//! or a number through the trunk) as a new round of the agent leg on the same media side,
+//! while the customer hears ring-back; a target that fails ends the call (`transfer_failed`).
+//! Refused (409) for now: recording, attended transfers, transfers to a queue, and transfers
+//! of callback calls (their ACD task would need the completion at the transfer).
 //!
 //! Part of `Originated`; the registry and commands are `calls::control`'s.
 
+use std::sync::Arc;
+use std::time::Instant;
+
 use tokio::sync::mpsc;
 
-use super::{Leg, Originated, Stage};
+use super::{Leg, Originated, Pending, Purpose, RING_LIMIT, Stage};
 use crate::calls::cdr::{Outcome, Side};
-use crate::calls::control::{CallCommand, ControlError, ControlRequest, LiveCallGuard};
+use crate::calls::control::{
+    CallCommand, ControlError, ControlRequest, LiveCallGuard, TransferMode, TransferTarget,
+};
+use crate::calls::fork::Fork;
+use crate::calls::target::Target;
+use crate::config::Trunk;
 use crate::media::player::Playback;
 use crate::media::relay::Side as MediaSide;
 use crate::media::sdp::Direction;
 use crate::media::tone::ToneSpec;
+use crate::sip::message::reason_phrase;
+use crate::sip::registrar::RegistrarService;
 
 /// An originated call's end of the control channel.
 pub(super) struct OriginatedControl {
-    /// Keeps the call listed until the call task ends.
-    pub _listed: LiveCallGuard,
+    /// Keeps the call listed until the call task ends; names its current agent.
+    pub guard: LiveCallGuard,
     pub commands: mpsc::UnboundedReceiver<ControlRequest>,
     /// The customer is on hold.
     pub held: bool,
+    /// Where a transfer target extension's phones are.
+    pub registrar: Arc<RegistrarService>,
+    /// Carrier trunks, for a transfer to a number.
+    pub trunks: Arc<[Trunk]>,
+    /// Transfers made so far (each released agent gets a CDR row).
+    pub transfers: u32,
+    /// The target of the transfer ringing now.
+    pub transfer_target: Option<String>,
 }
 
 /// The next command, or never when the call takes none.
@@ -42,8 +65,17 @@ impl Originated {
             CallCommand::Hangup => self.api_hangup(),
             CallCommand::Hold { .. } => self.hold(true),
             CallCommand::Unhold => self.hold(false),
+            CallCommand::Transfer {
+                target,
+                mode: TransferMode::Blind,
+                ..
+            } => {
+                let target = target.clone();
+                self.blind_transfer(&target)
+            }
             _ => Err(ControlError::InvalidState(
-                "recording and transfers are not available on click-to-dial and callback calls"
+                "recording and attended transfers are not available on click-to-dial and \
+                 callback calls"
                     .into(),
             )),
         };
@@ -65,6 +97,11 @@ impl Originated {
             Stage::Connected { winner, customer } => {
                 self.cdr.end(Outcome::Answered, "api_hangup", Side::System);
                 self.bye(Leg::Agent, winner);
+                self.bye(Leg::Customer, customer);
+            }
+            Stage::Transferring { customer } => {
+                self.cdr.end(Outcome::Answered, "api_hangup", Side::System);
+                self.cancel_all(Leg::Agent);
                 self.bye(Leg::Customer, customer);
             }
             Stage::Ending | Stage::Done => {
@@ -103,5 +140,113 @@ impl Originated {
         control.held = on;
         tracing::info!(held = on, "originated call hold changed");
         Ok(())
+    }
+
+    /// Releases the agent and rings `target` for the customer (click-to-dial calls).
+    fn blind_transfer(&mut self, target: &TransferTarget) -> Result<(), ControlError> {
+        let invalid = |why: &str| Err(ControlError::InvalidState(why.into()));
+        let Stage::Connected { winner, customer } = self.stage else {
+            return invalid("the call is not answered");
+        };
+        if self.purpose != Purpose::ClickToDial {
+            return invalid("callback calls cannot be transferred yet");
+        }
+        let ring = self.transfer_ring(target)?;
+        let forks = Fork::toward(self.endpoint.domain(), &self.customer.clone(), &ring);
+        let (false, Some(offer)) = (forks.is_empty(), self.offer(MediaSide::A)) else {
+            return invalid("the target cannot be rung");
+        };
+        let _ = self.hold(false);
+        self.bye(Leg::Agent, winner);
+        let Some(control) = self.control.as_mut() else {
+            return invalid("the call takes no commands");
+        };
+        control.transfers += 1;
+        control.transfer_target = Some(target.describe());
+        let leg = self.agent_forks[winner].dialog.call_id.clone();
+        let segment =
+            self.cdr
+                .transfer_segment(control.transfers, &leg, &self.agent, &target.describe());
+        let store = self.store.clone();
+        tokio::spawn(async move { store.record_cdr(segment).await });
+        if let Some(media) = &self.media {
+            media.play(MediaSide::B, Playback::tone(ToneSpec::ringback_eu()));
+        }
+        self.agent_round = self.agent_forks.len();
+        self.agent_forks.extend(forks);
+        for index in self.agent_round..self.agent_forks.len() {
+            self.send_invite(Pending::Agent(index), offer.clone(), None);
+        }
+        self.ring_until = Some(Instant::now() + RING_LIMIT);
+        self.stage = Stage::Transferring { customer };
+        tracing::info!(target = %target.describe(), "click-to-dial call transferred (blind)");
+        Ok(())
+    }
+
+    /// The phones a transfer rings, or why it cannot.
+    fn transfer_ring(&self, target: &TransferTarget) -> Result<Target, ControlError> {
+        let Some(control) = self.control.as_ref() else {
+            return Err(ControlError::InvalidState(
+                "the call takes no commands".into(),
+            ));
+        };
+        match target {
+            TransferTarget::Extension(number) => {
+                let contacts = control.registrar.lookup(number);
+                if contacts.is_empty() {
+                    return Err(ControlError::InvalidState(format!(
+                        "extension {number} has no registered phone"
+                    )));
+                }
+                Ok(Target::Extension {
+                    number: number.clone(),
+                    contacts,
+                })
+            }
+            TransferTarget::External(number) => control
+                .trunks
+                .iter()
+                .find(|t| t.outbound.is_some())
+                .map(|trunk| Target::Trunk {
+                    trunk: trunk.clone(),
+                    number: number.clone(),
+                })
+                .ok_or_else(|| ControlError::InvalidState("no trunk dials out".into())),
+            TransferTarget::Queue(_) => Err(ControlError::InvalidState(
+                "click-to-dial calls cannot be transferred to a queue yet".into(),
+            )),
+        }
+    }
+
+    /// The transfer target answered on agent fork `index`: it is bridged with the customer.
+    pub(super) fn transfer_answered(&mut self, index: usize, customer: usize) {
+        if let Some(media) = &self.media {
+            media.stop_playback(MediaSide::B);
+        }
+        self.stage = Stage::Connected {
+            winner: index,
+            customer,
+        };
+        if let Some(control) = self.control.as_mut()
+            && let Some(target) = control.transfer_target.take()
+        {
+            control.guard.set_agent(&target);
+        }
+        tracing::info!("the transfer target answered; bridged");
+    }
+
+    /// The transfer target was not reached: the customer's call ends.
+    pub(super) fn transfer_failed(&mut self, customer: usize, status: u16) {
+        tracing::info!(status, "the transfer target was not reached");
+        self.cdr.end(
+            Outcome::Answered,
+            format!("transfer_failed: {status} {}", reason_phrase(status)),
+            Side::Callee,
+        );
+        if let Some(media) = &self.media {
+            media.stop_playback(MediaSide::B);
+        }
+        self.bye(Leg::Customer, customer);
+        self.ending();
     }
 }

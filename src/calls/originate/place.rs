@@ -67,9 +67,13 @@ impl CallManager {
             agent: Some(agent.to_owned()),
         });
         call.control = Some(OriginatedControl {
-            _listed: guard,
+            guard,
             commands,
             held: false,
+            registrar: self.registrar.clone(),
+            trunks: self.config.trunks.clone().into(),
+            transfers: 0,
+            transfer_target: None,
         });
         let ports = self.ports.clone();
         let media_ip = self.config.media_ip;

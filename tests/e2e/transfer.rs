@@ -29,6 +29,10 @@ fn customer_calls_agent_with(test: &str, scenarios: [&str; 2]) -> (Pbx, [SippHan
         let sipp = pbx.sipp(slot, user, scenario);
         let sipp = match scenario {
             "uas_busy.xml" => sipp,
+            "uas_consult_hangup.xml" => sipp
+                .set("pt", 0)
+                .set("codec", "PCMU")
+                .set("hangup_ms", 2000),
             _ => sipp.set("pt", 0).set("codec", "PCMU"),
         };
         sipp.spawn().expect("sipp starts")
@@ -428,4 +432,26 @@ fn a_busy_target_ends_a_blind_transfer_and_returns_an_attended_one() {
         (&"transfer_failed: 486 Busy Here".into(), &"1003".into()),
         "{call}"
     );
+}
+
+#[test]
+fn the_agent_hanging_up_during_the_consultation_completes_the_transfer() {
+    if !enabled("transfer_agent_hangs_up") {
+        return;
+    }
+    let scenarios = ["uas_consult_hangup.xml", "uas_reinvite.xml"];
+    let (pbx, [customer, agent, target], id) =
+        customer_calls_agent_with("transfer_agent_hangs_up", scenarios);
+    let body = r#"{"target":"1003","mode":"attended"}"#;
+    assert_eq!(post(&pbx, AGENT, &id, "transfer", body).0, 202);
+    ended_ok(agent);
+    std::thread::sleep(Duration::from_millis(1000));
+    let joined = pbx.capture_for("joined", 2.0);
+    let heard = joined.rtp_to(pbx.peer(2).media).tone_seconds(1000.0);
+    assert!(heard >= 1.0, "the target hears the customer: {heard:.1} s");
+    assert_eq!(post(&pbx, TOKEN, &id, "hangup", "").0, 204);
+    ended_ok(customer);
+    ended_ok(target);
+    let leg = cdr_of(&pbx, &format!("{id}-t1"), 2);
+    assert_eq!(leg["hangup_cause"], "transferred", "{leg}");
 }

@@ -236,7 +236,7 @@ impl Originated {
                 Some(event) = next_media_event(&mut media_events) => self.on_media_event(event),
                 Some(()) = withdrawn.recv() => self.withdrawn(),
                 Some(request) = control::next_command(&mut self.control) => {
-                    self.on_control(request)
+                    self.on_control(request).await
                 }
                 () = sleep_until(deadline) => self.on_timer(Instant::now()),
             }
@@ -383,6 +383,7 @@ impl Originated {
     }
 
     async fn finish(mut self) {
+        self.finish_recording().await;
         self.control = None;
         self.send_reports().await;
         let media_stats = self.media.as_ref().map(|media| media.stats());

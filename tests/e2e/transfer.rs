@@ -319,7 +319,7 @@ fn blind_transfer_to_a_queue_makes_the_customer_a_task_there() {
 }
 
 #[test]
-fn a_click_to_dial_call_is_listed_held_and_transferred_through_the_api() {
+fn a_click_to_dial_call_is_held_recorded_and_transferred_through_the_api() {
     if !enabled("transfer_click_to_dial") {
         return;
     }
@@ -359,6 +359,17 @@ fn a_click_to_dial_call_is_listed_held_and_transferred_through_the_api() {
         "the agent: silence"
     );
     assert_eq!(post(&pbx, token, &id, "unhold", "").0, 204);
+    let record = |action: &str| {
+        let body = format!(r#"{{"action":"{action}"}}"#);
+        post(&pbx, token, &id, "recording", &body).0
+    };
+    assert_eq!(record("stop"), 409, "not recording");
+    assert_eq!(record("start"), 204);
+    assert_eq!(record("start"), 409, "already recording");
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(record("stop"), 204);
+    let recorded = pbx.done_recording();
+    assert_eq!(recorded["call_id"], id.as_str(), "{recorded}");
     let attended = r#"{"target":"1003","mode":"attended"}"#;
     assert_eq!(
         post(&pbx, token, &id, "transfer", attended).0,

@@ -29,6 +29,7 @@ use super::call::{Call, Leg, Phase, Recording};
 use super::cdr::{CdrDraft, Outcome, Side};
 use crate::config::Trunk;
 use crate::media::player::PromptCache;
+use crate::media::relay::MediaSession;
 use crate::routing::AcdHandle;
 
 pub use rules::{TransferMode, TransferTarget};
@@ -349,49 +350,65 @@ impl Call {
     }
 
     async fn control_recording(&mut self, action: RecordingAction) -> Result<(), ControlError> {
-        let invalid = |why: &str| Err(ControlError::InvalidState(why.into()));
         if !matches!(self.phase, Phase::Connected { .. }) {
-            return invalid("the call is not answered");
+            return Err(ControlError::InvalidState(
+                "the call is not answered".into(),
+            ));
         }
         let running = matches!(self.recording, Recording::Running(_));
         let Some(control) = self.control.as_mut() else {
-            return invalid("the call takes no commands");
+            return Err(ControlError::InvalidState(
+                "the call takes no commands".into(),
+            ));
         };
+        check_recording(action, running, control.paused)?;
+        control.paused = action == RecordingAction::Pause;
         match action {
-            RecordingAction::Start if running => invalid("the call is already recorded"),
             RecordingAction::Start => {
                 self.recording = Recording::Due(control.services.recordings_dir.clone());
-                control.paused = false;
                 self.start_recording_if_due().await;
-                if matches!(self.recording, Recording::Running(_)) {
-                    Ok(())
-                } else {
-                    invalid("the recording could not start")
+                if !matches!(self.recording, Recording::Running(_)) {
+                    return Err(ControlError::InvalidState(
+                        "the recording could not start".into(),
+                    ));
                 }
             }
-            _ if !running => invalid("the call is not being recorded"),
-            RecordingAction::Stop => {
-                control.paused = false;
-                self.stop_recording().await;
-                Ok(())
-            }
-            RecordingAction::Pause if control.paused => invalid("the recording is paused"),
-            RecordingAction::Resume if !control.paused => invalid("the recording is not paused"),
+            RecordingAction::Stop => self.stop_recording().await,
             RecordingAction::Pause | RecordingAction::Resume => {
-                let pause = action == RecordingAction::Pause;
-                control.paused = pause;
                 if let Some(media) = &self.media {
-                    if pause {
-                        media.pause_recording();
-                    } else {
-                        media.resume_recording();
-                    }
+                    pause_recording(media, action == RecordingAction::Pause);
                 }
-                tracing::info!(paused = pause, "recording paused or resumed");
-                Ok(())
             }
         }
+        Ok(())
     }
+}
+
+/// Whether `action` fits a recording that is `running` (and `paused`); why not otherwise.
+pub(in crate::calls) fn check_recording(
+    action: RecordingAction,
+    running: bool,
+    paused: bool,
+) -> Result<(), ControlError> {
+    let why = match action {
+        RecordingAction::Start if running => "the call is already recorded",
+        RecordingAction::Start => return Ok(()),
+        _ if !running => "the call is not being recorded",
+        RecordingAction::Pause if paused => "the recording is paused",
+        RecordingAction::Resume if !paused => "the recording is not paused",
+        _ => return Ok(()),
+    };
+    Err(ControlError::InvalidState(why.into()))
+}
+
+/// Pauses (silence is recorded) or resumes the running recording of `media`.
+pub(in crate::calls) fn pause_recording(media: &MediaSession, pause: bool) {
+    if pause {
+        media.pause_recording();
+    } else {
+        media.resume_recording();
+    }
+    tracing::info!(paused = pause, "recording paused or resumed");
 }
 
 #[cfg(test)]

@@ -6,11 +6,14 @@
 //! agent (BYE, its own CDR row with cause `transferred`) and rings the target (an extension
 //! or a number through the trunk) as a new round of the agent leg on the same media side,
 //! while the customer hears ring-back; a target that fails ends the call (`transfer_failed`).
-//! Refused (409) for now: recording, attended transfers, transfers to a queue, and transfers
-//! of callback calls (their ACD task would need the completion at the transfer).
+//! Recording works as on other calls (`calls::recording`; the file's left channel is the
+//! agent, the right the customer). Refused (409) for now: attended transfers, transfers to a
+//! queue, and transfers of callback calls (their ACD task would need the completion at the
+//! transfer).
 //!
 //! Part of `Originated`; the registry and commands are `calls::control`'s.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -19,9 +22,11 @@ use tokio::sync::mpsc;
 use super::{Leg, Originated, Pending, Purpose, RING_LIMIT, Stage};
 use crate::calls::cdr::{Outcome, Side};
 use crate::calls::control::{
-    CallCommand, ControlError, ControlRequest, LiveCallGuard, TransferMode, TransferTarget,
+    CallCommand, ControlError, ControlRequest, LiveCallGuard, RecordingAction, TransferMode,
+    TransferTarget, check_recording, pause_recording,
 };
 use crate::calls::fork::Fork;
+use crate::calls::recording;
 use crate::calls::target::Target;
 use crate::config::Trunk;
 use crate::media::player::Playback;
@@ -46,6 +51,14 @@ pub(super) struct OriginatedControl {
     pub transfers: u32,
     /// The target of the transfer ringing now.
     pub transfer_target: Option<String>,
+    /// Where recordings go.
+    pub recordings_dir: PathBuf,
+    /// The running recording's id.
+    pub recording: Option<String>,
+    /// Recordings started so far (each gets its own file and index row).
+    pub recordings_made: u32,
+    /// The running recording is paused.
+    pub paused: bool,
 }
 
 /// The next command, or never when the call takes none.
@@ -60,8 +73,12 @@ pub(super) async fn next_command(
 
 impl Originated {
     /// Carries out one command and reports its outcome.
-    pub(super) fn on_control(&mut self, request: ControlRequest) {
+    pub(super) async fn on_control(&mut self, request: ControlRequest) {
         let outcome = match request.command() {
+            CallCommand::Recording(action) => {
+                let action = *action;
+                self.control_recording(action).await
+            }
             CallCommand::Hangup => self.api_hangup(),
             CallCommand::Hold { .. } => self.hold(true),
             CallCommand::Unhold => self.hold(false),
@@ -74,9 +91,7 @@ impl Originated {
                 self.blind_transfer(&target)
             }
             _ => Err(ControlError::InvalidState(
-                "recording and attended transfers are not available on click-to-dial and \
-                 callback calls"
-                    .into(),
+                "attended transfers are not available on click-to-dial and callback calls".into(),
             )),
         };
         request.answer(outcome);
@@ -110,6 +125,48 @@ impl Originated {
         }
         self.ending();
         Ok(())
+    }
+
+    async fn control_recording(&mut self, action: RecordingAction) -> Result<(), ControlError> {
+        let (Stage::Connected { .. }, Some(control), Some(media)) =
+            (self.stage, self.control.as_mut(), self.media.as_mut())
+        else {
+            return Err(ControlError::InvalidState(
+                "the call is not answered".into(),
+            ));
+        };
+        check_recording(action, control.recording.is_some(), control.paused)?;
+        control.paused = action == RecordingAction::Pause;
+        let store = &*self.store;
+        match action {
+            RecordingAction::Start => {
+                let (dir, made) = (&control.recordings_dir, control.recordings_made);
+                let Some(id) = recording::start(media, dir, &self.cdr.id, made, store).await else {
+                    return Err(ControlError::InvalidState(
+                        "the recording could not start".into(),
+                    ));
+                };
+                control.recordings_made += 1;
+                control.recording = Some(id);
+            }
+            RecordingAction::Stop => {
+                if let Some(id) = control.recording.take() {
+                    recording::stop(media, id, store).await;
+                }
+            }
+            RecordingAction::Pause | RecordingAction::Resume => {
+                pause_recording(media, action == RecordingAction::Pause);
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops a running recording (the call ends).
+    pub(super) async fn finish_recording(&mut self) {
+        let id = self.control.as_mut().and_then(|c| c.recording.take());
+        if let (Some(id), Some(media)) = (id, self.media.as_mut()) {
+            recording::stop(media, id, &*self.store).await;
+        }
     }
 
     /// Holds (`on`) or releases the customer.

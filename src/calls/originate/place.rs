@@ -74,6 +74,10 @@ impl CallManager {
             trunks: self.config.trunks.clone().into(),
             transfers: 0,
             transfer_target: None,
+            recordings_dir: self.config.recordings_dir.clone(),
+            recording: None,
+            recordings_made: 0,
+            paused: false,
         });
         let ports = self.ports.clone();
         let media_ip = self.config.media_ip;

@@ -103,6 +103,7 @@ impl Call {
                 self.ending();
             }
             Some(Method::Invite) => self.reinvite(leg, msg, txn),
+            Some(Method::Refer) => self.refer(leg, msg, txn),
             Some(Method::Options) => {
                 let response =
                     MessageBuilder::response_to(&msg, 200, "OK", None).header("Server", SERVER);
@@ -236,8 +237,23 @@ impl Call {
         body: Option<(String, Bytes)>,
         pending: Pending,
     ) {
+        self.send_in_dialog_with(leg, method, &[], body, pending);
+    }
+
+    /// `send_in_dialog` with extra `headers` (e.g. a NOTIFY's `Event`).
+    pub(super) fn send_in_dialog_with(
+        &mut self,
+        leg: Leg,
+        method: &Method,
+        headers: &[(&str, &str)],
+        body: Option<(String, Bytes)>,
+        pending: Pending,
+    ) {
         let endpoint = self.endpoint.clone();
-        let (builder, peer) = in_dialog(&endpoint, self.dialog_mut(leg), method, body);
+        let (mut builder, peer) = in_dialog(&endpoint, self.dialog_mut(leg), method, body);
+        for (name, value) in headers {
+            builder = builder.header(name, value);
+        }
         self.send(builder, peer, pending);
     }
 

@@ -173,6 +173,7 @@ impl CallManager {
             prompts: self.prompts.clone(),
             acd: self.acd.clone(),
             trunks: self.config.trunks.clone().into(),
+            extensions: Arc::new(self.config.extensions.keys().cloned().collect()),
         }
     }
 

@@ -29,6 +29,11 @@ fn customer_calls_agent_with(test: &str, scenarios: [&str; 2]) -> (Pbx, [SippHan
         let sipp = pbx.sipp(slot, user, scenario);
         let sipp = match scenario {
             "uas_busy.xml" => sipp,
+            "uas_refer.xml" => sipp
+                .set("pt", 0)
+                .set("codec", "PCMU")
+                .set("refer_ms", 1500)
+                .set("target", "1003"),
             "uas_consult_hangup.xml" => sipp
                 .set("pt", 0)
                 .set("codec", "PCMU")
@@ -465,4 +470,36 @@ fn the_agent_hanging_up_during_the_consultation_completes_the_transfer() {
     ended_ok(target);
     let leg = cdr_of(&pbx, &format!("{id}-t1"), 2);
     assert_eq!(leg["hangup_cause"], "transferred", "{leg}");
+}
+
+#[test]
+fn a_refer_from_the_agents_phone_transfers_the_customer_blind() {
+    if !enabled("transfer_refer") {
+        return;
+    }
+    let scenarios = ["uas_refer.xml", "uas_answer.xml"];
+    let (pbx, [customer, agent, target], id) =
+        customer_calls_agent_with("transfer_refer", scenarios);
+    // The agent's phone REFERs 1.5 s after answering: 202, NOTIFY (sipfrag 200 OK), BYE.
+    let agent = agent.wait().unwrap();
+    assert!(agent.check().is_ok(), "{}", agent.describe());
+    assert_eq!(
+        agent.log_lines("NOTIFIED ").count(),
+        1,
+        "{}",
+        agent.describe()
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    let bridged = pbx.capture_for("bridged", 2.0);
+    let heard = bridged.rtp_to(pbx.peer(2).media).tone_seconds(1000.0);
+    assert!(heard >= 1.0, "the target hears the customer: {heard:.1} s");
+    assert_eq!(post(&pbx, TOKEN, &id, "hangup", "").0, 204);
+    ended_ok(customer);
+    ended_ok(target);
+    let leg = cdr_of(&pbx, &format!("{id}-t1"), 2);
+    assert_eq!(
+        (&leg["hangup_cause"], &leg["transferred_to"]),
+        (&"transferred".into(), &"1003".into()),
+        "{leg}"
+    );
 }

@@ -15,10 +15,11 @@
 mod consult;
 mod consult_target;
 mod hold;
+mod refer;
 mod rules;
 mod transfer;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -279,6 +280,8 @@ pub(super) struct ControlServices {
     pub acd: AcdHandle,
     /// Carrier trunks, for transfers to an external number.
     pub trunks: Arc<[Trunk]>,
+    /// Configured extensions, to read a REFER's target.
+    pub extensions: Arc<HashSet<String>>,
 }
 
 /// A call's end of the control channel.
@@ -489,5 +492,18 @@ mod tests {
         assert!(!found.has_party("1003"));
         early.set_agent("1003");
         assert!(live.get("early").expect("listed").has_party("1003"));
+    }
+
+    #[test]
+    fn recording_commands_fit_the_recording_state() {
+        use RecordingAction::*;
+        let fits = |action, running, paused| check_recording(action, running, paused).is_ok();
+        assert!(fits(Start, false, false));
+        assert!(!fits(Start, true, false), "already recording");
+        assert!(!fits(Stop, false, false), "nothing to stop");
+        assert!(fits(Stop, true, true));
+        assert!(fits(Pause, true, false) && !fits(Pause, true, true));
+        assert!(fits(Resume, true, true) && !fits(Resume, true, false));
+        assert!(!fits(Resume, false, true), "not recording");
     }
 }

@@ -62,6 +62,26 @@ impl Call {
         mode: TransferMode,
         by: Option<&str>,
     ) -> Result<(), ControlError> {
+        let (agent, resolved) = self.check_transfer(&target, mode, by)?;
+        match resolved {
+            Resolved::Ring(ring) if mode == TransferMode::Attended => {
+                self.start_consultation(agent, target, &ring).await
+            }
+            resolved => {
+                self.blind_transfer(agent, target, resolved);
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether a transfer of the other party than `by` to `target` can start now: the
+    /// released agent's fork and what the target resolves to, else why not.
+    pub(super) fn check_transfer(
+        &self,
+        target: &TransferTarget,
+        mode: TransferMode,
+        by: Option<&str>,
+    ) -> Result<(usize, Resolved), ControlError> {
         let invalid = |why: &str| Err(ControlError::InvalidState(why.into()));
         let Phase::Connected { winner } = self.phase else {
             return invalid("the call is not answered");
@@ -77,18 +97,11 @@ impl Call {
                 "only the caller's side can be transferred; this agent placed the call",
             );
         }
-        let resolved = self.resolve(&target)?;
-        match (mode, resolved) {
-            (TransferMode::Blind, resolved) => {
-                self.blind_transfer(winner, target, resolved);
-                Ok(())
-            }
-            (TransferMode::Attended, Resolved::Ring(ring)) => {
-                self.start_consultation(winner, target, &ring).await
-            }
+        match (mode, self.resolve(target)?) {
             (TransferMode::Attended, Resolved::Queue(_)) => Err(ControlError::InvalidTarget(
                 "an attended transfer needs an extension or a phone number".into(),
             )),
+            (_, resolved) => Ok((winner, resolved)),
         }
     }
 
@@ -174,7 +187,13 @@ impl Call {
         }
     }
 
-    fn blind_transfer(&mut self, agent: usize, target: TransferTarget, resolved: Resolved) {
+    /// Releases the agent on fork `agent` and sends the caller to `resolved`.
+    pub(super) fn blind_transfer(
+        &mut self,
+        agent: usize,
+        target: TransferTarget,
+        resolved: Resolved,
+    ) {
         self.clear_hold();
         let vars = self.transfer_vars();
         self.release_agent(agent, &target, true);

@@ -265,7 +265,7 @@ impl Call {
         self.phase = Phase::Connected { winner: fork };
         // The call's side B is the target's from now on: later offers continue its SDP origin.
         if let Some(consult) = self.consult_mut() {
-            self.origin_b = std::mem::replace(&mut consult.origin, OriginState::new());
+            self.origin_b = std::mem::take(&mut consult.origin);
         }
         let body = Some(sdp_body(&offer.to_string()));
         self.send_on_fork(

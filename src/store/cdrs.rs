@@ -202,7 +202,9 @@ async fn insert_cdr_rows<'e>(
          callee_packets, callee_lost, callee_jitter_us, callee_mos) VALUES {}",
         rows.join(", ")
     );
-    let mut query = sqlx::query(&sql);
+    // Not a cached prepared statement: on PostgreSQL through `Any`, a NULL bound first (a CDR
+    // without media quality or transfer) would fix its parameter's type for later rows.
+    let mut query = sqlx::query(&sql).persistent(false);
     for cdr in cdrs {
         query = query
             .bind(&cdr.id)
@@ -300,5 +302,49 @@ mod tests {
         store.insert_cdr(&cdr).await.unwrap();
         assert_eq!(store.recent_cdrs(10, 0).await.unwrap(), vec![cdr.clone()]);
         assert_eq!((cdr.duration_ms(), cdr.billsec_ms()), (9_000, 7_000));
+    }
+
+    #[tokio::test]
+    async fn null_columns_first_do_not_stop_values_later() {
+        let (store, _dir) = fresh_store().await;
+        let bare = CdrRecord {
+            id: "t1".into(),
+            call_id: "leg@host".into(),
+            caller: "1001".into(),
+            callee: "1002".into(),
+            origin: "extension".into(),
+            started_at_ms: 1_000,
+            answered_at_ms: None,
+            ended_at_ms: 2_000,
+            result: "answered".into(),
+            hangup_cause: "transferred".into(),
+            hangup_side: "callee".into(),
+            transferred_to: None,
+            caller_quality: None,
+            callee_quality: None,
+        };
+        let full = CdrRecord {
+            id: "t2".into(),
+            started_at_ms: 3_000,
+            transferred_to: Some("queue:sales".into()),
+            caller_quality: Some(MediaQuality {
+                packets: 10,
+                lost: 0,
+                jitter_us: 5,
+                mos: 4.4,
+            }),
+            callee_quality: Some(MediaQuality::default()),
+            ..bare.clone()
+        };
+        // Every pooled connection prepares the statement with NULLs first.
+        for n in 0..12 {
+            let id = format!("bare{n}");
+            store
+                .insert_cdr(&CdrRecord { id, ..bare.clone() })
+                .await
+                .unwrap();
+        }
+        store.insert_cdr(&full).await.unwrap();
+        assert_eq!(store.recent_cdrs(1, 0).await.unwrap(), vec![full]);
     }
 }

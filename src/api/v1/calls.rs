@@ -85,7 +85,8 @@ pub struct LiveCallDto {
     callee: String,
     /// When the call started (Unix ms).
     started_at_ms: i64,
-    /// The agent a queued call is offered to or answered by.
+    /// The agent a queued call is offered to or answered by, or the transfer target that
+    /// answered (a click-to-dial call: its agent).
     agent: Option<String>,
 }
 

@@ -1,6 +1,8 @@
 //! Live-call control: the registry of running calls and the commands the API sends into them
 //! (hang up; start, stop, pause and resume the recording; hold and unhold (`hold.rs`); blind
-//! transfer (`transfer.rs`) and attended transfer (`consult.rs`)).
+//! transfer (`transfer.rs`), attended transfer (`consult.rs`, `consult_target.rs`), and the
+//! blind transfer an agent's phone asks for with REFER (`refer.rs`)). Pure rules (targets,
+//! which party, the consultation's steps) are in `rules.rs`.
 //!
 //! Owns: `LiveCalls` (call id -> the call's summary and command sender; an entry lives exactly
 //! as long as its call task, removed by `LiveCallGuard` when the call finishes), the handling

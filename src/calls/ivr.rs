@@ -177,6 +177,9 @@ impl Call {
 
     /// The extension the flow dialled (or the agent a queue offered) did not answer.
     pub fn dial_failed(&mut self, why: &str) {
+        if self.transfer_dial_failed(why) {
+            return;
+        }
         if self.is_queued() {
             return self.queue_offer_failed(why);
         }
@@ -198,6 +201,7 @@ impl Call {
         self.phase = Phase::Connected { winner };
         self.no_answer_at = None;
         self.queue_connected();
+        self.transfer_answered();
         self.flow_event(Event::TransferResult(Ok(())));
         self.ivr = None;
         tracing::info!("dialplan call bridged");
@@ -367,7 +371,7 @@ impl Call {
 
     /// Rings `target` while the caller hears ring-back; the answer bridges, a failure goes
     /// back to the flow (`TransferResult`).
-    fn dial_target(&mut self, target: &Target, timeout: Duration) {
+    pub(super) fn dial_target(&mut self, target: &Target, timeout: Duration) {
         self.phase = Phase::Dialing;
         self.no_answer_at = Some(Instant::now() + timeout);
         if let Some(media) = &self.media {

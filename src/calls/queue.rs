@@ -38,7 +38,9 @@ pub(super) struct Queued {
     /// The offer being rung now.
     offer: Option<(TaskId, AgentId)>,
     /// Whether an agent took the call.
-    accepted: bool,
+    pub accepted: bool,
+    /// The queue step's variables (the task's CTI attributes), kept for a transfer.
+    pub vars: Value,
     /// Music, announcements and the keep-place key.
     pub hold: Hold,
     /// The ACD's answer to a keep-place request.
@@ -99,7 +101,10 @@ impl Call {
     ) {
         let (prompts, language) = match &self.ivr {
             Some(ivr) => (ivr.services.prompts.clone(), ivr.run.language().to_owned()),
-            None => (Arc::new(PromptCache::default()), "en".to_owned()),
+            None => match &self.control {
+                Some(control) => (control.services.prompts.clone(), "en".to_owned()),
+                None => (Arc::new(PromptCache::default()), "en".to_owned()),
+            },
         };
         let announce = announce.unwrap_or_else(default_announce);
         let keep_place = match announce.keep_place {
@@ -143,6 +148,7 @@ impl Call {
             notices,
             offer: None,
             accepted: false,
+            vars,
             hold,
             kept: None,
         });

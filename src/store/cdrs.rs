@@ -29,6 +29,9 @@ pub struct CdrRecord {
     pub hangup_cause: String,
     /// Who ended it: `caller`, `callee` or `system`.
     pub hangup_side: String,
+    /// Where the call was last transferred to (an extension, `queue:<name>` or a number);
+    /// the agent's leg that was released has its own row with cause `transferred`.
+    pub transferred_to: Option<String>,
     /// What Centrala received from the caller's side, when the call had media.
     pub caller_quality: Option<MediaQuality>,
     /// What Centrala received from the callee's side, when the call had media.
@@ -110,7 +113,7 @@ impl Store {
     pub async fn recent_cdrs(&self, limit: i64, offset: i64) -> Result<Vec<CdrRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, call_id, caller, callee, origin, started_at_ms, answered_at_ms, \
-             ended_at_ms, result, hangup_cause, hangup_side, \
+             ended_at_ms, result, hangup_cause, hangup_side, transferred_to, \
              caller_packets, caller_lost, caller_jitter_us, caller_mos, \
              callee_packets, callee_lost, callee_jitter_us, callee_mos FROM cdrs \
              ORDER BY started_at_ms DESC, id DESC LIMIT $1 OFFSET $2",
@@ -130,7 +133,7 @@ impl Store {
     ) -> Result<Vec<CdrRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, call_id, caller, callee, origin, started_at_ms, answered_at_ms, \
-             ended_at_ms, result, hangup_cause, hangup_side, \
+             ended_at_ms, result, hangup_cause, hangup_side, transferred_to, \
              caller_packets, caller_lost, caller_jitter_us, caller_mos, \
              callee_packets, callee_lost, callee_jitter_us, callee_mos FROM cdrs \
              WHERE caller = $1 OR callee = $1 ORDER BY started_at_ms DESC, id DESC LIMIT $2",
@@ -156,8 +159,9 @@ fn row_to_cdr(row: &sqlx::any::AnyRow) -> Result<CdrRecord, StoreError> {
         result: row.try_get(8)?,
         hangup_cause: row.try_get(9)?,
         hangup_side: row.try_get(10)?,
-        caller_quality: quality_at(row, 11)?,
-        callee_quality: quality_at(row, 15)?,
+        transferred_to: row.try_get(11)?,
+        caller_quality: quality_at(row, 12)?,
+        callee_quality: quality_at(row, 16)?,
     })
 }
 
@@ -174,7 +178,7 @@ fn quality_at(row: &sqlx::any::AnyRow, first: usize) -> Result<Option<MediaQuali
     }))
 }
 
-/// CDRs per INSERT statement at most (21 parameters each).
+/// CDRs per INSERT statement at most (22 parameters each).
 const CDR_CHUNK: usize = 5;
 
 /// One multi-row INSERT of `cdrs` (at most `CDR_CHUNK`).
@@ -182,7 +186,7 @@ async fn insert_cdr_rows<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
     cdrs: &[CdrRecord],
 ) -> Result<(), sqlx::Error> {
-    const COLUMNS: usize = 21;
+    const COLUMNS: usize = 22;
     let rows: Vec<String> = (0..cdrs.len())
         .map(|row| {
             let params: Vec<String> = (1..=COLUMNS)
@@ -193,12 +197,14 @@ async fn insert_cdr_rows<'e>(
         .collect();
     let sql = format!(
         "INSERT INTO cdrs (id, call_id, caller, callee, origin, started_at_ms, answered_at_ms, \
-         ended_at_ms, duration_ms, billsec_ms, result, hangup_cause, hangup_side, \
+         ended_at_ms, duration_ms, billsec_ms, result, hangup_cause, hangup_side, transferred_to, \
          caller_packets, caller_lost, caller_jitter_us, caller_mos, \
          callee_packets, callee_lost, callee_jitter_us, callee_mos) VALUES {}",
         rows.join(", ")
     );
-    let mut query = sqlx::query(&sql);
+    // Not a cached prepared statement: on PostgreSQL through `Any`, a NULL bound first (a CDR
+    // without media quality or transfer) would fix its parameter's type for later rows.
+    let mut query = sqlx::query(&sql).persistent(false);
     for cdr in cdrs {
         query = query
             .bind(&cdr.id)
@@ -213,7 +219,8 @@ async fn insert_cdr_rows<'e>(
             .bind(cdr.billsec_ms())
             .bind(&cdr.result)
             .bind(&cdr.hangup_cause)
-            .bind(&cdr.hangup_side);
+            .bind(&cdr.hangup_side)
+            .bind(&cdr.transferred_to);
         for quality in [&cdr.caller_quality, &cdr.callee_quality] {
             query = query
                 .bind(quality.map(|q| q.packets))
@@ -246,6 +253,7 @@ mod tests {
             result: "busy".into(),
             hangup_cause: "486 Busy Here".into(),
             hangup_side: "callee".into(),
+            transferred_to: None,
             caller_quality: None,
             callee_quality: None,
         };
@@ -282,6 +290,7 @@ mod tests {
             result: "answered".into(),
             hangup_cause: "normal_clearing".into(),
             hangup_side: "caller".into(),
+            transferred_to: None,
             caller_quality: Some(MediaQuality {
                 packets: 350,
                 lost: 2,
@@ -293,5 +302,49 @@ mod tests {
         store.insert_cdr(&cdr).await.unwrap();
         assert_eq!(store.recent_cdrs(10, 0).await.unwrap(), vec![cdr.clone()]);
         assert_eq!((cdr.duration_ms(), cdr.billsec_ms()), (9_000, 7_000));
+    }
+
+    #[tokio::test]
+    async fn null_columns_first_do_not_stop_values_later() {
+        let (store, _dir) = fresh_store().await;
+        let bare = CdrRecord {
+            id: "t1".into(),
+            call_id: "leg@host".into(),
+            caller: "1001".into(),
+            callee: "1002".into(),
+            origin: "extension".into(),
+            started_at_ms: 1_000,
+            answered_at_ms: None,
+            ended_at_ms: 2_000,
+            result: "answered".into(),
+            hangup_cause: "transferred".into(),
+            hangup_side: "callee".into(),
+            transferred_to: None,
+            caller_quality: None,
+            callee_quality: None,
+        };
+        let full = CdrRecord {
+            id: "t2".into(),
+            started_at_ms: 3_000,
+            transferred_to: Some("queue:sales".into()),
+            caller_quality: Some(MediaQuality {
+                packets: 10,
+                lost: 0,
+                jitter_us: 5,
+                mos: 4.4,
+            }),
+            callee_quality: Some(MediaQuality::default()),
+            ..bare.clone()
+        };
+        // Every pooled connection prepares the statement with NULLs first.
+        for n in 0..12 {
+            let id = format!("bare{n}");
+            store
+                .insert_cdr(&CdrRecord { id, ..bare.clone() })
+                .await
+                .unwrap();
+        }
+        store.insert_cdr(&full).await.unwrap();
+        assert_eq!(store.recent_cdrs(1, 0).await.unwrap(), vec![full]);
     }
 }

@@ -27,5 +27,6 @@ mod robustness;
 mod screen_pop;
 mod screen_pop_timing;
 mod support;
+mod transfer;
 mod trunks;
 mod webhooks;

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::common::baresip::{Baresip, BaresipConfig};
 use crate::common::baresip_ctrl::Ctrl;
+use crate::common::capture::{Capture, Pcap};
 use crate::common::centrala::{Centrala, http_get_with, http_request};
 use crate::common::ports::{PeerPorts, PortBlock};
 use crate::common::process::TestDir;
@@ -217,6 +218,38 @@ impl Pbx {
         (status, serde_json::from_str(&answer).unwrap_or(Value::Null))
     }
 
+    /// The first live call `token` sees in `GET /api/v1/calls`, waiting up to 10 s.
+    pub fn listed_call(&self, token: &str) -> Value {
+        let auth = format!("Bearer {token}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let (status, body) = http_get_with(
+                self.centrala.http(),
+                "/api/v1/calls",
+                &[("Authorization", &auth)],
+            )
+            .expect("API answers");
+            assert_eq!(status, 200, "{body}");
+            let calls: Value = serde_json::from_str(&body).expect("JSON");
+            if let Some(call) = calls["items"].as_array().and_then(|items| items.first()) {
+                return call.clone();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the call was never listed"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// What went over the test's ports during the next `secs` seconds (tcpdump on `lo`).
+    pub fn capture_for(&self, name: &str, secs: f64) -> Pcap {
+        let capture = Capture::start(self.dir.path(), name, "lo", &self.ports.capture_filter())
+            .expect("tcpdump starts");
+        std::thread::sleep(Duration::from_secs_f64(secs));
+        capture.stop().expect("the capture")
+    }
+
     /// The first recording whose index row is `done`, waiting up to 5 s.
     pub fn done_recording(&self) -> Value {
         for _ in 0..50 {
@@ -311,6 +344,14 @@ impl Pbx {
             .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
             .unwrap_or(0.0)
     }
+}
+
+/// `[[http.tokens]]` TOML for an agent token of extension `number`: `agent-<number>-token`.
+pub fn agent_token(number: &str) -> String {
+    format!(
+        "[[http.tokens]]\nname = \"agent-{number}\"\ntoken = \"agent-{number}-token\"\n\
+         role = \"agent\"\nagent = \"{number}\"\n"
+    )
 }
 
 /// `sipp` (an IVR caller scenario: `uac_ivr.xml`, `uac_ivr_wait_bye.xml`) made 1001's call to

@@ -241,7 +241,11 @@ fn anchored_offer_filters_codecs_keeping_a_order_and_types() {
     let audio = &offer.media[0];
     assert_eq!(offer.media.len(), 1);
     assert_eq!((audio.port, audio.proto.as_str()), (20000, "RTP/AVP"));
-    assert_eq!(audio.formats, [96, 0, 8, 101], "A's order, G.722 dropped");
+    assert_eq!(
+        audio.formats,
+        [96, 0, 8, 101, 97],
+        "A's order, G.722 dropped, telephone-event/48000 added for Opus"
+    );
     assert_eq!(audio.fmtp(101), Some("0-15"));
     assert_eq!(
         audio.rtpmap(96).map(|m| (m.encoding.as_str(), m.channels)),

@@ -228,7 +228,13 @@ run_concurrent() {
     ROWS+=("$row")
     echo "$row" >&2
     IFS='|' read -r _ _ _ _ worst calls w per core _ _ kib pk lost _ dr verdict <<<"$row"
-    SUMMARIES+=("SUMMARY $mode: $n concurrent calls, failed $worst %, Centrala $per % of a core per call (target <= $target), $kib KiB per call, RTP $pk packets received, $lost lost, $dr kernel drops, steady state ${w} s: $verdict")
+    local extra=""
+    [ "$mode" = relay ] && RELAY_PER=$per
+    if [ "$mode" = recording ] && [ -n "${RELAY_PER:-}" ] && [ "$per" != - ]; then
+        extra=$(awk -v r="$per" -v b="$RELAY_PER" 'BEGIN {d = r - b; printf ", recording adds %.4f %% of a core per call over relay (target <= 0.05): %s", d, (d <= 0.05) ? "pass" : "FAIL"}')
+    fi
+    [ "$mode" = relay ] || kib="$kib (codec/recording state included)"
+    SUMMARIES+=("SUMMARY $mode: $n concurrent calls, failed $worst %, Centrala $per % of a core per call (target <= $target)$extra, $kib KiB per call, RTP $pk packets received, $lost lost, $dr kernel drops, steady state ${w} s: $verdict")
 }
 
 run_ivr() {

@@ -353,8 +353,8 @@ fn telephone_event_is_negotiated_at_the_audio_codec_clock_rate() {
     let mut origin = OriginState::with_session_id(4);
     let answer = answer_locally(&parse(opus_8k_events), local(), &mut origin).expect("answer");
     assert_eq!(answer.media[0].formats, [96, 101]);
-    let both = opus_8k_events.replace("96 101", "96 101 110")
-        + "a=rtpmap:110 telephone-event/48000\r\n";
+    let both =
+        opus_8k_events.replace("96 101", "96 101 110") + "a=rtpmap:110 telephone-event/48000\r\n";
     let answer = answer_locally(&parse(&both), local(), &mut origin).expect("answer");
     assert_eq!(answer.media[0].formats, [96, 110]);
     assert_eq!(
@@ -374,7 +374,11 @@ fn telephone_event_is_negotiated_at_the_audio_codec_clock_rate() {
 fn answer_locally_picks_first_codec_and_telephone_event() {
     let mut origin = OriginState::with_session_id(3);
     let answer = answer_locally(&parse(BROWSER), local(), &mut origin).expect("answer");
-    assert_eq!(answer.media[0].formats, [111, 110], "Opus with telephone-event/48000");
+    assert_eq!(
+        answer.media[0].formats,
+        [111, 110],
+        "Opus with telephone-event/48000"
+    );
     assert_eq!(answer.media[0].direction, Direction::SendRecv);
     assert_eq!(answer.media[1].port, 0);
     let hold = SIPP.replace("a=sendrecv", "a=sendonly");

@@ -26,8 +26,9 @@ use crate::media::tone::{ToneGenerator, ToneSpec};
 /// Length of a digit Centrala sends on its own (`send_dtmf`), and the pause after every digit.
 pub(crate) const DIGIT_MS: u32 = 100;
 const DIGIT_GAP_MS: u32 = 60;
-/// Bounds of the length of a digit passed on from the other leg (its received duration).
-const DIGIT_MS_RANGE: (u32, u32) = (40, 5000);
+/// Bounds of the length of a digit passed on from the other leg (its received duration). At
+/// most 1 s: one event's duration field (16 bits) holds 1.36 s at the 48 kHz Opus clock.
+const DIGIT_MS_RANGE: (u32, u32) = (40, 1000);
 /// RFC 4733 volume field (-dBm0) of the digits we send.
 const DIGIT_VOLUME: u8 = 10;
 
@@ -103,7 +104,7 @@ impl Egress {
         self.player = None;
     }
 
-    /// Queues `digit` lasting `duration_ms` (kept within 40 ms to 5 s). RFC 4733 packets carry
+    /// Queues `digit` lasting `duration_ms` (kept within 40 ms to 1 s). RFC 4733 packets carry
     /// it in this side's event clock, so a digit passed on between legs of different clock
     /// rates (8 kHz G.711, 48 kHz Opus) keeps its length.
     pub(crate) fn queue_digit(&mut self, digit: DtmfDigit, duration_ms: u32) {

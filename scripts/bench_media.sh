@@ -233,8 +233,9 @@ run_concurrent() {
     if [ "$mode" = recording ] && [ -n "${RELAY_PER:-}" ] && [ "$per" != - ]; then
         extra=$(awk -v r="$per" -v b="$RELAY_PER" 'BEGIN {d = r - b; printf ", recording adds %.4f %% of a core per call over relay (target <= 0.05): %s", d, (d <= 0.05) ? "pass" : "FAIL"}')
     fi
+    kib="$kib KiB per call"
     [ "$mode" = relay ] || kib="$kib (codec/recording state included)"
-    SUMMARIES+=("SUMMARY $mode: $n concurrent calls, failed $worst %, Centrala $per % of a core per call (target <= $target)$extra, $kib KiB per call, RTP $pk packets received, $lost lost, $dr kernel drops, steady state ${w} s: $verdict")
+    SUMMARIES+=("SUMMARY $mode: $n concurrent calls, failed $worst %, Centrala $per % of a core per call (target <= $target)$extra, $kib, RTP $pk packets received, $lost lost, $dr kernel drops, steady state ${w} s: $verdict")
 }
 
 run_ivr() {

@@ -111,3 +111,56 @@ start_centrala() {
 }
 
 machine() { echo "$(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), kernel $(uname -r)"; }
+
+# --- helpers added for scripts/bench_media.sh (usable by the others) ----------------------------
+
+# register_users CSV SIP_PORT FROM_PORT CONTROL_PORT: REGISTERs every user of the SIPp -inf CSV
+# (benches/sipp/register.xml, one line per user after "SEQUENTIAL") from FROM_PORT, so that
+# calls to them reach the SIPp UAS later bound there; exits the script if any fails.
+register_users() {
+    local n
+    n=$(($(wc -l <"$1") - 1))
+    sipp "127.0.0.1:$2" -sf "$ROOT/benches/sipp/register.xml" -inf "$1" \
+        "${SIPP_COMMON[@]}" -p "$3" -cp "$4" -m "$n" -r 200 -timeout 60s \
+        -trace_err -error_file "$WORK/register_err.log" >"$WORK/register.out" 2>&1
+    local rc=$?
+    [ "$rc" = 0 ] || { log "REGISTER of $n users failed (sipp exit $rc)"; tail -20 "$WORK/register_err.log" >&2; exit 1; }
+    log "$n users registered at 127.0.0.1:$3"
+}
+
+# stop_soft PID: SIGUSR1 (SIPp: finish the calls in progress, dump statistics, exit), then TERM
+# after 10 s.
+stop_soft() {
+    kill -USR1 "$1" 2>/dev/null
+    wait_exit "$1" 10 || kill -TERM "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+}
+
+# cdr_media DB SINCE_MS: the media quality of the CDRs started at or after SINCE_MS (the
+# packets and losses Centrala counted per side, RFC 3550 A.3), one line:
+# "cdrs with_media caller_packets caller_lost callee_packets callee_lost calls_with_loss
+#  min_caller_packets min_callee_packets" (needs python3).
+cdr_media() {
+    python3 - "$1" "$2" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute(
+    "SELECT caller_packets, caller_lost, callee_packets, callee_lost FROM cdrs"
+    " WHERE started_at_ms >= ?", (int(sys.argv[2]),)).fetchall()
+media = [[v or 0 for v in r] for r in rows if r[0] is not None]
+tot = [sum(r[i] for r in media) for i in range(4)]
+lossy = sum(1 for r in media if r[1] > 0 or r[3] > 0)
+low = lambda i: min((r[i] for r in media), default=0)
+print(len(rows), len(media), *tot, lossy, low(0), low(2))
+PY
+}
+
+# sipp_done CSV N: true once SIPp's -trace_stat CSV counts N finished calls (successful +
+# failed). SIPp 3.6 with rtp_stream may not exit after its last call, so the media benchmark
+# waits for this and then stops it.
+sipp_done() {
+    local ok fail
+    ok=$(csv_col "$1" "SuccessfulCall(C)")
+    fail=$(csv_col "$1" "FailedCall(C)")
+    [ $((ok + fail)) -ge "$2" ]
+}

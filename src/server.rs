@@ -11,14 +11,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::api::auth::seed_config_tokens;
 use crate::api::{self, ApiState, FailureLimiter, LimitPolicy};
 use crate::calls::{CallManager, CallsConfig, StoreCalls, callback_dialler};
 use crate::config::Config;
-use crate::cti::events::{Publisher, ScreenPop, spawn_acd_bridge};
+use crate::cti::events::{Publisher, ScreenPop, acd_hooks};
 use crate::cti::lookup::LookupService;
 use crate::cti::webhook::{
     DeliveryHandle, DeliverySettings, DeliveryWorker, WallClock, sync_config_subscriptions,
@@ -27,7 +26,7 @@ use crate::dialplan::live::LiveDialplan;
 use crate::media::player::PromptCache;
 use crate::media::ports::PortPool;
 use crate::routing::driver::{AcdOptions, SystemClock};
-use crate::routing::{self, AcdHandle, Channel, FeatureAction, TaskNotice};
+use crate::routing::{self, AcdHandle, Channel, FeatureAction, Notices};
 use crate::sip::auth::{Algorithm, AuthGuard, GuardConfig};
 use crate::sip::endpoint::{Endpoint, EndpointConfig};
 use crate::sip::peer::{Peer, Transport};
@@ -48,8 +47,6 @@ pub struct Server {
     http_task: JoinHandle<()>,
     /// The webhook delivery worker (stops when dropped).
     _delivery: DeliveryHandle,
-    /// The ACD-to-events bridge (ends with the ACD).
-    _bridge: JoinHandle<()>,
 }
 
 impl Server {
@@ -68,13 +65,14 @@ impl Server {
             .with_context(|| format!("opening the database {}", config.database.url))?;
         let (store, publisher, delivery) = start_events(&config, store).await?;
         recover_recordings(&store, &config.media.recordings_dir).await;
-        let sip = start_sip(&config, store.clone(), metrics.clone(), dialplan).await?;
-        let bridge = spawn_acd_bridge(
-            sip.acd.clone(),
-            publisher.clone(),
-            ScreenPop::new(store.clone(), sip.lookups.clone()),
+        let sip = start_sip(
+            &config,
+            &publisher,
             store.clone(),
-        );
+            metrics.clone(),
+            dialplan,
+        )
+        .await?;
         let listener = TcpListener::bind(config.http.listen)
             .await
             .with_context(|| format!("binding HTTP {}", config.http.listen))?;
@@ -104,7 +102,6 @@ impl Server {
             sip_addr: sip.addr,
             http_task,
             _delivery: delivery,
-            _bridge: bridge,
         })
     }
 
@@ -150,6 +147,7 @@ async fn start_events(
 /// Binds SIP, restores registrations, and starts the endpoint with the call manager.
 async fn start_sip(
     config: &Config,
+    publisher: &Publisher,
     store: Store,
     metrics: Arc<Metrics>,
     dialplan: Arc<LiveDialplan>,
@@ -220,8 +218,14 @@ async fn start_sip(
         config.media.rtp_port_min,
         config.media.rtp_port_max,
     );
-    let (acd, callback_offers) = start_acd(config, &store, &registrar).await?;
     let lookups = Arc::new(LookupService::new(&config.cti).context("configuring CRM lookups")?);
+    let pops = ScreenPop::new(
+        store.clone(),
+        lookups.clone(),
+        Duration::from_millis(config.cti.screen_pop_deadline_ms),
+    );
+    let hooks = acd_hooks(publisher, pops);
+    let (acd, callback_offers) = start_acd(config, &store, &registrar, hooks).await?;
     let prompts = PromptCache::load_dir(&config.media.sounds_dir).unwrap_or_else(|err| {
         tracing::warn!(%err, "no prompts loaded");
         PromptCache::default()
@@ -278,21 +282,23 @@ async fn start_acd(
     config: &Config,
     store: &Store,
     registrar: &Arc<RegistrarService>,
-) -> anyhow::Result<(AcdHandle, mpsc::Receiver<TaskNotice>)> {
+    hooks: routing::AcdHooks,
+) -> anyhow::Result<(AcdHandle, Notices)> {
     let setup = config
         .routing_setup()
         .map_err(|err| anyhow::anyhow!("routing: {err}"))?;
-    let (acd, task) = routing::driver::start(
+    let (acd, task) = routing::driver::start_with(
         setup,
         Arc::new(store.clone()),
         Arc::new(SystemClock),
         AcdOptions::default(),
+        hooks,
     )
     .await
     .context("starting the routing engine")?;
     // The actor ends when every handle is gone; it runs for the life of the process.
     drop(task);
-    let (callback_sink, callback_offers) = mpsc::channel(CALLBACK_OFFERS);
+    let (callback_sink, callback_offers) = routing::notice_channel(CALLBACK_OFFERS);
     acd.set_channel_sink(Channel::Callback, callback_sink)
         .await
         .context("starting the callback dialler")?;

@@ -73,6 +73,8 @@ pub enum Errors {
         v1::agents::list, v1::agents::one, v1::agents::login, v1::agents::logout,
         v1::agents::set_state,
         v1::calls::create, v1::calls::list, v1::calls::hangup, v1::calls::recording,
+        v1::calls::hold, v1::calls::unhold, v1::calls::transfer, v1::calls::transfer_complete,
+        v1::calls::transfer_cancel,
         v1::queues::list, v1::queues::one,
         v1::tasks::list, v1::tasks::one, v1::tasks::accept, v1::tasks::reject,
         v1::tasks::transfer, v1::tasks::complete,

@@ -49,7 +49,15 @@ pub async fn events(
         .types
         .map(|t| t.split(',').map(|s| s.trim().to_string()).collect());
     let rx = state.publisher.subscribe();
-    Ok(upgrade.on_upgrade(move |socket| stream(socket, rx, who, types)))
+    // An agent's stream is their desktop: their offers wait for its screen pop.
+    let desktop = match (who.role, who.agent.as_deref()) {
+        (Role::Agent, Some(agent)) => Some(state.publisher.desktop(agent)),
+        _ => None,
+    };
+    Ok(upgrade.on_upgrade(move |socket| async move {
+        stream(socket, rx, who, types).await;
+        drop(desktop);
+    }))
 }
 
 async fn stream(

@@ -32,6 +32,13 @@ impl Call {
                     self.pending.remove(&tag);
                 }
             }
+            Pending::Transfer(pending) => {
+                let pending = *pending;
+                if status >= 200 {
+                    self.pending.remove(&tag);
+                }
+                self.transfer_response(pending, Some(&msg));
+            }
             Pending::Relay { .. } | Pending::Reinvite { .. } if status < 200 => {}
             Pending::Relay { .. } => {
                 if let Some(Pending::Relay { txn, request, .. }) = self.pending.remove(&tag) {
@@ -63,6 +70,7 @@ impl Call {
                     MessageBuilder::response_to(&request, 408, "Request Timeout", None),
                 );
             }
+            Some(Pending::Transfer(pending)) => self.transfer_response(pending, None),
             Some(Pending::Teardown) | None => {}
         }
     }
@@ -79,6 +87,10 @@ impl Call {
             Some(Method::Bye) => {
                 self.endpoint
                     .reply(txn, MessageBuilder::response_to(&msg, 200, "OK", None));
+                if leg == Leg::B && self.agent_left_consultation() {
+                    return;
+                }
+                self.drop_consultation();
                 let side = if leg == Leg::A {
                     Side::Caller
                 } else {
@@ -91,6 +103,7 @@ impl Call {
                 self.ending();
             }
             Some(Method::Invite) => self.reinvite(leg, msg, txn),
+            Some(Method::Refer) => self.refer(leg, msg, txn),
             Some(Method::Options) => {
                 let response =
                     MessageBuilder::response_to(&msg, 200, "OK", None).header("Server", SERVER);
@@ -127,10 +140,12 @@ impl Call {
     }
 
     fn reinvite(&mut self, leg: Leg, msg: Message, txn: ServerTxn) {
-        if self
-            .pending
-            .values()
-            .any(|p| matches!(p, Pending::Reinvite { .. }))
+        let transferring = self.control.as_ref().is_some_and(|c| c.transfer.is_some());
+        if transferring
+            || self
+                .pending
+                .values()
+                .any(|p| matches!(p, Pending::Reinvite { .. }))
         {
             let response = MessageBuilder::response_to(&msg, 491, "Request Pending", None);
             return self.endpoint.reply(txn, response);
@@ -214,24 +229,45 @@ impl Call {
         self.endpoint.reply(txn, reply);
     }
 
-    fn send_in_dialog(
+    /// Sends `method` inside the dialog of `leg` (with `body`), tracked as `pending`.
+    pub(super) fn send_in_dialog(
         &mut self,
         leg: Leg,
         method: &Method,
         body: Option<(String, Bytes)>,
         pending: Pending,
     ) {
+        self.send_in_dialog_with(leg, method, &[], body, pending);
+    }
+
+    /// `send_in_dialog` with extra `headers` (e.g. a NOTIFY's `Event`).
+    pub(super) fn send_in_dialog_with(
+        &mut self,
+        leg: Leg,
+        method: &Method,
+        headers: &[(&str, &str)],
+        body: Option<(String, Bytes)>,
+        pending: Pending,
+    ) {
         let endpoint = self.endpoint.clone();
-        let dialog = self.dialog_mut(leg);
-        let transport = dialog.peer.transport;
-        let mut builder = dialog.request(method, &endpoint.via(transport));
-        if *method == Method::Invite {
-            builder = builder.header("Contact", endpoint.contact(transport));
+        let (mut builder, peer) = in_dialog(&endpoint, self.dialog_mut(leg), method, body);
+        for (name, value) in headers {
+            builder = builder.header(name, value);
         }
-        if let Some((content_type, body)) = body {
-            builder = builder.body(&content_type, body);
-        }
-        let peer = dialog.peer;
+        self.send(builder, peer, pending);
+    }
+
+    /// Sends `method` inside the dialog of fork `index` (answered, not the bridged one).
+    pub(super) fn send_on_fork(
+        &mut self,
+        index: usize,
+        method: &Method,
+        body: Option<(String, Bytes)>,
+        pending: Pending,
+    ) {
+        let endpoint = self.endpoint.clone();
+        let dialog = &mut self.forks[index].dialog;
+        let (builder, peer) = in_dialog(&endpoint, dialog, method, body);
         self.send(builder, peer, pending);
     }
 
@@ -250,14 +286,34 @@ impl Call {
     }
 }
 
-fn other(leg: Leg) -> Leg {
+/// A request inside `dialog` (with a Contact for INVITE) and where to send it.
+fn in_dialog(
+    endpoint: &crate::sip::endpoint::Endpoint,
+    dialog: &mut Dialog,
+    method: &Method,
+    body: Option<(String, Bytes)>,
+) -> (MessageBuilder, crate::sip::peer::Peer) {
+    let transport = dialog.peer.transport;
+    let mut builder = dialog.request(method, &endpoint.via(transport));
+    if *method == Method::Invite {
+        builder = builder.header("Contact", endpoint.contact(transport));
+    }
+    if let Some((content_type, body)) = body {
+        builder = builder.body(&content_type, body);
+    }
+    (builder, dialog.peer)
+}
+
+/// The other leg.
+pub(super) fn other(leg: Leg) -> Leg {
     match leg {
         Leg::A => Leg::B,
         Leg::B => Leg::A,
     }
 }
 
-fn side_of(leg: Leg) -> relay::Side {
+/// The media session's side of `leg`.
+pub(super) fn side_of(leg: Leg) -> relay::Side {
     match leg {
         Leg::A => relay::Side::A,
         Leg::B => relay::Side::B,

@@ -68,6 +68,8 @@ pub(super) enum Pending {
     Teardown,
     /// A request relayed from the other leg; its response is relayed back.
     Relay { txn: ServerTxn, request: Message },
+    /// A request a transfer sent (`calls::control`).
+    Transfer(super::control::TransferPending),
     /// A re-INVITE relayed from the other leg.
     Reinvite {
         from: Leg,
@@ -123,8 +125,8 @@ pub(super) struct Call {
     pub phase: Phase,
     pub target: Target,
     pub caller_name: String,
-    ports: PortPool,
-    media_ip: IpAddr,
+    pub ports: PortPool,
+    pub media_ip: IpAddr,
     pub media: Option<MediaSession>,
     pub origin_a: OriginState,
     pub origin_b: OriginState,
@@ -223,6 +225,7 @@ impl Call {
             started_at_ms: now_ms(),
             answered_at_ms: None,
             ended: None,
+            transferred_to: None,
         };
         Some(Call {
             a: CallerLeg {
@@ -440,6 +443,7 @@ impl Call {
                 wait.next = now + wait.interval;
             }
         }
+        self.consult_timer(now);
         if self.end_by.is_some_and(|at| at <= now) {
             self.phase = Phase::Done;
         }
@@ -452,6 +456,7 @@ impl Call {
             self.end_by,
             self.ivr.as_ref().and_then(|ivr| ivr.run.poll_timeout()),
             self.voicemail_deadline(),
+            self.consult_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -534,6 +539,9 @@ impl Call {
 
     fn on_request(&mut self, msg: Message, txn: ServerTxn, _from: Peer) {
         let call_id = msg.call_id().unwrap_or_default().to_owned();
+        if self.is_consult_dialog(&call_id) {
+            return self.consult_request(msg, txn);
+        }
         let leg = match self.phase {
             _ if call_id == self.a.dialog.call_id => Some(Leg::A),
             Phase::Connected { winner } if self.forks[winner].dialog.call_id == call_id => {
@@ -593,7 +601,7 @@ async fn next_lookup(
 }
 
 /// The next media event, or never when the session has no event stream.
-async fn next_media_event(
+pub(super) async fn next_media_event(
     events: &mut Option<mpsc::UnboundedReceiver<MediaEvent>>,
 ) -> Option<MediaEvent> {
     match events {
@@ -602,7 +610,7 @@ async fn next_media_event(
     }
 }
 
-async fn sleep_until(deadline: Option<Instant>) {
+pub(super) async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(at) => tokio::time::sleep_until(at.into()).await,
         None => std::future::pending().await,

@@ -1,5 +1,6 @@
 //! The callback dialler: the owner of every callback task the ACD offers. Each offer becomes
-//! an agent-first originated call (`originate`); an offer the ACD takes back (ring-no-answer,
+//! an agent-first originated call (`originate`), placed once the agent's screen pop is out
+//! (`Notices` holds the offer until then); an offer the ACD takes back (ring-no-answer,
 //! logout) stops the agent's phones ringing.
 //!
 //! Owns: the map of callback offers being rung (task → withdraw handle).
@@ -15,10 +16,10 @@ use tokio::sync::mpsc;
 
 use super::CallManager;
 use super::originate::Purpose;
-use crate::routing::{Channel, TaskId, TaskNotice};
+use crate::routing::{Channel, Notices, TaskId, TaskNotice};
 
 /// Serves the callback offers arriving on `notices` until the ACD stops.
-pub fn spawn(manager: Arc<CallManager>, mut notices: mpsc::Receiver<TaskNotice>) {
+pub fn spawn(manager: Arc<CallManager>, mut notices: Notices) {
     tokio::spawn(async move {
         let mut ringing: HashMap<TaskId, mpsc::UnboundedSender<()>> = HashMap::new();
         while let Some(notice) = notices.recv().await {
@@ -31,6 +32,7 @@ pub fn spawn(manager: Arc<CallManager>, mut notices: mpsc::Receiver<TaskNotice>)
                     channel: Channel::Callback,
                     customer,
                     attempt,
+                    ..
                 } => {
                     tracing::info!(%task, %agent, attempt, "callback offered; ringing the agent");
                     let customer = customer.unwrap_or_default();

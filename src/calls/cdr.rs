@@ -66,6 +66,8 @@ pub(super) struct CdrDraft {
     pub started_at_ms: i64,
     pub answered_at_ms: Option<i64>,
     pub ended: Option<(Outcome, String, Side)>,
+    /// Where the call was last transferred to (`calls::control`).
+    pub transferred_to: Option<String>,
 }
 
 impl CdrDraft {
@@ -74,6 +76,30 @@ impl CdrDraft {
         if self.ended.is_none() {
             self.ended = Some((outcome, cause.into(), side));
         }
+    }
+
+    /// The CDR row of an agent's leg released by transfer `n` of this call (`<id>-t<n>`, cause
+    /// `transferred`), and names `target` in this call's CDR too.
+    pub fn transfer_segment(
+        &mut self,
+        n: u32,
+        leg_call_id: &str,
+        agent: &str,
+        target: &str,
+    ) -> CdrRecord {
+        self.transferred_to = Some(target.to_owned());
+        CdrDraft {
+            id: format!("{}-t{n}", self.id),
+            call_id: leg_call_id.to_owned(),
+            caller: self.caller.clone(),
+            callee: agent.to_owned(),
+            origin: self.origin.clone(),
+            started_at_ms: self.answered_at_ms.unwrap_or(self.started_at_ms),
+            answered_at_ms: self.answered_at_ms,
+            ended: Some((Outcome::Answered, "transferred".into(), Side::Callee)),
+            transferred_to: Some(target.to_owned()),
+        }
+        .finish(None)
     }
 
     pub fn answered(&mut self) {
@@ -106,6 +132,7 @@ impl CdrDraft {
                 Side::System => "system",
             }
             .into(),
+            transferred_to: self.transferred_to,
             caller_quality: media.map(|stats| quality(&stats.a)),
             callee_quality: media.map(|stats| quality(&stats.b)),
         }

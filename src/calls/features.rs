@@ -14,12 +14,10 @@ use tokio::sync::mpsc;
 use super::CallManager;
 use super::call::{self, Call, Phase};
 use super::cdr::{Outcome, Side};
-use super::codecs;
 use super::target::Target;
 use crate::dialplan::Event;
 use crate::media::player::Playback;
 use crate::media::relay::Side as MediaSide;
-use crate::media::sdp::answer_locally;
 use crate::routing::AcdError;
 use crate::sip::endpoint::{Endpoint, IncomingRequest, TuSender};
 use crate::sip::message::{MessageBuilder, Uri, unescape};
@@ -107,21 +105,9 @@ impl Call {
     /// Answers the caller and plays `confirmation`; its end hangs up (see
     /// `confirmation_consumes`). False (488) when the caller's offer fits nothing.
     pub(super) fn start_confirmation(&mut self, confirmation: Playback) -> bool {
-        let Some(media) = self.media.as_ref() else {
+        let Some(answer) = self.answer_caller_locally() else {
             return false;
         };
-        let Some(answer) =
-            answer_locally(&self.a.offer, media.local(MediaSide::A), &mut self.origin_a)
-        else {
-            self.fail_caller(
-                488,
-                "Not Acceptable Here",
-                Outcome::Failed,
-                "no_common_codec",
-            );
-            return false;
-        };
-        codecs::apply(media, MediaSide::A, &answer);
         self.phase = Phase::Ivr;
         self.no_answer_at = None;
         self.send_200(answer.to_string());

@@ -215,6 +215,17 @@ impl Call {
         offer: Bytes,
         authorization: Option<(&str, String)>,
     ) {
+        self.send_fork_invite_as(index, offer, authorization, Pending::ForkInvite(index));
+    }
+
+    /// `send_fork_invite`, its responses tagged `pending` (e.g. a transfer's consultation).
+    pub fn send_fork_invite_as(
+        &mut self,
+        index: usize,
+        offer: Bytes,
+        authorization: Option<(&str, String)>,
+        pending: Pending,
+    ) {
         let endpoint = self.endpoint.clone();
         let fork = &mut self.forks[index];
         let Some(msg) = fork.invite(&endpoint, offer, authorization) else {
@@ -222,7 +233,7 @@ impl Call {
         };
         let peer = fork.dialog.peer;
         endpoint.subscribe(&fork.dialog.call_id, self.events.clone());
-        let tag = self.track(Pending::ForkInvite(index));
+        let tag = self.track(pending);
         endpoint.send_request(msg, peer, self.events.clone(), tag);
     }
 
@@ -402,7 +413,8 @@ impl Call {
         }
     }
 
-    fn cancel_fork(&mut self, index: usize) {
+    /// CANCELs fork `index` (or marks it to cancel at its first provisional response).
+    pub fn cancel_fork(&mut self, index: usize) {
         let fork = &mut self.forks[index];
         let peer = fork.dialog.peer;
         if let Some(cancel) = fork.cancel() {

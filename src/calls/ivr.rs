@@ -31,7 +31,7 @@ use crate::dialplan::{Action, Event, FlowRun};
 use crate::media::dtmf::info::parse_info;
 use crate::media::player::{PlayItem, Playback, PromptCache};
 use crate::media::relay::{MediaEvent, Side as MediaSide};
-use crate::media::sdp::answer_locally;
+use crate::media::sdp::{SessionDescription, answer_locally};
 use crate::media::tone::ToneSpec;
 use crate::routing::AcdHandle;
 use crate::sip::endpoint::ServerTxn;
@@ -78,11 +78,11 @@ impl Ivr {
 }
 
 impl Call {
-    /// Prepares our answer to the caller's offer; false (488) when nothing fits.
-    pub fn start_ivr(&mut self) -> bool {
-        let (Some(media), Some(ivr)) = (self.media.as_ref(), self.ivr.as_mut()) else {
-            return false;
-        };
+    /// Our own answer to the caller's offer (Centrala answers, not a callee), applied to the
+    /// caller's side of the media session; `None` after failing the caller with 488 when
+    /// nothing in the offer fits (or with no media session).
+    pub(super) fn answer_caller_locally(&mut self) -> Option<SessionDescription> {
+        let media = self.media.as_ref()?;
         let Some(answer) =
             answer_locally(&self.a.offer, media.local(MediaSide::A), &mut self.origin_a)
         else {
@@ -92,9 +92,23 @@ impl Call {
                 Outcome::Failed,
                 "no_common_codec",
             );
-            return false;
+            return None;
         };
         codecs::apply(media, MediaSide::A, &answer);
+        Some(answer)
+    }
+
+    /// Prepares our answer to the caller's offer; false (488) when nothing fits.
+    pub fn start_ivr(&mut self) -> bool {
+        if self.ivr.is_none() {
+            return false;
+        }
+        let Some(answer) = self.answer_caller_locally() else {
+            return false;
+        };
+        let (Some(media), Some(ivr)) = (self.media.as_ref(), self.ivr.as_mut()) else {
+            return false;
+        };
         media.set_inband_dtmf(MediaSide::A, true);
         ivr.answer = Some(answer.to_string());
         tracing::info!(number = %self.cdr.callee, "dialplan runs the call");
@@ -163,6 +177,9 @@ impl Call {
 
     /// The extension the flow dialled (or the agent a queue offered) did not answer.
     pub fn dial_failed(&mut self, why: &str) {
+        if self.transfer_dial_failed(why) {
+            return;
+        }
         if self.is_queued() {
             return self.queue_offer_failed(why);
         }
@@ -184,6 +201,7 @@ impl Call {
         self.phase = Phase::Connected { winner };
         self.no_answer_at = None;
         self.queue_connected();
+        self.transfer_answered();
         self.flow_event(Event::TransferResult(Ok(())));
         self.ivr = None;
         tracing::info!("dialplan call bridged");
@@ -353,7 +371,7 @@ impl Call {
 
     /// Rings `target` while the caller hears ring-back; the answer bridges, a failure goes
     /// back to the flow (`TransferResult`).
-    fn dial_target(&mut self, target: &Target, timeout: Duration) {
+    pub(super) fn dial_target(&mut self, target: &Target, timeout: Duration) {
         self.phase = Phase::Dialing;
         self.no_answer_at = Some(Instant::now() + timeout);
         if let Some(media) = &self.media {

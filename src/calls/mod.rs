@@ -166,6 +166,17 @@ impl CallManager {
         Some(Ivr::new(run, services))
     }
 
+    /// What call control (`calls::control`) uses.
+    fn control_services(&self) -> control::ControlServices {
+        control::ControlServices {
+            recordings_dir: self.config.recordings_dir.clone(),
+            prompts: self.prompts.clone(),
+            acd: self.acd.clone(),
+            trunks: self.config.trunks.clone().into(),
+            extensions: Arc::new(self.config.extensions.keys().cloned().collect()),
+        }
+    }
+
     /// Where to record this call, when either party's extension says `record = "always"`.
     fn recording_for(&self, origin: &Origin, target: &Target) -> Option<std::path::PathBuf> {
         let always = |number: &str| {
@@ -229,8 +240,7 @@ impl RequestHandler for CallManager {
             registrar: self.registrar.clone(),
             events: tx.clone(),
         })?;
-        let recordings_dir = self.config.recordings_dir.clone();
-        call.control = Some(self.live.enrol(&call.cdr, recordings_dir));
+        call.control = Some(self.live.enrol(&call.cdr, self.control_services()));
         tokio::spawn(call.run(rx));
         Some(tx)
     }

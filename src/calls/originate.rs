@@ -18,6 +18,7 @@
 //! every customer fork failed / ring timer ─▶ BYE agent, Ending (callback: the attempt's outcome)
 //! ```
 
+mod control;
 mod legs;
 mod place;
 
@@ -29,6 +30,7 @@ use thiserror::Error;
 use tokio::sync::mpsc;
 
 use super::CallManager;
+use super::call::{next_media_event, sleep_until};
 use super::cdr::{CallStore, CdrDraft, Outcome, Side, now_ms};
 use super::fork::Fork;
 use super::target::Target;
@@ -104,6 +106,11 @@ enum Stage {
         winner: usize,
         customer: usize,
     },
+    /// The customer was blind-transferred through the API: new agent-leg forks ring the
+    /// target, the customer (fork `customer`) hears ring-back (`originate/control.rs`).
+    Transferring {
+        customer: usize,
+    },
     Ending,
     Done,
 }
@@ -136,6 +143,9 @@ struct Originated {
     customer: String,
     purpose: Purpose,
     agent_forks: Vec<Fork>,
+    /// Where the agent leg's current ring round starts in `agent_forks` (a transfer adds a
+    /// round toward its target).
+    agent_round: usize,
     customer_target: Target,
     customer_forks: Vec<Fork>,
     stage: Stage,
@@ -151,6 +161,8 @@ struct Originated {
     prompts: Arc<PromptCache>,
     cdr: CdrDraft,
     store: Arc<dyn CallStore>,
+    /// Commands from the API; the guard keeps the call listed in `LiveCalls`.
+    control: Option<control::OriginatedControl>,
 }
 
 impl Originated {
@@ -178,6 +190,7 @@ impl Originated {
             started_at_ms: now_ms(),
             answered_at_ms: None,
             ended: None,
+            transferred_to: None,
         };
         Originated {
             endpoint: manager.endpoint.clone(),
@@ -188,6 +201,7 @@ impl Originated {
             customer: customer.to_owned(),
             purpose,
             agent_forks,
+            agent_round: 0,
             customer_target,
             customer_forks: Vec::new(),
             stage: Stage::RingingAgent,
@@ -202,6 +216,7 @@ impl Originated {
             prompts: manager.prompts.clone(),
             cdr,
             store: manager.store.clone(),
+            control: None,
         }
     }
 
@@ -221,6 +236,9 @@ impl Originated {
                 },
                 Some(event) = next_media_event(&mut media_events) => self.on_media_event(event),
                 Some(()) = withdrawn.recv() => self.withdrawn(),
+                Some(request) = control::next_command(&mut self.control) => {
+                    self.on_control(request).await
+                }
                 () = sleep_until(deadline) => self.on_timer(Instant::now()),
             }
             self.send_reports().await;
@@ -314,6 +332,10 @@ impl Originated {
                     self.cancel_all(Leg::Customer);
                     self.customer_failed(winner, 408);
                 }
+                Stage::Transferring { customer } => {
+                    self.cancel_all(Leg::Agent);
+                    self.transfer_failed(customer, 408);
+                }
                 _ => {}
             }
         }
@@ -362,6 +384,8 @@ impl Originated {
     }
 
     async fn finish(mut self) {
+        self.finish_recording().await;
+        self.control = None;
         self.send_reports().await;
         let media_stats = self.media.as_ref().map(|media| media.stats());
         if let Some(media) = self.media.take() {
@@ -384,21 +408,4 @@ impl Originated {
 enum Leg {
     Agent,
     Customer,
-}
-
-/// The next media event, or never when the session has no event stream.
-async fn next_media_event(
-    events: &mut Option<mpsc::UnboundedReceiver<MediaEvent>>,
-) -> Option<MediaEvent> {
-    match events {
-        Some(events) => events.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at.into()).await,
-        None => std::future::pending().await,
-    }
 }

@@ -1,6 +1,6 @@
 //! Calls waiting in a routing queue: the call becomes a voice task of the ACD, the caller
 //! hears music on hold and announcements while it waits (`queue_hold`), each offer rings the
-//! chosen agent's phones, the first to answer is bridged; an unanswered offer goes back to the
+//! chosen agent's phones (after their screen pop, see `routing::Notices`), the first to answer is bridged; an unanswered offer goes back to the
 //! ACD, which re-queues the call at the head and takes the agent out of rotation. A caller who
 //! hangs up is an abandon; one who pressed the keep-place key leaves a callback behind; a
 //! bridged call completes its task when it ends (the agent then wraps up).
@@ -12,15 +12,16 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use super::call::{Call, Phase};
 use super::cdr::{Outcome, Side};
 use super::queue_hold::Hold;
 use super::target::Target;
+use crate::cti::events::{CALL_ID, SIP_CALL_ID};
 use crate::dialplan::model::{Announce, KeepPlace};
 use crate::media::player::PromptCache;
-use crate::routing::{AcdHandle, AgentId, Channel, NewTask, TaskId, TaskNotice};
+use crate::routing::{AcdHandle, AgentId, Channel, NewTask, Notices, TaskId, TaskNotice};
 
 /// Notices a waiting call can hold before the ACD's ring timers recover a lost one.
 const NOTICES: usize = 16;
@@ -32,12 +33,14 @@ pub(super) struct Queued {
     pub task: Option<TaskId>,
     /// The ACD's answer to the enqueue.
     enqueued: Option<oneshot::Receiver<Result<Admission, String>>>,
-    /// Offers and other notices for this call's task.
-    notices: mpsc::Receiver<TaskNotice>,
+    /// Offers (each once the agent's screen pop is out) and other notices for this call's task.
+    notices: Notices,
     /// The offer being rung now.
     offer: Option<(TaskId, AgentId)>,
     /// Whether an agent took the call.
-    accepted: bool,
+    pub accepted: bool,
+    /// The queue step's variables (the task's CTI attributes), kept for a transfer.
+    pub vars: Value,
     /// Music, announcements and the keep-place key.
     pub hold: Hold,
     /// The ACD's answer to a keep-place request.
@@ -98,7 +101,10 @@ impl Call {
     ) {
         let (prompts, language) = match &self.ivr {
             Some(ivr) => (ivr.services.prompts.clone(), ivr.run.language().to_owned()),
-            None => (Arc::new(PromptCache::default()), "en".to_owned()),
+            None => match &self.control {
+                Some(control) => (control.services.prompts.clone(), "en".to_owned()),
+                None => (Arc::new(PromptCache::default()), "en".to_owned()),
+            },
         };
         let announce = announce.unwrap_or_else(default_announce);
         let keep_place = match announce.keep_place {
@@ -107,13 +113,16 @@ impl Call {
             KeepPlace::Off => None,
         };
         let hold = Hold::new(prompts, &language, announce, keep_place);
-        let (sink, notices) = mpsc::channel(NOTICES);
+        let (sink, notices) = crate::routing::notice_channel(NOTICES);
         let (tx, rx) = oneshot::channel();
+        let mut attributes = flatten(&vars);
+        attributes.insert(CALL_ID.into(), self.cdr.id.clone());
+        attributes.insert(SIP_CALL_ID.into(), self.cdr.call_id.clone());
         let task = NewTask {
             customer: Some(self.caller_name.clone()),
             priority: priority.max(0) as u32,
             skills: skills.into_iter().map(|s| (s, 1)).collect(),
-            attributes: flatten(&vars),
+            attributes,
             sink: Some(sink),
             announce_every: hold.period(),
             ..NewTask::new(Channel::Voice, &queue)
@@ -139,6 +148,7 @@ impl Call {
             notices,
             offer: None,
             accepted: false,
+            vars,
             hold,
             kept: None,
         });

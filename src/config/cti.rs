@@ -5,6 +5,7 @@
 //! [cti]
 //! default_country_code = "48"     # national numbers get +48
 //! national_number_digits = 9      # 9 digits = national; longer and starting 48 = international
+//! screen_pop_deadline_ms = 300    # longest an agent's phone waits for their screen pop
 //!
 //! [cti.breaker]
 //! failures_to_open = 5            # consecutive failures that open the circuit
@@ -34,7 +35,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Deserialize;
 
 /// The event kinds a webhook may subscribe to (see `cti::webhook::EventKind`).
-pub const EVENT_KINDS: [&str; 11] = [
+pub const EVENT_KINDS: [&str; 12] = [
     "call.ringing",
     "call.answered",
     "call.ended",
@@ -43,6 +44,7 @@ pub const EVENT_KINDS: [&str; 11] = [
     "task.accepted",
     "task.completed",
     "task.sla_breached",
+    "task.abandoned",
     "agent.state_changed",
     "recording.ready",
     "callback.attempted",
@@ -66,6 +68,9 @@ pub struct CtiConfig {
     pub webhooks: Vec<WebhookConfig>,
     /// How webhook deliveries are attempted.
     pub delivery: DeliveryConfig,
+    /// The longest an offered agent's phone waits for their desktop's screen pop (the CRM
+    /// record and history are given four fifths of it); only agents with a desktop open wait.
+    pub screen_pop_deadline_ms: u64,
 }
 
 impl Default for CtiConfig {
@@ -77,6 +82,7 @@ impl Default for CtiConfig {
             lookups: vec![demo_lookup()],
             webhooks: Vec::new(),
             delivery: DeliveryConfig::default(),
+            screen_pop_deadline_ms: 300,
         }
     }
 }
@@ -209,6 +215,12 @@ impl CtiConfig {
         }
         if self.delivery.timeout_ms == 0 || self.delivery.initial_backoff_ms == 0 {
             return Err("cti.delivery.timeout_ms and initial_backoff_ms must be positive".into());
+        }
+        if self.screen_pop_deadline_ms > 10_000 {
+            return Err(format!(
+                "cti.screen_pop_deadline_ms {} holds the agent's phone too long (at most 10000)",
+                self.screen_pop_deadline_ms
+            ));
         }
         let mut names = HashSet::new();
         for lookup in &self.lookups {

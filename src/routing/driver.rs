@@ -1,14 +1,15 @@
 //! The ACD actor shell: one tokio task owning the `Engine`, fed through a bounded inbox.
 //!
 //! Owns: the actor task (`actor.rs`), the shell-side bookkeeping of tasks (names, customers,
-//! owners' offer channels), persistence of non-live tasks (`persist.rs`), the queue-log writer
-//! (`log.rs`), and `AcdHandle`, the cheap-to-clone API the rest of the switch uses.
+//! owners' offer channels), persistence of non-live tasks (`persist.rs`), the event journal
+//! (`journal.rs`), offer gates (`offer.rs`), the queue-log writer (`log.rs`), and
+//! `AcdHandle`, the cheap-to-clone API the rest of the switch uses.
 //! Must not touch: routing rules (they are the engine's and `CallbackScheduler`'s), SIP,
 //! media. It reads `tokio::time::Instant` and the `WallClock` once per input and passes both
 //! down.
 //! Driven by: `server` (start-up via `start`), the call layer (voice tasks, callback dialler,
-//! feature codes), the API (agent state, queue status, `tasks` / `task`) and the event bridge
-//! (`subscribe`).
+//! feature codes), the API (agent state, queue status, `tasks` / `task`), subscribers of the
+//! broadcast (`subscribe`), and `cti::events` through `AcdHooks` (`start_with`).
 //!
 //! # Run loop
 //!
@@ -27,6 +28,15 @@
 //! are written before the reply. At start-up open tasks are reloaded with their original
 //! arrival (wall-clock mapped to `Instant`) and deadline. The queue log is written
 //! asynchronously in batches: a crash may lose its last few milliseconds, never a task.
+//!
+//! # Events
+//!
+//! With `AcdHooks::events`, every change also goes to the journal (`journal.rs`), in the
+//! actor's order: a stored task's row and its change's outbox events are written in one
+//! transaction (so they exist together or not at all), other changes (offers, answers, agent
+//! states, live calls) are written in batches right after, without holding the actor up.
+//! With `AcdHooks::offers`, each offer carries an `OfferReady` the owner's `Notices` waits
+//! for before handing the offer out (the agent's screen pop goes first; `offer.rs`).
 
 mod actor;
 mod announce;
@@ -34,10 +44,13 @@ mod backend;
 mod commands;
 mod decisions;
 mod handle;
+mod journal;
 mod log;
+mod offer;
 mod persist;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use thiserror::Error;
@@ -54,9 +67,30 @@ use crate::routing::queue::QueueStats;
 use crate::routing::task::Channel;
 use crate::store::StoreError;
 
-pub use actor::start;
+pub use actor::{start, start_with};
 pub use backend::{RoutingStore, StoreFuture};
 pub use handle::AcdHandle;
+pub use journal::{Change, ChangeEvents};
+pub use offer::{Notices, OfferReady, PrepareOffer, Prepared, notice_channel};
+
+/// What the rest of the switch adds to the ACD (`start_with`); none by default.
+#[derive(Clone, Default)]
+pub struct AcdHooks {
+    /// Turns each change into outbox events, written in order and, for stored tasks, in the
+    /// task row's transaction (see "Durability").
+    pub events: Option<Arc<dyn ChangeEvents>>,
+    /// Prepares each offer before its owner rings the agent (the screen pop).
+    pub offers: Option<Arc<dyn PrepareOffer>>,
+}
+
+impl std::fmt::Debug for AcdHooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AcdHooks")
+            .field("events", &self.events.is_some())
+            .field("offers", &self.offers.is_some())
+            .finish()
+    }
+}
 
 /// Wall-clock source (business calendars, stored times). Tests swap it for a clock that
 /// follows tokio's paused time.
@@ -98,6 +132,8 @@ pub enum TaskNotice {
         customer: Option<String>,
         /// For callbacks, the number of the attempt this offer leads to (1 for the first).
         attempt: u32,
+        /// When the phone may ring: after the agent's screen pop (`Notices` waits for it).
+        ready: OfferReady,
     },
     /// Stop ringing: the offer timed out or the agent logged out; the task is queued again.
     OfferEnded {

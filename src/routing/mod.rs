@@ -30,8 +30,9 @@ pub use calendar::{Calendar, CalendarError, Weekday};
 pub use callback::{AttemptOutcome, CallbackPolicy, CallbackScheduler, Verdict};
 pub use decision::{Decision, TaskStatus, TimeoutReason};
 pub use driver::{
-    AcdError, AcdEvent, AcdHandle, AcdOptions, AcdTask, CancelOutcome, NewTask, OfferSink,
-    QueueStatus, SystemClock, TaskNotice, TaskView, WallClock,
+    AcdError, AcdEvent, AcdHandle, AcdHooks, AcdOptions, AcdTask, CancelOutcome, Change,
+    ChangeEvents, NewTask, Notices, OfferReady, OfferSink, PrepareOffer, Prepared, QueueStatus,
+    SystemClock, TaskNotice, TaskView, WallClock, notice_channel,
 };
 pub use engine::Engine;
 pub use features::{FeatureAction, FeatureCodes};

@@ -29,6 +29,9 @@ pub struct CdrRecord {
     pub hangup_cause: String,
     /// Who ended it: `caller`, `callee` or `system`.
     pub hangup_side: String,
+    /// Where the call was last transferred to (an extension, `queue:<name>` or a number);
+    /// the agent's leg that was released has its own row with cause `transferred`.
+    pub transferred_to: Option<String>,
     /// What Centrala received from the caller's side, when the call had media.
     pub caller_quality: Option<MediaQuality>,
     /// What Centrala received from the callee's side, when the call had media.
@@ -75,6 +78,7 @@ impl Store {
     /// in the same transaction (one statement reserves the whole batch's positions; with no
     /// subscription for `call.ended` and nobody listening, no event is built).
     pub async fn insert_cdrs(&self, cdrs: &[CdrRecord]) -> Result<(), StoreError> {
+        let cache = self.caches_cdr_statements();
         if let Some(hooks) = self.events.clone()
             && !cdrs.is_empty()
         {
@@ -87,7 +91,7 @@ impl Store {
             };
             let written = Store::write_lines(&mut tx, &lines, &events).await?;
             for chunk in cdrs.chunks(CDR_CHUNK) {
-                insert_cdr_rows(&mut *tx.tx, chunk).await?;
+                insert_cdr_rows(&mut *tx.tx, chunk, cache).await?;
             }
             tx.commit().await?;
             if !events.is_empty() {
@@ -98,13 +102,13 @@ impl Store {
         match cdrs.len() {
             0 => Ok(()),
             n if n <= CDR_CHUNK => {
-                insert_cdr_rows(self.pool(), cdrs).await?;
+                insert_cdr_rows(self.pool(), cdrs, cache).await?;
                 Ok(())
             }
             _ => {
                 let mut tx = self.pool().begin().await?;
                 for chunk in cdrs.chunks(CDR_CHUNK) {
-                    insert_cdr_rows(&mut *tx, chunk).await?;
+                    insert_cdr_rows(&mut *tx, chunk, cache).await?;
                 }
                 tx.commit().await?;
                 Ok(())
@@ -116,7 +120,7 @@ impl Store {
     pub async fn recent_cdrs(&self, limit: i64, offset: i64) -> Result<Vec<CdrRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, call_id, caller, callee, origin, started_at_ms, answered_at_ms, \
-             ended_at_ms, result, hangup_cause, hangup_side, \
+             ended_at_ms, result, hangup_cause, hangup_side, transferred_to, \
              caller_packets, caller_lost, caller_jitter_us, caller_mos, \
              callee_packets, callee_lost, callee_jitter_us, callee_mos FROM cdrs \
              ORDER BY started_at_ms DESC, id DESC LIMIT $1 OFFSET $2",
@@ -136,7 +140,7 @@ impl Store {
     ) -> Result<Vec<CdrRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, call_id, caller, callee, origin, started_at_ms, answered_at_ms, \
-             ended_at_ms, result, hangup_cause, hangup_side, \
+             ended_at_ms, result, hangup_cause, hangup_side, transferred_to, \
              caller_packets, caller_lost, caller_jitter_us, caller_mos, \
              callee_packets, callee_lost, callee_jitter_us, callee_mos FROM cdrs \
              WHERE caller = $1 OR callee = $1 ORDER BY started_at_ms DESC, id DESC LIMIT $2",
@@ -162,8 +166,9 @@ fn row_to_cdr(row: &sqlx::any::AnyRow) -> Result<CdrRecord, StoreError> {
         result: row.try_get(8)?,
         hangup_cause: row.try_get(9)?,
         hangup_side: row.try_get(10)?,
-        caller_quality: quality_at(row, 11)?,
-        callee_quality: quality_at(row, 15)?,
+        transferred_to: row.try_get(11)?,
+        caller_quality: quality_at(row, 12)?,
+        callee_quality: quality_at(row, 16)?,
     })
 }
 
@@ -180,13 +185,23 @@ fn quality_at(row: &sqlx::any::AnyRow, first: usize) -> Result<Option<MediaQuali
     }))
 }
 
-/// CDRs per INSERT statement at most (21 parameters each).
+impl Store {
+    /// Whether CDR inserts may be cached prepared statements: on PostgreSQL through `Any`, a
+    /// NULL bound first (a CDR without media quality or transfer) would fix its parameter's
+    /// type for later rows, so there each insert is prepared anew; SQLite has no such types,
+    /// and preparing the insert for every batch cost it more than the rest of the write.
+    fn caches_cdr_statements(&self) -> bool {
+        self.pool().connect_options().database_url.scheme() == "sqlite"
+    }
+}
+
+/// CDRs per INSERT statement at most (22 parameters each).
 const CDR_CHUNK: usize = 5;
 
 /// The multi-row INSERT statement for `rows` CDRs (1 to `CDR_CHUNK`), built once per size:
 /// the writer runs one per batch, and building the text cost as much as binding the rows.
 fn insert_cdrs_sql(rows: usize) -> &'static str {
-    const COLUMNS: usize = 21;
+    const COLUMNS: usize = 22;
     static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     let all = SQL.get_or_init(|| {
         (1..=CDR_CHUNK)
@@ -202,8 +217,8 @@ fn insert_cdrs_sql(rows: usize) -> &'static str {
                 format!(
                     "INSERT INTO cdrs (id, call_id, caller, callee, origin, started_at_ms, \
                      answered_at_ms, ended_at_ms, duration_ms, billsec_ms, result, hangup_cause, \
-                     hangup_side, caller_packets, caller_lost, caller_jitter_us, caller_mos, \
-                     callee_packets, callee_lost, callee_jitter_us, callee_mos) VALUES {}",
+                     hangup_side, transferred_to, caller_packets, caller_lost, caller_jitter_us, \
+                     caller_mos, callee_packets, callee_lost, callee_jitter_us, callee_mos) VALUES {}",
                     values.join(", ")
                 )
             })
@@ -216,10 +231,10 @@ fn insert_cdrs_sql(rows: usize) -> &'static str {
 async fn insert_cdr_rows<'e>(
     executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
     cdrs: &[CdrRecord],
+    cache: bool,
 ) -> Result<(), sqlx::Error> {
     debug_assert!((1..=CDR_CHUNK).contains(&cdrs.len()));
-    let sql = insert_cdrs_sql(cdrs.len());
-    let mut query = sqlx::query(sql);
+    let mut query = sqlx::query(insert_cdrs_sql(cdrs.len())).persistent(cache);
     for cdr in cdrs {
         query = query
             .bind(&cdr.id)
@@ -234,7 +249,8 @@ async fn insert_cdr_rows<'e>(
             .bind(cdr.billsec_ms())
             .bind(&cdr.result)
             .bind(&cdr.hangup_cause)
-            .bind(&cdr.hangup_side);
+            .bind(&cdr.hangup_side)
+            .bind(&cdr.transferred_to);
         for quality in [&cdr.caller_quality, &cdr.callee_quality] {
             query = query
                 .bind(quality.map(|q| q.packets))
@@ -265,6 +281,7 @@ mod tests {
             result: "busy".into(),
             hangup_cause: "486 Busy Here".into(),
             hangup_side: "callee".into(),
+            transferred_to: None,
             caller_quality: None,
             callee_quality: None,
         }
@@ -413,6 +430,7 @@ mod tests {
             result: "answered".into(),
             hangup_cause: "normal_clearing".into(),
             hangup_side: "caller".into(),
+            transferred_to: None,
             caller_quality: Some(MediaQuality {
                 packets: 350,
                 lost: 2,
@@ -424,5 +442,49 @@ mod tests {
         store.insert_cdr(&cdr).await.unwrap();
         assert_eq!(store.recent_cdrs(10, 0).await.unwrap(), vec![cdr.clone()]);
         assert_eq!((cdr.duration_ms(), cdr.billsec_ms()), (9_000, 7_000));
+    }
+
+    #[tokio::test]
+    async fn null_columns_first_do_not_stop_values_later() {
+        let (store, _dir) = fresh_store().await;
+        let bare = CdrRecord {
+            id: "t1".into(),
+            call_id: "leg@host".into(),
+            caller: "1001".into(),
+            callee: "1002".into(),
+            origin: "extension".into(),
+            started_at_ms: 1_000,
+            answered_at_ms: None,
+            ended_at_ms: 2_000,
+            result: "answered".into(),
+            hangup_cause: "transferred".into(),
+            hangup_side: "callee".into(),
+            transferred_to: None,
+            caller_quality: None,
+            callee_quality: None,
+        };
+        let full = CdrRecord {
+            id: "t2".into(),
+            started_at_ms: 3_000,
+            transferred_to: Some("queue:sales".into()),
+            caller_quality: Some(MediaQuality {
+                packets: 10,
+                lost: 0,
+                jitter_us: 5,
+                mos: 4.4,
+            }),
+            callee_quality: Some(MediaQuality::default()),
+            ..bare.clone()
+        };
+        // Every pooled connection prepares the statement with NULLs first.
+        for n in 0..12 {
+            let id = format!("bare{n}");
+            store
+                .insert_cdr(&CdrRecord { id, ..bare.clone() })
+                .await
+                .unwrap();
+        }
+        store.insert_cdr(&full).await.unwrap();
+        assert_eq!(store.recent_cdrs(1, 0).await.unwrap(), vec![full]);
     }
 }

@@ -4,12 +4,12 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, StoreTransaction};
 
 /// One stored task. The routing shell encodes its values (channel and queue by name, skills
 /// and attributes as JSON objects); the store does not interpret them, except `state`, where
 /// `done`, `failed` and `cancelled` mean closed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TaskRow {
     /// The routing task id.
     pub id: i64,
@@ -46,6 +46,14 @@ const COLUMNS: &str = "id, channel, queue, customer, priority, skills, attribute
 impl Store {
     /// Stores a new task; returns once it is committed.
     pub async fn insert_task(&self, t: &TaskRow) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        Store::insert_task_in(&mut tx, t).await?;
+        tx.commit().await
+    }
+
+    /// As `insert_task`, inside a transaction the caller commits with its other writes (the
+    /// change's outbox events).
+    pub async fn insert_task_in(tx: &mut StoreTransaction, t: &TaskRow) -> Result<(), StoreError> {
         sqlx::query(&format!(
             "INSERT INTO tasks ({COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
@@ -63,7 +71,7 @@ impl Store {
         .bind(t.attempts)
         .bind(t.next_attempt_at_ms)
         .bind(t.updated_at_ms)
-        .execute(self.pool())
+        .execute(&mut *tx.tx)
         .await?;
         Ok(())
     }
@@ -79,17 +87,38 @@ impl Store {
         next_attempt_at_ms: Option<i64>,
         updated_at_ms: i64,
     ) -> Result<bool, StoreError> {
+        let row = TaskRow {
+            id,
+            queue: queue.to_string(),
+            state: state.to_string(),
+            attempts,
+            next_attempt_at_ms,
+            updated_at_ms,
+            ..TaskRow::default()
+        };
+        let mut tx = self.begin().await?;
+        let found = Store::update_task_in(&mut tx, &row).await?;
+        tx.commit().await?;
+        Ok(found)
+    }
+
+    /// As `update_task` with `t`'s queue, state, attempts, next attempt and write time
+    /// (its other columns never change), inside a transaction the caller commits.
+    pub async fn update_task_in(
+        tx: &mut StoreTransaction,
+        t: &TaskRow,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE tasks SET queue = $1, state = $2, attempts = $3, next_attempt_at_ms = $4, \
              updated_at_ms = $5 WHERE id = $6",
         )
-        .bind(queue)
-        .bind(state)
-        .bind(attempts)
-        .bind(next_attempt_at_ms)
-        .bind(updated_at_ms)
-        .bind(id)
-        .execute(self.pool())
+        .bind(&t.queue)
+        .bind(&t.state)
+        .bind(t.attempts)
+        .bind(t.next_attempt_at_ms)
+        .bind(t.updated_at_ms)
+        .bind(t.id)
+        .execute(&mut *tx.tx)
         .await?;
         Ok(done.rows_affected() > 0)
     }

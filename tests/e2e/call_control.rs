@@ -6,11 +6,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::centrala::http_get_with;
 use crate::common::sipp::SippHandle;
 use crate::common::{media, wav};
 use crate::queues::PLAN;
-use crate::support::{Pbx, TOKEN, enabled};
+use crate::support::{Pbx, TOKEN, agent_token, dialplan_dir, enabled};
 
 /// An agent token of 1003, who is no party of the calls below.
 const OTHER_AGENT: &str = "agent-1003-token";
@@ -36,30 +35,7 @@ fn live_call(
         .media_secs(30)
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let (status, calls) = get(pbx, token, "/api/v1/calls");
-        assert_eq!(status, 200, "{calls}");
-        if let Some(call) = calls["items"].as_array().and_then(|items| items.first()) {
-            return (caller, callee, call.clone());
-        }
-        assert!(Instant::now() < deadline, "the call was never listed");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn get(pbx: &Pbx, token: &str, path: &str) -> (u16, Value) {
-    let auth = format!("Bearer {token}");
-    let (status, body) =
-        http_get_with(pbx.centrala.http(), path, &[("Authorization", &auth)]).expect("API answers");
-    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
-}
-
-fn agent_token(number: &str) -> String {
-    format!(
-        "[[http.tokens]]\nname = \"agent-{number}\"\ntoken = \"agent-{number}-token\"\n\
-         role = \"agent\"\nagent = \"{number}\"\n"
-    )
+    (caller, callee, pbx.listed_call(token))
 }
 
 fn recording(pbx: &Pbx, id: &str, action: &str) -> u16 {
@@ -180,9 +156,7 @@ fn the_agent_who_answered_a_queued_call_may_hang_it_up() {
     if !enabled("api_agent_hangs_up") {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("centrala-api-agent-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("plan.yaml"), PLAN).unwrap();
+    let dir = dialplan_dir("api_agent_hangs_up", &[("plan.yaml", PLAN)]);
     let pbx = Pbx::start_with_dialplan("api_agent_hangs_up", "", &agent_token("1002"), &dir);
     let (caller, agent, call) = live_call(&pbx, "8000", "1002", QUEUE_AGENT);
     assert_eq!(

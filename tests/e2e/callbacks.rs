@@ -6,13 +6,13 @@
 
 use crate::common::capture::{Capture, Pcap};
 use crate::common::ports::PortBlock;
-use crate::support::{self, Pbx, enabled};
+use crate::support::{self, Pbx, dialplan_dir, enabled};
 
 const CARRIER_IP: &str = "127.0.0.2";
 /// The customer's number as the carrier presents it (short: the agent hears it digit by digit).
 const CUSTOMER: &str = "555";
 
-const PLAN: &str = r#"languages: [en]
+pub(crate) const PLAN: &str = r#"languages: [en]
 routes:
   - number: "8000"
     flow: main
@@ -36,9 +36,7 @@ fn pbx_with(test: &str, extra_top: &str) -> Pbx {
          [trunks.outbound]\nproxy = \"{CARRIER_IP}:{}\"\n{extra_top}",
         ports.peer(2).sip
     );
-    let dir = std::env::temp_dir().join(format!("centrala-callback-{test}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("plan.yaml"), PLAN).unwrap();
+    let dir = dialplan_dir(test, &[("plan.yaml", PLAN)]);
     Pbx::start_in(ports, test, "", &trunk, &dir)
 }
 
@@ -57,6 +55,19 @@ fn customer_keeps_place(pbx: &Pbx) {
         "Centrala ended the call after keeping the place: {}",
         uac.describe()
     );
+}
+
+/// The one open task, the customer's callback.
+fn the_open_callback(pbx: &Pbx) -> centrala::store::TaskRow {
+    let stored = pbx.with_store(async |store| store.open_tasks().await.unwrap());
+    let [callback] = &stored[..] else {
+        panic!("one open task, the callback: {stored:?}")
+    };
+    assert_eq!(
+        (callback.channel.as_str(), callback.customer.as_deref()),
+        ("callback", Some(CUSTOMER))
+    );
+    callback.clone()
 }
 
 /// Agent 1001 registers at slot 1 and answers; the customer (the carrier at slot 2) answers
@@ -150,14 +161,7 @@ fn a_kept_place_survives_kill_9_and_is_served_after_restart() {
     }
     let mut pbx = pbx("callback_kill9");
     customer_keeps_place(&pbx);
-    let stored = pbx.with_store(async |store| store.open_tasks().await.unwrap());
-    let [callback] = &stored[..] else {
-        panic!("one open task, the callback: {stored:?}")
-    };
-    assert_eq!(
-        (callback.channel.as_str(), callback.customer.as_deref()),
-        ("callback", Some(CUSTOMER))
-    );
+    let callback = the_open_callback(&pbx);
     pbx.centrala.kill9();
     pbx.centrala.restart().unwrap();
     let pcap = agent_and_customer_answer(&pbx);
@@ -211,14 +215,7 @@ fn a_call_to_a_closed_queue_leaves_a_callback_and_ends() {
         "{}",
         uac.describe()
     );
-    let stored = pbx.with_store(async |store| store.open_tasks().await.unwrap());
-    let [callback] = &stored[..] else {
-        panic!("one open task, the callback: {stored:?}")
-    };
-    assert_eq!(
-        (callback.channel.as_str(), callback.customer.as_deref()),
-        ("callback", Some(CUSTOMER))
-    );
+    let callback = the_open_callback(&pbx);
     assert!(
         callback.attributes.contains("outside_hours"),
         "{callback:?}"

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::common::ports::PortBlock;
-use crate::support::{Pbx, enabled};
+use crate::support::{Pbx, dialplan_dir, enabled};
 
 const CARRIER_IP: &str = "127.0.0.2";
 const OVERDUE: &str = "+48221112233";
@@ -119,9 +119,7 @@ fn answer(stream: std::net::TcpStream, failing: bool) {
 fn pbx(test: &str, failing_crm: bool) -> (Pbx, Crm) {
     let ports = PortBlock::claim();
     let crm = Crm::start(&ports, failing_crm);
-    let dir = std::env::temp_dir().join(format!("centrala-cti-{test}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("plan.yaml"), PLAN).unwrap();
+    let dir = dialplan_dir(test, &[("plan.yaml", PLAN)]);
     let extra = format!(
         "[[trunks]]\nname = \"carrier\"\ninbound_ips = [\"{CARRIER_IP}\"]\n\
          [cti]\n[[cti.lookups]]\nname = \"customer_by_phone\"\n\

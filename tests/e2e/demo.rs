@@ -23,7 +23,7 @@ use crate::common::process::{Proc, wait_until};
 use crate::common::rtp_pcap::{RtpClock, Say, TELEPHONE_EVENT_PT, script_packets, write_pcap};
 use crate::common::sipp::{Sipp, SippHandle};
 use crate::common::wav;
-use crate::support::{Pbx, enabled, repo};
+use crate::support::{Pbx, dialplan_dir, enabled, repo};
 
 const CARRIER_IP: &str = "127.0.0.2";
 const DID: &str = "+48221234567";
@@ -53,8 +53,6 @@ enum Hours {
 
 fn demo(test: &str, hours: Hours) -> Demo {
     let ports = PortBlock::claim();
-    let dir = std::env::temp_dir().join(format!("centrala-demo-{test}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
     let calendar = match hours {
         Hours::Open => "hours:\n      mon-sun: \"00:00-24:00\"\n    holidays: []",
         Hours::Closed => "hours: {}\n    holidays: []",
@@ -64,7 +62,7 @@ fn demo(test: &str, hours: Hours) -> Demo {
     let end = start + plan[start..].find("holidays: [").unwrap();
     let end = end + plan[end..].find(']').unwrap() + 1;
     let plan = format!("{}{calendar}{}", &plan[..start], &plan[end..]);
-    std::fs::write(dir.join("demo.yaml"), plan).unwrap();
+    let dir = dialplan_dir(&format!("demo-{test}"), &[("demo.yaml", &plan)]);
     let crm_port = ports.port(5);
     let crm = start_crm(&dir, crm_port);
     let extra = format!(
@@ -415,6 +413,26 @@ fn voicemail_recording_at() -> u64 {
     LANGUAGE_KEY_MS + ms(before) + 5000 + 500
 }
 
+/// An after-hours caller (unknown number) who keys English, leaves `message_secs` of a
+/// 1 kHz tone as a voicemail (then `more`, offsets from the answer) and ends as `ending`;
+/// asserts the call went through.
+fn leave_voicemail(pbx: &Pbx, name: &str, message_secs: f64, more: &[(u64, Say)], ending: Ending) {
+    let recording_at = voicemail_recording_at();
+    let mut script = vec![
+        (LANGUAGE_KEY_MS, Say::Key('2')),
+        (
+            recording_at + 500,
+            Say::Tone {
+                freq: 1000.0,
+                secs: message_secs,
+            },
+        ),
+    ];
+    script.extend_from_slice(more);
+    let call = caller(pbx, name, UNKNOWN, &script, ending).run().unwrap();
+    assert!(call.check().is_ok(), "{}", call.describe());
+}
+
 #[test]
 fn demo_after_hours_voicemail_is_recorded_and_becomes_a_task() {
     if !enabled("demo_voicemail") {
@@ -422,20 +440,13 @@ fn demo_after_hours_voicemail_is_recorded_and_becomes_a_task() {
     }
     let Demo { pbx, _crm } = demo("demo_voicemail", Hours::Closed);
     let recording_at = voicemail_recording_at();
-    let script = [
-        (LANGUAGE_KEY_MS, Say::Key('2')),
-        (
-            recording_at + 500,
-            Say::Tone {
-                freq: 1000.0,
-                secs: 3.0,
-            },
-        ),
-        (recording_at + 4000, Say::Key('#')),
-    ];
-    let call = caller(&pbx, "voicemail", UNKNOWN, &script, Ending::ByPbx);
-    let call = call.run().unwrap();
-    assert!(call.check().is_ok(), "{}", call.describe());
+    leave_voicemail(
+        &pbx,
+        "voicemail",
+        3.0,
+        &[(recording_at + 4000, Say::Key('#'))],
+        Ending::ByPbx,
+    );
     let recordings = pbx.query_until(
         "SELECT id, path, state, duration_ms FROM recordings WHERE state = 'done'",
         1,
@@ -470,24 +481,7 @@ fn demo_voicemail_ends_after_five_seconds_of_silence() {
         return;
     }
     let Demo { pbx, _crm } = demo("demo_voicemail_silence", Hours::Closed);
-    let recording_at = voicemail_recording_at();
-    let script = [
-        (LANGUAGE_KEY_MS, Say::Key('2')),
-        (
-            recording_at + 500,
-            Say::Tone {
-                freq: 1000.0,
-                secs: 2.0,
-            },
-        ),
-    ];
-    let call = caller(&pbx, "quiet", UNKNOWN, &script, Ending::ByPbx);
-    let call = call.run().unwrap();
-    assert!(
-        call.check().is_ok(),
-        "Centrala hung up: {}",
-        call.describe()
-    );
+    leave_voicemail(&pbx, "quiet", 2.0, &[], Ending::ByPbx);
     let recordings = pbx.query_until("SELECT duration_ms FROM recordings WHERE state = 'done'", 1);
     let duration_ms: i64 = recordings[0].parse().unwrap();
     // 0.5 s before the message, 2 s of it, then 5 s of silence end it (not the 120 s limit).
@@ -505,20 +499,8 @@ fn demo_voicemail_is_kept_when_the_caller_hangs_up() {
     }
     let Demo { pbx, _crm } = demo("demo_voicemail_hang_up", Hours::Closed);
     let recording_at = voicemail_recording_at();
-    let script = [
-        (LANGUAGE_KEY_MS, Say::Key('2')),
-        (
-            recording_at + 500,
-            Say::Tone {
-                freq: 1000.0,
-                secs: 2.5,
-            },
-        ),
-    ];
     let hang_up = Ending::CallerAfterMs(recording_at + 3500);
-    let call = caller(&pbx, "hang-up", UNKNOWN, &script, hang_up);
-    let call = call.run().unwrap();
-    assert!(call.check().is_ok(), "{}", call.describe());
+    leave_voicemail(&pbx, "hang-up", 2.5, &[], hang_up);
     let recordings = pbx.query_until(
         "SELECT id, duration_ms FROM recordings WHERE state = 'done'",
         1,

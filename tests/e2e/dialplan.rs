@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::common::capture::Capture;
 use crate::common::sipp::Sipp;
-use crate::support::{self, Pbx, enabled, repo};
+use crate::support::{self, Pbx, dialplan_dir, enabled, repo};
 
 /// Menu on 6000: 1 dials 1002, anything else or silence says goodbye and hangs up.
 const MENU: &str = r#"languages: [en]
@@ -37,9 +37,7 @@ flows:
 
 /// A PBX whose dialplan directory holds `MENU`, with the project's prompts.
 pub(crate) fn pbx_with_menu(test: &str) -> (Pbx, PathBuf) {
-    let dir = std::env::temp_dir().join(format!("centrala-dialplan-{test}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("menu.yaml"), MENU).unwrap();
+    let dir = dialplan_dir(test, &[("menu.yaml", MENU)]);
     let pbx = Pbx::start_with_dialplan(test, "", "", &dir);
     (pbx, dir)
 }
@@ -159,10 +157,8 @@ fn check_reports_a_broken_dialplan_with_file_and_line() {
     if !enabled("dialplan_check") {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("centrala-check-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
     let broken = MENU.replace("on_invalid: bye", "on_invalid: nowhere");
-    std::fs::write(dir.join("menu.yaml"), broken).unwrap();
+    let dir = dialplan_dir("check", &[("menu.yaml", &broken)]);
     let config = dir.join("centrala.toml");
     let sounds = repo("sounds");
     std::fs::write(
@@ -266,9 +262,7 @@ const CARRIER_IP: &str = "127.0.0.2";
 /// A PBX with `TRANSFER` whose carrier trunk sends to peer slot 2 on 127.0.0.2.
 fn pbx_with_transfer(test: &str) -> Pbx {
     let ports = crate::common::ports::PortBlock::claim();
-    let dir = std::env::temp_dir().join(format!("centrala-dialplan-{test}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("transfer.yaml"), TRANSFER).unwrap();
+    let dir = dialplan_dir(test, &[("transfer.yaml", TRANSFER)]);
     let trunk = format!(
         "[[trunks]]\nname = \"carrier\"\ninbound_ips = [\"{CARRIER_IP}\"]\n\
          [trunks.outbound]\nproxy = \"{CARRIER_IP}:{}\"\n",

@@ -25,6 +25,8 @@ mod queues;
 mod registrar;
 mod robustness;
 mod screen_pop;
+mod screen_pop_timing;
 mod support;
+mod transfer;
 mod trunks;
 mod webhooks;

@@ -5,7 +5,7 @@
 
 use crate::common::capture::Capture;
 use crate::common::media::tone_share;
-use crate::support::{self, Pbx, enabled};
+use crate::support::{self, Pbx, dialplan_dir, enabled};
 
 /// The notes of `sounds/moh/default.wav`.
 const MUSIC_HZ: [f64; 3] = [523.25, 659.25, 783.99];
@@ -40,9 +40,7 @@ flows:
 "#;
 
 fn pbx(test: &str) -> Pbx {
-    let dir = std::env::temp_dir().join(format!("centrala-queue-{test}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("plan.yaml"), PLAN).unwrap();
+    let dir = dialplan_dir(test, &[("plan.yaml", PLAN)]);
     Pbx::start_with_dialplan(test, "", "", &dir)
 }
 
@@ -121,16 +119,11 @@ fn ring_no_answer_requeues_the_call_to_the_next_agent() {
     if !enabled("queue_ring_no_answer") {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("centrala-queue-rna-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("plan.yaml"),
-        PLAN.replace(
-            "name: support, skills: [support]",
-            "name: sales, skills: [sales]",
-        ),
-    )
-    .unwrap();
+    let plan = PLAN.replace(
+        "name: support, skills: [support]",
+        "name: sales, skills: [sales]",
+    );
+    let dir = dialplan_dir("queue-rna", &[("plan.yaml", &plan)]);
     let pbx = Pbx::start_with_dialplan("queue_ring_no_answer", "", SALES, &dir);
     // 1003 logs in first (longest idle, offered first) but never answers; 1001 answers.
     pbx.register(1, "1003");
@@ -179,13 +172,11 @@ fn queued_caller_hears_music_then_the_position_at_the_period() {
     if !enabled("queue_announce") {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("centrala-queue-announce-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
     let plan = PLAN.replace(
         "priority: 1 }",
         "priority: 1, announce: { every: 5s, keep_place: false } }",
     );
-    std::fs::write(dir.join("plan.yaml"), plan).unwrap();
+    let dir = dialplan_dir("queue-announce", &[("plan.yaml", &plan)]);
     let pbx = Pbx::start_with_dialplan("queue_announce", "", "", &dir);
     let caller = pbx.peer(0);
     let capture = Capture::start(pbx.dir.path(), "lo", "lo", &pbx.ports.capture_filter()).unwrap();
@@ -233,13 +224,11 @@ fn after_a_queue_call_the_agent_wraps_up_before_the_next_offer() {
     if !enabled("queue_wrap_up") {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("centrala-queue-wrap-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
     let plan = PLAN.replace(
         "name: support, skills: [support]",
         "name: sales, skills: [sales]",
     );
-    std::fs::write(dir.join("plan.yaml"), plan).unwrap();
+    let dir = dialplan_dir("queue-wrap", &[("plan.yaml", &plan)]);
     let pbx = Pbx::start_with_dialplan("queue_wrap_up", "", SALES_WRAP_UP, &dir);
     pbx.register(1, "1001");
     let agent_sip = pbx.peer(1).sip;

@@ -9,24 +9,14 @@ use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::common::centrala::http_request;
-use crate::support::{Pbx, TOKEN, enabled};
+use crate::queues::PLAN;
+use crate::support::{Pbx, TOKEN, dialplan_dir, enabled};
 
-const PLAN: &str = r#"languages: [en]
-routes:
-  - number: "8000"
-    flow: main
-flows:
-  main:
-    steps:
-      - answer
-      - queue: { name: support, skills: [support], priority: 1 }
-"#;
-
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A fresh agent token for `number`, made through the API.
-fn agent_token(pbx: &Pbx, number: &str) -> String {
+pub(crate) fn agent_token(pbx: &Pbx, number: &str) -> String {
     let auth = format!("Bearer {TOKEN}");
     let body = format!(r#"{{"name":"desk-{number}","role":"agent","agent":"{number}"}}"#);
     let headers = [
@@ -46,7 +36,7 @@ fn agent_token(pbx: &Pbx, number: &str) -> String {
     created["token"].as_str().unwrap().to_string()
 }
 
-async fn connect(pbx: &Pbx, token: &str) -> Socket {
+pub(crate) async fn connect(pbx: &Pbx, token: &str) -> Socket {
     let url = format!(
         "ws://{}/api/v1/events?access_token={token}",
         pbx.centrala.http()
@@ -70,14 +60,27 @@ async fn frames_until(socket: &mut Socket, until: Instant) -> Vec<Value> {
     }
 }
 
+/// The call's task in `/api/v1/tasks` once an agent holds it (waiting up to 10 s).
+fn answered_task(pbx: &Pbx) -> Value {
+    for _ in 0..100 {
+        let tasks = pbx.api("/api/v1/tasks");
+        if let Some(task) = tasks["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|t| t["state"] == "assigned"))
+        {
+            return task.clone();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("no task held by an agent: {}", pbx.api("/api/v1/tasks"));
+}
+
 #[test]
 fn the_offered_agent_gets_the_screen_pop_and_the_calls_events() {
     if !enabled("screen_pop") {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("centrala-pop-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("plan.yaml"), PLAN).unwrap();
+    let dir = dialplan_dir("screen_pop", &[("plan.yaml", PLAN)]);
     let pbx = Pbx::start_with_dialplan("screen_pop", "", "", &dir);
     pbx.register(1, "1002");
     let (own_token, other_token) = (agent_token(&pbx, "1002"), agent_token(&pbx, "1003"));
@@ -89,7 +92,17 @@ fn the_offered_agent_gets_the_screen_pop_and_the_calls_events() {
         )
     });
     let uas = pbx.answering_phone(1, 3);
-    pbx.call_from_1001("8000", 2);
+    let uac = pbx
+        .sipp(0, "uac", "uac_call.xml")
+        .service("8000")
+        .key("caller", "1001")
+        .auth("1001", "pw1001")
+        .tone_secs(3)
+        .spawn()
+        .expect("sipp starts");
+    let live_task = answered_task(&pbx);
+    let uac = uac.wait().unwrap();
+    assert!(uac.check().is_ok(), "{}", uac.describe());
     uas.wait().unwrap();
     let until = Instant::now() + Duration::from_secs(3);
     let (own, other) = runtime.block_on(async {
@@ -128,6 +141,34 @@ fn the_offered_agent_gets_the_screen_pop_and_the_calls_events() {
         "the dialplan's variables"
     );
     assert!(pop["history"]["calls"].is_array(), "{pop}");
+    // Every event of the call's task names the call: its id (the CDR's) and SIP Call-ID.
+    let offered = &own[offered_at];
+    let call_id = offered["call_id"]
+        .as_str()
+        .expect("task.offered names the call");
+    let sip_call_id = offered["data"]["sip_call_id"]
+        .as_str()
+        .expect("and its Call-ID");
+    for frame in own
+        .iter()
+        .filter(|f| f["type"] != "screen_pop" && f["type"] != "hello")
+    {
+        assert_eq!(frame["call_id"], call_id, "{frame}");
+        assert_eq!(frame["data"]["sip_call_id"], sip_call_id, "{frame}");
+    }
+    assert_eq!(pop["cti"]["call_id"], call_id);
+    assert_eq!(
+        (&live_task["channel"], &live_task["attributes"]["call_id"]),
+        (&Value::from("voice"), &Value::from(call_id)),
+        "the API's task names its call: {live_task}"
+    );
+    assert_eq!(live_task["attributes"]["sip_call_id"], sip_call_id);
+    let cdrs = pbx.cdrs(1);
+    let cdr = cdrs
+        .iter()
+        .find(|c| c["id"] == call_id)
+        .unwrap_or_else(|| panic!("no CDR {call_id}: {cdrs:?}"));
+    assert_eq!(cdr["call_id"], sip_call_id);
     let seen: Vec<&Value> = other.iter().filter(|f| f["type"] != "hello").collect();
     assert!(
         seen.is_empty(),

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::common::baresip::{Baresip, BaresipConfig};
 use crate::common::baresip_ctrl::Ctrl;
+use crate::common::capture::{Capture, Pcap};
 use crate::common::centrala::{Centrala, http_get_with, http_request};
 use crate::common::ports::{PeerPorts, PortBlock};
 use crate::common::process::TestDir;
@@ -25,6 +26,17 @@ pub fn enabled(test: &str) -> bool {
         eprintln!("{test}: skipped (set CENTRALA_E2E=1 to run the end-to-end tests)");
     }
     on
+}
+
+/// A dialplan directory for test `test` holding `files` (name, YAML), for `Pbx::start_in`
+/// and `Pbx::start_with_dialplan`.
+pub fn dialplan_dir(test: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("centrala-plan-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dialplan dir");
+    for (name, yaml) in files {
+        std::fs::write(dir.join(name), yaml).expect("dialplan file");
+    }
+    dir
 }
 
 /// A running PBX and everything a test needs to talk to it.
@@ -206,6 +218,38 @@ impl Pbx {
         (status, serde_json::from_str(&answer).unwrap_or(Value::Null))
     }
 
+    /// The first live call `token` sees in `GET /api/v1/calls`, waiting up to 10 s.
+    pub fn listed_call(&self, token: &str) -> Value {
+        let auth = format!("Bearer {token}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let (status, body) = http_get_with(
+                self.centrala.http(),
+                "/api/v1/calls",
+                &[("Authorization", &auth)],
+            )
+            .expect("API answers");
+            assert_eq!(status, 200, "{body}");
+            let calls: Value = serde_json::from_str(&body).expect("JSON");
+            if let Some(call) = calls["items"].as_array().and_then(|items| items.first()) {
+                return call.clone();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the call was never listed"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// What went over the test's ports during the next `secs` seconds (tcpdump on `lo`).
+    pub fn capture_for(&self, name: &str, secs: f64) -> Pcap {
+        let capture = Capture::start(self.dir.path(), name, "lo", &self.ports.capture_filter())
+            .expect("tcpdump starts");
+        std::thread::sleep(Duration::from_secs_f64(secs));
+        capture.stop().expect("the capture")
+    }
+
     /// The first recording whose index row is `done`, waiting up to 5 s.
     pub fn done_recording(&self) -> Value {
         for _ in 0..50 {
@@ -239,16 +283,10 @@ impl Pbx {
     /// Runs `check` on the PBX's own database (the `[database] url` of its config), for what
     /// the API does not show (stored tasks, the queue log).
     pub fn with_store<T>(&self, check: impl AsyncFnOnce(&centrala::store::Store) -> T) -> T {
-        let config = std::fs::read_to_string(self.dir.join("centrala.toml")).unwrap();
-        let url = config
-            .lines()
-            .find_map(|l| l.strip_prefix("url = \""))
-            .and_then(|l| l.strip_suffix('"'))
-            .expect("a database url")
-            .replace(
-                "sqlite://data/",
-                &format!("sqlite://{}/data/", self.dir.path().display()),
-            );
+        let url = match self.db.strip_prefix("sqlite://") {
+            Some(file) => format!("sqlite://{}", self.dir.join(file).display()),
+            None => self.db.clone(),
+        };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -306,6 +344,14 @@ impl Pbx {
             .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
             .unwrap_or(0.0)
     }
+}
+
+/// `[[http.tokens]]` TOML for an agent token of extension `number`: `agent-<number>-token`.
+pub fn agent_token(number: &str) -> String {
+    format!(
+        "[[http.tokens]]\nname = \"agent-{number}\"\ntoken = \"agent-{number}-token\"\n\
+         role = \"agent\"\nagent = \"{number}\"\n"
+    )
 }
 
 /// `sipp` (an IVR caller scenario: `uac_ivr.xml`, `uac_ivr_wait_bye.xml`) made 1001's call to

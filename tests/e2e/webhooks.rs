@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::common::centrala::http_request;
 use crate::common::ports::PortBlock;
-use crate::support::{Pbx, TOKEN, enabled, repo};
+use crate::support::{Pbx, TOKEN, dialplan_dir, enabled, repo};
 
 const SECRET: &str = "e2e-webhook-secret-0123456789";
 
@@ -122,4 +122,68 @@ fn events_survive_a_crm_outage_and_a_kill_9_and_arrive_once_in_order() {
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), ids.len(), "each event exactly once");
+}
+
+/// A caller waiting in a queue keeps their place (the call's task becomes a stored callback):
+/// the call's `task.queued` (naming the call) and the callback's (written with its row) reach
+/// the CRM once each after a kill -9 and a restart, which restores the callback without
+/// repeating its event.
+#[test]
+fn a_stored_tasks_event_commits_with_it_and_survives_a_kill_9_once() {
+    if !enabled("webhooks_task_kill9") {
+        return;
+    }
+    let ports = PortBlock::claim();
+    let hook_port = ports.port(6);
+    let extra = format!(
+        "[[cti.webhooks]]\nname = \"crm\"\nurl = \"http://127.0.0.1:{hook_port}/hook\"\n\
+         secret = \"{SECRET}\"\nevents = [\"task.queued\"]\n\
+         [cti.delivery]\ninitial_backoff_ms = 100\nmax_backoff_secs = 1\ntimeout_ms = 1000\n"
+    );
+    // A sales queue with no agent logged in: the caller waits and can keep their place.
+    let dir = dialplan_dir("hook-task", &[("plan.yaml", crate::callbacks::PLAN)]);
+    let mut pbx = Pbx::start_in(ports, "webhooks_task_kill9", "", &extra, &dir);
+    let caller = pbx.sipp(0, "keeps-place", "uac_ivr_wait_bye.xml");
+    let uac = crate::support::with_keys(caller, "8000", "1", 2000)
+        .run()
+        .unwrap();
+    assert!(uac.check().is_ok(), "{}", uac.describe());
+    pbx.centrala.kill9();
+    pbx.centrala.restart().expect("centrala restarts");
+    let (_runtime, received) = receiver(hook_port);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while received.lock().unwrap().len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(1500)); // anything extra would arrive now
+    let events: Vec<Value> = received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, body)| serde_json::from_str(body).unwrap())
+        .collect();
+    let channels: Vec<&str> = events
+        .iter()
+        .map(|e| e["data"]["channel"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(channels, ["voice", "callback"], "{events:?}");
+    assert_eq!(
+        events[0]["task_id"], events[1]["task_id"],
+        "the call's task"
+    );
+    assert!(events[0]["call_id"].is_string(), "{}", events[0]);
+    assert!(
+        events[0]["data"]["sip_call_id"].is_string(),
+        "{}",
+        events[0]
+    );
+    assert_eq!(events[1]["data"]["customer"], "1001");
+    let stored = pbx.api(&format!(
+        "/api/v1/tasks/{}",
+        events[1]["task_id"].as_str().unwrap()
+    ));
+    assert_eq!(
+        stored["channel"], "callback",
+        "restored after the restart: {stored}"
+    );
 }

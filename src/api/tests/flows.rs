@@ -304,6 +304,7 @@ async fn customer_history_lists_their_calls_and_call_ended_is_an_event() {
         result: "answered".into(),
         hangup_cause: "normal_clearing".into(),
         hangup_side: "caller".into(),
+        transferred_to: None,
         caller_quality: None,
         callee_quality: None,
     };

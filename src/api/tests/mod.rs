@@ -17,7 +17,7 @@ use tokio::sync::Notify;
 use super::auth::seed_config_tokens;
 use super::{ApiState, FailureLimiter, LimitPolicy, app};
 use crate::config::{Config, CtiConfig};
-use crate::cti::events::{Publisher, ScreenPop, spawn_acd_bridge};
+use crate::cti::events::{Publisher, ScreenPop, acd_hooks};
 use crate::cti::lookup::LookupService;
 use crate::routing::driver::{AcdOptions, SystemClock};
 use crate::routing::{AcdHandle, FeatureAction};
@@ -56,21 +56,21 @@ impl TestApi {
         let publisher = Publisher::new(store.clone(), Arc::new(Notify::new()));
         let store = store.with_events(publisher.store_hooks());
         seed_config_tokens(&store, &config.http, 0).await.unwrap();
-        let (acd, _task) = crate::routing::driver::start(
-            config.routing_setup().unwrap(),
-            Arc::new(store.clone()),
-            Arc::new(SystemClock),
-            AcdOptions::default(),
-        )
-        .await
-        .unwrap();
         let no_crm = CtiConfig {
             lookups: Vec::new(),
             ..CtiConfig::default()
         };
         let lookups = Arc::new(LookupService::new(&no_crm).unwrap());
-        let pop = ScreenPop::new(store.clone(), lookups.clone());
-        spawn_acd_bridge(acd.clone(), publisher.clone(), pop, store.clone());
+        let pop = ScreenPop::new(store.clone(), lookups.clone(), Duration::from_millis(300));
+        let (acd, _task) = crate::routing::driver::start_with(
+            config.routing_setup().unwrap(),
+            Arc::new(store.clone()),
+            Arc::new(SystemClock),
+            AcdOptions::default(),
+            acd_hooks(&publisher, pop),
+        )
+        .await
+        .unwrap();
         let router = app(ApiState {
             store: store.clone(),
             metrics: Metrics::new(),

@@ -63,6 +63,7 @@ async fn the_offered_agent_gets_a_screen_pop_first_and_others_see_nothing_of_it(
         result: "cancelled".into(),
         hangup_cause: "caller".into(),
         hangup_side: "caller".into(),
+        transferred_to: None,
         caller_quality: None,
         callee_quality: None,
     };

@@ -3,9 +3,11 @@
 //! through the outbound trunk) and bridges the two (`calls::CallManager::originate`). An
 //! agent token may only dial from its own extension.
 //! Live calls (`calls::control::LiveCalls`): listed by `GET /api/v1/calls`, hung up by
-//! `POST /api/v1/calls/{id}/hangup`, recorded on demand by `POST /api/v1/calls/{id}/recording`.
+//! `POST /api/v1/calls/{id}/hangup`, recorded on demand by `POST /api/v1/calls/{id}/recording`,
+//! held by `.../hold` and `.../unhold`, transferred by `.../transfer` (blind or attended;
+//! an attended one ends with `.../transfer/complete` or `.../transfer/cancel`).
 //! An agent token sees and controls only calls it is a party of (caller, callee, or the agent
-//! a queued call is offered to).
+//! a queued call is offered to); hold and transfer act on the other party than that agent.
 
 use axum::Json;
 use axum::extract::{Extension, State};
@@ -16,7 +18,9 @@ use super::{Listing, Page};
 use crate::api::auth::Principal;
 use crate::api::extract::{Body, Id, Params};
 use crate::api::{ApiError, ApiState};
-use crate::calls::control::{CallCommand, ControlError, LiveCall, LiveCalls, RecordingAction};
+use crate::calls::control::{
+    CallCommand, ControlError, LiveCall, LiveCalls, RecordingAction, TransferMode, TransferTarget,
+};
 use crate::calls::originate::{OriginateError, Purpose};
 
 /// A call to place.
@@ -81,7 +85,8 @@ pub struct LiveCallDto {
     callee: String,
     /// When the call started (Unix ms).
     started_at_ms: i64,
-    /// The agent a queued call is offered to or answered by.
+    /// The agent a queued call is offered to or answered by, or the transfer target that
+    /// answered (a click-to-dial call: its agent).
     agent: Option<String>,
 }
 
@@ -145,7 +150,8 @@ pub async fn hangup(
     Extension(who): Extension<Principal>,
     Id(id): Id<String>,
 ) -> Result<StatusCode, ApiError> {
-    command(&state, &who, &id, CallCommand::Hangup).await
+    command(&state, &who, &id, CallCommand::Hangup).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Starts, stops, pauses or resumes the recording of an answered call (409 when the action
@@ -166,16 +172,155 @@ pub async fn recording(
         RecordingVerb::Pause => RecordingAction::Pause,
         RecordingVerb::Resume => RecordingAction::Resume,
     };
-    command(&state, &who, &id, CallCommand::Recording(action)).await
+    command(&state, &who, &id, CallCommand::Recording(action)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
-/// Sends `command` to call `id` after checking that `who` may control it.
+/// Puts an answered call on hold: the other party than the agent asking (the caller, when a
+/// supervisor, admin or integration asks) hears music on hold, the agent hears silence.
+/// Media stays anchored; no re-INVITE is sent. 409 when not answered, already held, or
+/// transferring.
+#[utoipa::path(post, operation_id = "calls_hold", path = "/api/v1/calls/{id}/hold", tag = "calls",
+    params(("id" = String, Path, description = "The call's id or SIP Call-ID")),
+    responses((status = 204, description = "Held"), crate::api::openapi::Errors))]
+pub async fn hold(
+    State(state): State<ApiState>,
+    Extension(who): Extension<Principal>,
+    Id(id): Id<String>,
+) -> Result<StatusCode, ApiError> {
+    let by = who.own_agent().map(str::to_owned);
+    command(&state, &who, &id, CallCommand::Hold { by }).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Takes a held call off hold (409 when it is not held).
+#[utoipa::path(post, operation_id = "calls_unhold", path = "/api/v1/calls/{id}/unhold", tag = "calls",
+    params(("id" = String, Path, description = "The call's id or SIP Call-ID")),
+    responses((status = 204, description = "Off hold"), crate::api::openapi::Errors))]
+pub async fn unhold(
+    State(state): State<ApiState>,
+    Extension(who): Extension<Principal>,
+    Id(id): Id<String>,
+) -> Result<StatusCode, ApiError> {
+    command(&state, &who, &id, CallCommand::Unhold).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// How to transfer.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TransferVerb {
+    /// Release the agent at once; the caller hears ring-back until the target answers.
+    #[default]
+    Blind,
+    /// The caller hears music while the agent consults the target; then
+    /// `/transfer/complete` or `/transfer/cancel`.
+    Attended,
+}
+
+/// A transfer request.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    /// An extension (`1003`), a queue (`queue:sales`) or a phone number dialled through the
+    /// outbound trunk (digits, optionally a leading `+`).
+    target: String,
+    /// `blind` (the default) or `attended`; a queue takes blind transfers only.
+    #[serde(default)]
+    mode: TransferVerb,
+}
+
+/// A transfer under way.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TransferStarted {
+    /// The call's id.
+    call_id: String,
+    /// The target as understood (`queue:<name>` for a queue).
+    target: String,
+    mode: TransferVerb,
+}
+
+/// Transfers the other party than the agent asking (the caller, for a supervisor, admin or
+/// integration). Blind: the agent's leg is released and the caller hears ring-back until the
+/// target answers (a queue target queues the caller with the call's CTI attributes); a target
+/// that fails ends the call (CDR cause `transfer_failed`). Attended: the caller hears music
+/// while the agent's phone rings the target. 202: the transfer started; 400 for a malformed
+/// body or target; 409 when the call is not answered, already transferring, or the target has
+/// no registered phone.
+#[utoipa::path(post, operation_id = "calls_transfer", path = "/api/v1/calls/{id}/transfer", tag = "calls",
+    params(("id" = String, Path, description = "The call's id or SIP Call-ID")),
+    request_body = TransferRequest,
+    responses((status = 202, body = TransferStarted), crate::api::openapi::Errors))]
+pub async fn transfer(
+    State(state): State<ApiState>,
+    Extension(who): Extension<Principal>,
+    Id(id): Id<String>,
+    Body(request): Body<TransferRequest>,
+) -> Result<(StatusCode, Json<TransferStarted>), ApiError> {
+    let calls = state
+        .calls
+        .as_ref()
+        .ok_or_else(|| ApiError::Unavailable("call control is not running".into()))?;
+    let target =
+        TransferTarget::parse(&request.target, |n| calls.config.extensions.contains_key(n))
+            .map_err(ApiError::BadRequest)?;
+    let mode = match request.mode {
+        TransferVerb::Blind => TransferMode::Blind,
+        TransferVerb::Attended => TransferMode::Attended,
+    };
+    let described = target.describe();
+    let by = who.own_agent().map(str::to_owned);
+    let call = command(
+        &state,
+        &who,
+        &id,
+        CallCommand::Transfer { target, mode, by },
+    )
+    .await?;
+    let started = TransferStarted {
+        call_id: call.id,
+        target: described,
+        mode: request.mode,
+    };
+    Ok((StatusCode::ACCEPTED, Json(started)))
+}
+
+/// Completes an attended transfer: the caller is bridged with the consulted target and the
+/// agent's leg released (409 before the target answered or with no consultation).
+#[utoipa::path(post, operation_id = "calls_transfer_complete", path = "/api/v1/calls/{id}/transfer/complete", tag = "calls",
+    params(("id" = String, Path, description = "The call's id or SIP Call-ID")),
+    responses((status = 204, description = "Completing"), crate::api::openapi::Errors))]
+pub async fn transfer_complete(
+    State(state): State<ApiState>,
+    Extension(who): Extension<Principal>,
+    Id(id): Id<String>,
+) -> Result<StatusCode, ApiError> {
+    command(&state, &who, &id, CallCommand::CompleteTransfer).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Cancels an attended transfer: the target's leg is dropped and the agent is back with the
+/// caller (409 with no consultation).
+#[utoipa::path(post, operation_id = "calls_transfer_cancel", path = "/api/v1/calls/{id}/transfer/cancel", tag = "calls",
+    params(("id" = String, Path, description = "The call's id or SIP Call-ID")),
+    responses((status = 204, description = "Cancelling"), crate::api::openapi::Errors))]
+pub async fn transfer_cancel(
+    State(state): State<ApiState>,
+    Extension(who): Extension<Principal>,
+    Id(id): Id<String>,
+) -> Result<StatusCode, ApiError> {
+    command(&state, &who, &id, CallCommand::CancelTransfer).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sends `command` to call `id` after checking that `who` may control it; the call as it
+/// was listed.
 async fn command(
     state: &ApiState,
     who: &Principal,
     id: &str,
     command: CallCommand,
-) -> Result<StatusCode, ApiError> {
+) -> Result<LiveCall, ApiError> {
     let live = live_calls(state)?;
     let call = live
         .get(id)
@@ -192,9 +337,10 @@ async fn command(
         .map_err(|err| match err {
             ControlError::UnknownCall(_) => ApiError::NotFound(err.to_string()),
             ControlError::InvalidState(_) => ApiError::Conflict(err.to_string()),
+            ControlError::InvalidTarget(_) => ApiError::BadRequest(err.to_string()),
             ControlError::Busy => ApiError::Unavailable(err.to_string()),
         })?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(call)
 }
 
 fn live_calls(state: &ApiState) -> Result<&LiveCalls, ApiError> {

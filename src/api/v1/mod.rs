@@ -49,6 +49,20 @@ pub(super) fn router(state: ApiState) -> Router<ApiState> {
             "/calls/{id}/recording",
             gated(CALLERS, post(calls::recording)),
         )
+        .route("/calls/{id}/hold", gated(CALLERS, post(calls::hold)))
+        .route("/calls/{id}/unhold", gated(CALLERS, post(calls::unhold)))
+        .route(
+            "/calls/{id}/transfer",
+            gated(CALLERS, post(calls::transfer)),
+        )
+        .route(
+            "/calls/{id}/transfer/complete",
+            gated(CALLERS, post(calls::transfer_complete)),
+        )
+        .route(
+            "/calls/{id}/transfer/cancel",
+            gated(CALLERS, post(calls::transfer_cancel)),
+        )
         .route("/queues", gated(ANY, get(queues::list)))
         .route("/queues/{name}", gated(ANY, get(queues::one)))
         .route("/tasks", gated(ANY, get(tasks::list)))

@@ -27,6 +27,9 @@ pub struct CdrDto {
     result: String,
     hangup_cause: String,
     hangup_side: String,
+    /// Where the call was last transferred to (extension, `queue:<name>` or number); the
+    /// released agent's leg has its own record with cause `transferred`.
+    transferred_to: Option<String>,
     /// What Centrala received from the caller's side, when the call had media.
     caller_quality: Option<QualityDto>,
     /// What Centrala received from the callee's side.
@@ -73,6 +76,7 @@ impl From<CdrRecord> for CdrDto {
             result: c.result,
             hangup_cause: c.hangup_cause,
             hangup_side: c.hangup_side,
+            transferred_to: c.transferred_to,
             caller_quality: c.caller_quality.map(QualityDto::from),
             callee_quality: c.callee_quality.map(QualityDto::from),
         }

@@ -164,7 +164,7 @@ pub async fn transfer(
     Id(id): Id<String>,
     Body(to): Body<TransferRequest>,
 ) -> Result<Json<TaskDto>, ApiError> {
-    let (task, _) = assigned(&state, &who, &id).await?;
+    let (task, _, _) = assigned(&state, &who, &id).await?;
     if state.acd.setup().queue(&to.queue).is_none() {
         return Err(ApiError::BadRequest(format!("no queue {:?}", to.queue)));
     }
@@ -188,8 +188,7 @@ pub async fn complete(
             "disposition code must be 1..=64 characters".into(),
         ));
     }
-    let (task, agent) = assigned(&state, &who, &id).await?;
-    let view = live(&state, task).await?;
+    let (task, agent, view) = assigned(&state, &who, &id).await?;
     let row = DispositionRow {
         id: format!("dsp_{}", hex::encode(rand::random::<[u8; 8]>())),
         task_id: i64::try_from(task.0).unwrap_or(-1),
@@ -200,10 +199,7 @@ pub async fn complete(
     };
     state.store.insert_disposition(&row).await?;
     state.acd.completed(task).await?;
-    let mut dto = live_dto(
-        &state,
-        &view.ok_or_else(|| ApiError::NotFound(format!("no live task {id}")))?,
-    );
+    let mut dto = live_dto(&state, &view);
     dto.state = "completed".into();
     Ok(Json(dto))
 }
@@ -214,16 +210,17 @@ async fn offered(
     who: &Principal,
     id: &str,
 ) -> Result<(TaskId, AgentId), ApiError> {
-    let task = parse_id(id)?;
-    let view = live(state, task)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no live task {id}")))?;
-    let Some(TaskStatus::Offered { agent }) = view.status else {
-        return Err(ApiError::Conflict(format!(
-            "task {id} is not being offered"
-        )));
-    };
-    who.require_self(&number_of(state, agent))?;
+    let (task, agent, view) = held(
+        state,
+        who,
+        id,
+        "is not being offered",
+        |status| match status {
+            TaskStatus::Offered { agent } => Some(*agent),
+            _ => None,
+        },
+    )
+    .await?;
     if view.channel == Channel::Voice {
         return Err(ApiError::Conflict(
             "a call is accepted or declined at the phone".into(),
@@ -232,23 +229,45 @@ async fn offered(
     Ok((task, agent))
 }
 
-/// The task `id`, held by an agent the caller may act for.
+/// The task `id`, held by an agent the caller may act for, and its live view.
 async fn assigned(
     state: &ApiState,
     who: &Principal,
     id: &str,
-) -> Result<(TaskId, AgentId), ApiError> {
+) -> Result<(TaskId, AgentId, TaskView), ApiError> {
+    held(
+        state,
+        who,
+        id,
+        "is not held by an agent",
+        |status| match status {
+            TaskStatus::Assigned { agent } => Some(*agent),
+            _ => None,
+        },
+    )
+    .await
+}
+
+/// The live task `id` whose status names an agent (`agent_of`) the caller may act for;
+/// 404 when it is not live, 409 ("task {id} {refusal}") when its status is another.
+async fn held(
+    state: &ApiState,
+    who: &Principal,
+    id: &str,
+    refusal: &str,
+    agent_of: impl Fn(&TaskStatus) -> Option<AgentId>,
+) -> Result<(TaskId, AgentId, TaskView), ApiError> {
     let task = parse_id(id)?;
     let view = live(state, task)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no live task {id}")))?;
-    let Some(TaskStatus::Assigned { agent }) = view.status else {
-        return Err(ApiError::Conflict(format!(
-            "task {id} is not held by an agent"
-        )));
-    };
+    let agent = view
+        .status
+        .as_ref()
+        .and_then(&agent_of)
+        .ok_or_else(|| ApiError::Conflict(format!("task {id} {refusal}")))?;
     who.require_self(&number_of(state, agent))?;
-    Ok((task, agent))
+    Ok((task, agent, view))
 }
 
 async fn current(state: &ApiState, task: TaskId) -> Result<Json<TaskDto>, ApiError> {

@@ -123,7 +123,8 @@ impl Originated {
         }
         let wanted = matches!(
             (leg, self.stage),
-            (Leg::Agent, Stage::RingingAgent) | (Leg::Customer, Stage::DialingCustomer { .. })
+            (Leg::Agent, Stage::RingingAgent | Stage::Transferring { .. })
+                | (Leg::Customer, Stage::DialingCustomer { .. })
         );
         let remote = sdp_of(msg).and_then(|sdp| remote_audio(&sdp).map(|r| (sdp, r)));
         let (true, Some((answer, remote)), Some(media)) = (wanted, remote, self.media.as_ref())
@@ -143,6 +144,9 @@ impl Originated {
         self.cancel_all(leg);
         self.ring_until = None;
         match (leg, self.stage) {
+            (Leg::Agent, Stage::Transferring { customer }) => {
+                self.transfer_answered(index, customer)
+            }
             (Leg::Agent, _) => {
                 tracing::info!("the agent answered");
                 self.reports.push(Report::Accepted);
@@ -164,9 +168,12 @@ impl Originated {
     /// A fork failed with `status`; when it was the last of its leg, the leg failed.
     fn fork_failed(&mut self, leg: Leg, index: usize, status: u16) {
         self.fork_mut(leg, index).state = ForkState::Failed(status);
+        if leg == Leg::Agent && index < self.agent_round {
+            return;
+        }
         let forks = match leg {
-            Leg::Agent => &self.agent_forks,
-            Leg::Customer => &self.customer_forks,
+            Leg::Agent => &self.agent_forks[self.agent_round..],
+            Leg::Customer => &self.customer_forks[..],
         };
         if !forks.iter().all(Fork::is_final) {
             return;
@@ -186,6 +193,7 @@ impl Originated {
             .unwrap_or(480);
         match (leg, self.stage) {
             (Leg::Agent, Stage::RingingAgent) => self.agent_failed(best),
+            (Leg::Agent, Stage::Transferring { customer }) => self.transfer_failed(customer, best),
             (Leg::Customer, Stage::DialingCustomer { winner }) => {
                 self.customer_failed(winner, best)
             }
@@ -249,6 +257,7 @@ impl Originated {
         let (winner, customer) = match self.stage {
             Stage::Briefing { winner } | Stage::DialingCustomer { winner } => (Some(winner), None),
             Stage::Connected { winner, customer } => (Some(winner), Some(customer)),
+            Stage::Transferring { customer } => (None, Some(customer)),
             _ => (None, None),
         };
         let from_agent = winner.is_some_and(|w| self.agent_forks[w].dialog.call_id == call_id);
@@ -271,6 +280,11 @@ impl Originated {
                     .end(Outcome::Answered, "normal_clearing", Side::Caller);
                 self.bye(Leg::Customer, customer);
                 self.reports.push(Report::Completed);
+            }
+            (Stage::Transferring { .. }, false) => {
+                self.cancel_all(Leg::Agent);
+                self.cdr
+                    .end(Outcome::Answered, "normal_clearing", Side::Callee);
             }
             (Stage::Connected { winner, .. }, false) => {
                 self.cdr

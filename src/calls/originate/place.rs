@@ -6,8 +6,10 @@
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
+use super::control::OriginatedControl;
 use super::{OriginateError, Originated, Placed, Purpose};
 use crate::calls::CallManager;
+use crate::calls::control::LiveCall;
 use crate::calls::fork::Fork;
 use crate::calls::target::Target;
 use crate::media::relay::MediaSession;
@@ -53,8 +55,30 @@ impl CallManager {
             },
         );
         let (withdraw, withdrawn) = mpsc::unbounded_channel();
-        let call = Originated::new(self, agent, customer, purpose, agent_forks, customer_target);
+        let mut call =
+            Originated::new(self, agent, customer, purpose, agent_forks, customer_target);
         let id = call.cdr.id.clone();
+        let (guard, commands) = self.live.register(LiveCall {
+            id: id.clone(),
+            call_id: call.cdr.call_id.clone(),
+            caller: agent.to_owned(),
+            callee: customer.to_owned(),
+            started_at_ms: call.cdr.started_at_ms,
+            agent: Some(agent.to_owned()),
+        });
+        call.control = Some(OriginatedControl {
+            guard,
+            commands,
+            held: false,
+            registrar: self.registrar.clone(),
+            trunks: self.config.trunks.clone().into(),
+            transfers: 0,
+            transfer_target: None,
+            recordings_dir: self.config.recordings_dir.clone(),
+            recording: None,
+            recordings_made: 0,
+            paused: false,
+        });
         let ports = self.ports.clone();
         let media_ip = self.config.media_ip;
         let span = tracing::info_span!("originate", id = %id, agent);

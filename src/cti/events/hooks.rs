@@ -39,6 +39,7 @@ impl StoreEvents for StoreHooks {
             "result": cdr.result,
             "hangup_cause": cdr.hangup_cause,
             "hangup_side": cdr.hangup_side,
+            "transferred_to": cdr.transferred_to,
             "started_at_ms": cdr.started_at_ms,
             "answered_at_ms": cdr.answered_at_ms,
             "duration_ms": cdr.duration_ms(),

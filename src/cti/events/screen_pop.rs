@@ -1,24 +1,28 @@
 //! The screen pop: what an agent's desktop shows when a task is offered to them, sent on the
-//! agent's WebSocket as soon as the ACD decides the offer, in parallel with the phone's
-//! INVITE (the bridge sends it before it writes the offer's events).
+//! agent's WebSocket before their phone rings. `ScreenPops` is the ACD's `PrepareOffer`: for an
+//! agent with a desktop open it builds the pop on its own task and opens the offer's gate once
+//! the pop is out (the phone then rings); the gate's deadline (`cti.screen_pop_deadline_ms`)
+//! bounds how long a slow CRM or database can hold the ring. An agent with no desktop open is
+//! rung at once, and no pop is built.
 //!
 //! Content: the customer record (the first configured CRM lookup by the task's customer,
-//! given at most `LOOKUP_DEADLINE`, usually a cache hit from the dialplan's own lookup), the
-//! CTI data (the task's attributes: dialplan variables and CRM answers) and the customer's
-//! last interactions (CDRs and stored tasks).
+//! usually a cache hit from the dialplan's own lookup), the CTI data (the task's attributes:
+//! dialplan variables, CRM answers, and for a call its `call_id` and `sip_call_id`) and the
+//! customer's last interactions (CDRs and stored tasks). The lookup and the history are
+//! fetched together, each given four fifths of the deadline, so that the pop (with whatever
+//! arrived in time) still goes out before the deadline rings the phone.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
+use super::Publisher;
 use crate::cti::lookup::LookupService;
-use crate::routing::TaskView;
 use crate::routing::setup::channel_name;
+use crate::routing::{OfferReady, PrepareOffer, TaskView};
 use crate::store::{Store, StoreError};
 
-/// Longest wait for the CRM before the pop goes out without the record.
-const LOOKUP_DEADLINE: Duration = Duration::from_millis(250);
 /// Interactions of each kind shown.
 const HISTORY_ITEMS: i64 = 5;
 
@@ -27,29 +31,41 @@ const HISTORY_ITEMS: i64 = 5;
 pub struct ScreenPop {
     store: Store,
     lookups: Arc<LookupService>,
+    /// How long the ring may wait for the pop.
+    deadline: Duration,
 }
 
 impl ScreenPop {
-    /// Pops from `store` and the CRM behind `lookups`.
-    pub fn new(store: Store, lookups: Arc<LookupService>) -> ScreenPop {
-        ScreenPop { store, lookups }
+    /// Pops from `store` and the CRM behind `lookups`, each ring waiting at most `deadline`.
+    pub fn new(store: Store, lookups: Arc<LookupService>, deadline: Duration) -> ScreenPop {
+        ScreenPop {
+            store,
+            lookups,
+            deadline,
+        }
     }
 
     /// The pop for `task` offered to agent `agent`.
     pub async fn build(&self, task: &TaskView, agent: &str) -> Value {
         let customer = task.customer.as_deref();
-        let record = match customer {
-            Some(number) => self.customer_record(number).await,
-            None => Value::Null,
+        let budget = self.deadline * 4 / 5;
+        let (record, history) = match customer {
+            Some(c) => tokio::join!(
+                self.customer_record(c, budget),
+                tokio::time::timeout(budget, interaction_history(&self.store, c, HISTORY_ITEMS)),
+            ),
+            None => (Value::Null, Ok(Ok(Value::Null))),
         };
-        let history = match customer {
-            Some(c) => interaction_history(&self.store, c, HISTORY_ITEMS)
-                .await
-                .unwrap_or_else(|err| {
-                    tracing::warn!(%err, "screen pop without history");
-                    Value::Null
-                }),
-            None => Value::Null,
+        let history = match history {
+            Ok(Ok(history)) => history,
+            Ok(Err(err)) => {
+                tracing::warn!(%err, "screen pop without history");
+                Value::Null
+            }
+            Err(_) => {
+                tracing::warn!("screen pop without history: the database was too slow");
+                Value::Null
+            }
         };
         json!({
             "type": "screen_pop",
@@ -64,17 +80,49 @@ impl ScreenPop {
     }
 
     /// The CRM record of `customer` by the first configured lookup; null when there is none
-    /// or the CRM does not answer in time.
-    pub async fn customer_record(&self, customer: &str) -> Value {
+    /// or the CRM does not answer within `wait`.
+    pub async fn customer_record(&self, customer: &str, wait: Duration) -> Value {
         let Some(name) = self.lookups.names().first().map(|n| n.to_string()) else {
             return Value::Null;
         };
         let mut params = Map::new();
         params.insert("number".into(), Value::from(customer));
-        match tokio::time::timeout(LOOKUP_DEADLINE, self.lookups.lookup(&name, params)).await {
+        match tokio::time::timeout(wait, self.lookups.lookup(&name, params)).await {
             Ok(Ok(record)) => record,
             _ => Value::Null,
         }
+    }
+}
+
+/// The ACD's `PrepareOffer`: see the module docs.
+#[derive(Debug)]
+pub struct ScreenPops {
+    pop: ScreenPop,
+    publisher: Publisher,
+}
+
+impl ScreenPops {
+    /// Pops built by `pop`, sent through `publisher` to the agents' desktops.
+    pub fn new(pop: ScreenPop, publisher: Publisher) -> ScreenPops {
+        ScreenPops { pop, publisher }
+    }
+}
+
+impl PrepareOffer for ScreenPops {
+    fn prepare(&self, task: &TaskView, agent: &str) -> OfferReady {
+        if !self.publisher.has_desktop(agent) {
+            return OfferReady::now();
+        }
+        let deadline = tokio::time::Instant::now() + self.pop.deadline;
+        let (ready, prepared) = OfferReady::until(deadline);
+        let (pop, publisher) = (self.pop.clone(), self.publisher.clone());
+        let (task, agent) = (task.clone(), agent.to_string());
+        tokio::spawn(async move {
+            let body = pop.build(&task, &agent).await;
+            publisher.screen_pop(&agent, body);
+            prepared.done();
+        });
+        ready
     }
 }
 

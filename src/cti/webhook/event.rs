@@ -46,6 +46,10 @@ pub enum EventKind {
     /// A task missed its service-level deadline.
     #[serde(rename = "task.sla_breached")]
     TaskSlaBreached,
+    /// A task left its queue before an agent took it (the caller hung up, or it was
+    /// cancelled); `data.waited_ms` says how long it waited.
+    #[serde(rename = "task.abandoned")]
+    TaskAbandoned,
     /// An agent's state changed (ready, busy, wrap-up, away…).
     #[serde(rename = "agent.state_changed")]
     AgentStateChanged,
@@ -59,7 +63,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in documentation order.
-    pub const ALL: [EventKind; 11] = [
+    pub const ALL: [EventKind; 12] = [
         EventKind::CallRinging,
         EventKind::CallAnswered,
         EventKind::CallEnded,
@@ -68,6 +72,7 @@ impl EventKind {
         EventKind::TaskAccepted,
         EventKind::TaskCompleted,
         EventKind::TaskSlaBreached,
+        EventKind::TaskAbandoned,
         EventKind::AgentStateChanged,
         EventKind::RecordingReady,
         EventKind::CallbackAttempted,
@@ -84,6 +89,7 @@ impl EventKind {
             EventKind::TaskAccepted => "task.accepted",
             EventKind::TaskCompleted => "task.completed",
             EventKind::TaskSlaBreached => "task.sla_breached",
+            EventKind::TaskAbandoned => "task.abandoned",
             EventKind::AgentStateChanged => "agent.state_changed",
             EventKind::RecordingReady => "recording.ready",
             EventKind::CallbackAttempted => "callback.attempted",

@@ -12,6 +12,11 @@ use crate::media::resample::SampleRate;
 
 /// Largest Opus packet we produce (RFC 6716 allows 1275 bytes per frame).
 pub const MAX_PACKET: usize = 1275;
+/// Encoder complexity (0-10; libopus defaults to 10). Centrala encodes telephone audio that
+/// mostly came from G.711: at 5 the encoder costs about 60 % of the default (libopus timed on
+/// this project's benchmark box), which is what decides how many transcoded bridges a core
+/// holds (the media benchmark's transcode mode).
+const COMPLEXITY: i32 = 5;
 
 /// A mono Opus encoder (application VoIP).
 pub struct OpusEncoder {
@@ -28,11 +33,12 @@ impl std::fmt::Debug for OpusEncoder {
 }
 
 impl OpusEncoder {
-    /// An encoder for mono audio at `rate`, with in-band FEC enabled.
+    /// An encoder for mono audio at `rate`, with in-band FEC enabled, at complexity 5.
     pub fn new(rate: SampleRate) -> Result<Self, CodecError> {
         let mut inner = opus::Encoder::new(rate.hz(), Channels::Mono, Application::Voip)?;
         inner.set_inband_fec(true)?;
         inner.set_packet_loss_perc(5)?;
+        inner.set_complexity(COMPLEXITY)?;
         Ok(OpusEncoder { inner, rate })
     }
 

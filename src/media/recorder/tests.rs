@@ -29,6 +29,31 @@ async fn a_recording_is_stereo_with_silence_while_paused() {
     assert!(frames[2].chunks(2).all(|lr| lr == [100, 0]));
 }
 
+#[tokio::test]
+async fn frames_reach_the_file_in_order_across_batches() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("r2.wav");
+    let (mut tap, done) = RecorderTap::start(path.clone(), SystemTime::now())
+        .await
+        .expect("start");
+    // Two and a half batches: two full ones and the partial one sent when the tap goes.
+    let frames = 2 * BATCH_FRAMES + BATCH_FRAMES / 2;
+    for n in 0..frames {
+        let left = [n as i16; FRAME];
+        let right = [-(n as i16); FRAME];
+        tap.push(Some(&left), Some(&right));
+    }
+    assert_eq!(tap.dropped(), 0);
+    drop(tap);
+    let info = done.await.expect("writer answers").expect("file written");
+    assert_eq!(info.duration, Duration::from_millis(20 * frames as u64));
+    let audio = wav::read_file(&path).expect("valid WAV");
+    for (n, frame) in audio.samples.chunks(2 * FRAME).enumerate() {
+        assert!(frame.chunks(2).all(|lr| lr == [n as i16, -(n as i16)]));
+    }
+    assert_eq!(audio.samples.len(), frames * 2 * FRAME);
+}
+
 #[test]
 fn repair_fixes_a_recording_cut_short_by_a_crash() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -338,4 +338,6 @@ impl Default for RelayCore {
 }
 
 #[cfg(test)]
+mod dtmf_clock_tests;
+#[cfg(test)]
 mod tests;

@@ -54,8 +54,10 @@ pub struct LegCodec {
     pub codec: Codec,
     /// Its RTP payload type on this leg.
     pub payload_type: u8,
-    /// The `telephone-event` payload type on this leg, if negotiated (its clock rate is taken
-    /// to be the audio codec's RTP clock, as offers from Centrala say).
+    /// The `telephone-event` payload type on this leg, if negotiated. Its clock rate is the
+    /// audio codec's RTP clock (`media::sdp` only negotiates the event stream at that rate:
+    /// `telephone-event/48000` with Opus), and event timestamps and durations are read and
+    /// written in it.
     pub telephone_event: Option<u8>,
 }
 

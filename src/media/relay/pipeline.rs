@@ -165,7 +165,7 @@ impl Pipeline {
 
     /// Sends `digit` toward the other side.
     pub(crate) fn send_digit(&mut self, digit: DtmfDigit) -> Result<(), CodecError> {
-        self.egress.queue_digit(digit);
+        self.egress.queue_digit(digit, egress::DIGIT_MS);
         self.reconfigure()
     }
 
@@ -229,8 +229,12 @@ impl Pipeline {
                 source: DtmfSource::Rfc4733,
             });
             if self.mode == Mode::Consume {
-                // The other side hears Centrala's stream: it gets the digit from us.
-                self.egress.queue_digit(received.digit);
+                // The other side hears Centrala's stream: it gets the digit from us, as long as
+                // it was pressed, in its own event clock (RFC 4733 durations are in the clock
+                // of the leg's telephone-event: 8 kHz for G.711, 48 kHz for Opus).
+                let clock = self.ingress.map_or(8000, |leg| leg.codec.rtp_clock_rate());
+                self.egress
+                    .queue_digit(received.digit, received.duration_ms(clock));
             }
         }
         match (self.mode, self.egress.leg) {

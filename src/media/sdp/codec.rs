@@ -1,8 +1,12 @@
 //! The codecs Centrala negotiates, and reading the remote party's audio stream out of an SDP.
 //!
 //! Owns: the supported codec table (`SUPPORTED`: PCMU/8000 on 0, PCMA/8000 on 8, opus/48000/2
-//! and telephone-event/8000 on dynamic types), matching payload types against it (static types
-//! without an rtpmap are understood, RFC 3551 table 4), and `remote_audio`.
+//! and telephone-event at 8000 and 48000 Hz on dynamic types), matching payload types against
+//! it (static types without an rtpmap are understood, RFC 3551 table 4), `remote_audio`, and
+//! which telephone-event goes with an audio codec: the one at the codec's RTP clock rate
+//! (RFC 4733 section 2.1; `telephone-event/48000` with Opus, RFC 7587) whenever the peer offers
+//! it, since the media engine reads and writes a leg's event timestamps and durations in its
+//! audio clock.
 //! Driven by: `media::sdp::negotiate` and the call layer.
 
 use std::net::SocketAddr;
@@ -46,17 +50,22 @@ impl Codec {
         clock_rate: 48000,
         channels: Some(2),
     };
-    /// RFC 4733 DTMF events.
+    /// RFC 4733 DTMF events at the G.711 clock.
     pub const TELEPHONE_EVENT: Codec = Codec {
         name: "telephone-event",
         static_pt: None,
         clock_rate: 8000,
         channels: None,
     };
+    /// RFC 4733 DTMF events at the Opus clock (RFC 7587 section 7 and WebRTC offers).
+    pub const TELEPHONE_EVENT_48K: Codec = Codec {
+        clock_rate: 48000,
+        ..Codec::TELEPHONE_EVENT
+    };
 
-    /// Whether this is `telephone-event` rather than an audio codec.
+    /// Whether this is `telephone-event` (at any clock rate) rather than an audio codec.
     pub fn is_telephone_event(&self) -> bool {
-        *self == Codec::TELEPHONE_EVENT
+        self.name == Codec::TELEPHONE_EVENT.name
     }
 
     /// The media engine's codec for this payload format (Opus is decoded at 8 kHz: its
@@ -75,24 +84,34 @@ impl Codec {
 }
 
 /// Every codec Centrala negotiates, in its own preference order.
-pub const SUPPORTED: [Codec; 4] = [
+pub const SUPPORTED: [Codec; 5] = [
     Codec::PCMU,
     Codec::PCMA,
     Codec::OPUS,
     Codec::TELEPHONE_EVENT,
+    Codec::TELEPHONE_EVENT_48K,
 ];
 
 /// The codec a negotiated SDP (an answer) settled on: its first audio payload and the
-/// telephone-event payload type, if any.
+/// telephone-event payload type at that codec's clock rate, if any.
 pub fn negotiated(sdp: &SessionDescription) -> Option<(Payload, Option<u8>)> {
     let index = audio_index(sdp)?;
     let payloads = supported_payloads(sdp.media.get(index)?);
     let audio = *payloads.iter().find(|p| !p.codec.is_telephone_event())?;
-    let events = payloads
-        .iter()
-        .find(|p| p.codec.is_telephone_event())
-        .map(|p| p.pt);
+    let events = events_for(&payloads, audio.codec).map(|p| p.pt);
     Some((audio, events))
+}
+
+/// The telephone-event among `payloads` that goes with `audio`: the one at its clock rate,
+/// else (a peer that offers events at one rate only, as some softphones do with Opus) the
+/// first one.
+pub(crate) fn events_for(payloads: &[Payload], audio: Codec) -> Option<Payload> {
+    let mut events = payloads.iter().filter(|p| p.codec.is_telephone_event());
+    events
+        .clone()
+        .find(|p| p.codec.clock_rate == audio.clock_rate)
+        .or_else(|| events.next())
+        .copied()
 }
 
 /// A supported codec bound to the payload type an SDP gave it.
@@ -113,7 +132,7 @@ pub struct RemoteAudio {
     pub rtcp: SocketAddr,
     /// The supported audio codecs in the SDP's preference order (telephone-event excluded).
     pub codecs: Vec<Payload>,
-    /// The telephone-event payload type, when offered.
+    /// The telephone-event payload type at the clock rate of the first codec, when offered.
     pub telephone_event: Option<u8>,
     /// The direction from the remote party's point of view; an old-style hold (`c=0.0.0.0`)
     /// removes "receives".
@@ -136,10 +155,7 @@ pub fn remote_audio(sdp: &SessionDescription) -> Option<RemoteAudio> {
         .copied()
         .filter(|p| !p.codec.is_telephone_event())
         .collect();
-    let telephone_event = payloads
-        .iter()
-        .find(|p| p.codec.is_telephone_event())
-        .map(|p| p.pt);
+    let telephone_event = events_for(&payloads, codecs.first()?.codec).map(|p| p.pt);
     let rtp = SocketAddr::new(connection.address, m.port);
     let rtcp = match m.rtcp {
         Some(rtcp) => SocketAddr::new(rtcp.address.unwrap_or(connection.address), rtcp.port),

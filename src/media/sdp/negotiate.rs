@@ -13,7 +13,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use crate::media::sdp::codec::{
-    Codec, Payload, SUPPORTED, audio_index, effective_direction, supported_payloads,
+    Codec, Payload, SUPPORTED, audio_index, effective_direction, events_for, supported_payloads,
 };
 use crate::media::sdp::media::{MediaDescription, RtpMap};
 use crate::media::sdp::session::{Connection, Origin, SessionDescription};
@@ -100,7 +100,7 @@ fn free_payload_type(codec: Codec, used: &[Payload]) -> Option<u8> {
 
 /// The answer Centrala sends to leg A from leg B's answer to our `anchored_offer`: B's chosen
 /// codec when A offered it too (relayed unchanged), else A's first supported codec (the media
-/// engine transcodes), plus A's telephone-event; our address, B's direction limited to the
+/// engine transcodes), plus A's telephone-event at that codec's clock rate; our address, B's direction limited to the
 /// reverse of A's, and A's other streams rejected (RFC 3264 section 6). `None` when B
 /// rejected the audio or chose no codec we know.
 pub fn anchored_answer(
@@ -126,7 +126,7 @@ pub fn anchored_answer(
         .find(|p| p.codec == b_audio.codec)
         .or_else(|| a_payloads.iter().find(|p| !p.codec.is_telephone_event()))?;
     let mut chosen = vec![*a_audio];
-    chosen.extend(a_payloads.iter().find(|p| p.codec.is_telephone_event()));
+    chosen.extend(events_for(&a_payloads, a_audio.codec));
     let mut audio = anchored_media(offered, &chosen, local, &offered.proto);
     let a_direction = effective_direction(offered.direction, a_hold);
     audio.direction =
@@ -139,7 +139,7 @@ pub fn anchored_answer(
 }
 
 /// Centrala's own answer when it terminates the media (IVR, a hold answer): the first supported
-/// audio codec in the offer's order, plus telephone-event if offered, the reverse of the offer's
+/// audio codec in the offer's order, plus telephone-event at its clock rate if offered, the reverse of the offer's
 /// direction, other streams rejected. `None` when nothing is supported (answer 488).
 pub fn answer_locally(
     offer: &SessionDescription,
@@ -152,7 +152,7 @@ pub fn answer_locally(
     let payloads = supported_payloads(offered);
     let audio_codec = payloads.iter().find(|p| !p.codec.is_telephone_event())?;
     let mut chosen = vec![*audio_codec];
-    chosen.extend(payloads.iter().find(|p| p.codec.is_telephone_event()));
+    chosen.extend(events_for(&payloads, audio_codec.codec));
     let mut audio = anchored_media(offered, &chosen, local, &offered.proto);
     audio.direction = effective_direction(offered.direction, hold).reversed();
     Some(session(origin, local, answer_media(offer, index, audio)))

@@ -207,13 +207,17 @@ fn remote_audio_understands_static_types_without_rtpmap() {
 }
 
 #[test]
-fn remote_audio_of_browser_offer_picks_8k_telephone_event() {
+fn remote_audio_of_browser_offer_picks_the_opus_rate_telephone_event() {
     let remote = remote_audio(&parse(BROWSER)).expect("audio");
     assert_eq!(
         remote.codecs.iter().map(|p| p.pt).collect::<Vec<_>>(),
         [111, 0, 8]
     );
-    assert_eq!(remote.telephone_event, Some(126));
+    assert_eq!(
+        remote.telephone_event,
+        Some(110),
+        "telephone-event/48000 goes with Opus, its first codec"
+    );
     assert_eq!(remote.rtcp, SocketAddr::from(([0, 0, 0, 0], 9)));
 }
 
@@ -237,7 +241,11 @@ fn anchored_offer_filters_codecs_keeping_a_order_and_types() {
     let audio = &offer.media[0];
     assert_eq!(offer.media.len(), 1);
     assert_eq!((audio.port, audio.proto.as_str()), (20000, "RTP/AVP"));
-    assert_eq!(audio.formats, [96, 0, 8, 101], "A's order, G.722 dropped");
+    assert_eq!(
+        audio.formats,
+        [96, 0, 8, 101, 97],
+        "A's order, G.722 dropped, telephone-event/48000 added for Opus"
+    );
     assert_eq!(audio.fmtp(101), Some("0-15"));
     assert_eq!(
         audio.rtpmap(96).map(|m| (m.encoding.as_str(), m.channels)),
@@ -270,8 +278,8 @@ fn anchored_answer_keeps_b_choice_within_a_offer_and_rejects_other_streams() {
         &mut to_b,
     )
     .expect("offer");
-    assert_eq!(b_offer.media[0].formats, [111, 0, 8, 126]);
-    // B answers PCMA, an unoffered G.729 and telephone-event.
+    assert_eq!(b_offer.media[0].formats, [111, 0, 8, 110, 126]);
+    // B answers PCMA, an unoffered G.729 and telephone-event (at PCMA's 8 kHz).
     let b_answer = "v=0\r\no=bob 9 9 IN IP4 10.1.1.1\r\ns=-\r\nc=IN IP4 10.1.1.1\r\nt=0 0\r\n\
                     m=audio 30000 RTP/AVP 8 18 126\r\na=rtpmap:126 telephone-event/8000\r\n\
                     a=fmtp:126 0-16\r\na=sendrecv\r\n";
@@ -304,12 +312,18 @@ fn offer_adds_transcodable_codecs_and_answer_transcodes_when_b_picks_one() {
     let b_offer = anchored_offer(&a_offer, local(), &mut to_b).expect("offer");
     assert_eq!(
         b_offer.media[0].formats,
-        [0, 101, 8, 96],
-        "A's codecs first, then ours"
+        [0, 101, 8, 96, 97],
+        "A's codecs first, then ours (telephone-event/48000 for Opus)"
+    );
+    assert_eq!(
+        b_offer.media[0]
+            .rtpmap(97)
+            .map(|m| (m.encoding.as_str(), m.clock_rate)),
+        Some(("telephone-event", 48000))
     );
     let opus_answer = "v=0\r\no=b 1 1 IN IP4 10.1.1.1\r\ns=-\r\nc=IN IP4 10.1.1.1\r\nt=0 0\r\n\
-                       m=audio 30000 RTP/AVP 96 101\r\na=rtpmap:96 opus/48000/2\r\n\
-                       a=rtpmap:101 telephone-event/8000\r\n";
+                       m=audio 30000 RTP/AVP 96 97\r\na=rtpmap:96 opus/48000/2\r\n\
+                       a=rtpmap:97 telephone-event/48000\r\n";
     let b_answer = parse(opus_answer);
     let mut to_a = OriginState::with_session_id(2);
     let answer = anchored_answer(&b_answer, &a_offer, local(), &mut to_a).expect("answer");
@@ -321,17 +335,50 @@ fn offer_adds_transcodable_codecs_and_answer_transcodes_when_b_picks_one() {
     let (b_codec, b_events) = negotiated(&b_answer).expect("B's codec");
     assert_eq!(
         (b_codec.codec, b_codec.pt, b_events),
-        (Codec::OPUS, 96, Some(101))
+        (Codec::OPUS, 96, Some(97))
     );
-    let (a_codec, _) = negotiated(&answer).expect("A's codec");
-    assert_eq!(a_codec.codec, Codec::PCMU);
+    let (a_codec, a_events) = negotiated(&answer).expect("A's codec");
+    assert_eq!((a_codec.codec, a_events), (Codec::PCMU, Some(101)));
+}
+
+#[test]
+fn telephone_event_is_negotiated_at_the_audio_codec_clock_rate() {
+    // Opus with only an 8 kHz event stream: taken (the peer knows no other); with both rates,
+    // the 48 kHz one.
+    let opus_8k_events = "v=0\r\no=b 1 1 IN IP4 10.1.1.1\r\ns=-\r\nc=IN IP4 10.1.1.1\r\n\
+                          t=0 0\r\nm=audio 30000 RTP/AVP 96 101\r\n\
+                          a=rtpmap:96 opus/48000/2\r\na=rtpmap:101 telephone-event/8000\r\n";
+    let (codec, events) = negotiated(&parse(opus_8k_events)).expect("codec");
+    assert_eq!((codec.codec, events), (Codec::OPUS, Some(101)));
+    let mut origin = OriginState::with_session_id(4);
+    let answer = answer_locally(&parse(opus_8k_events), local(), &mut origin).expect("answer");
+    assert_eq!(answer.media[0].formats, [96, 101]);
+    let both =
+        opus_8k_events.replace("96 101", "96 101 110") + "a=rtpmap:110 telephone-event/48000\r\n";
+    let answer = answer_locally(&parse(&both), local(), &mut origin).expect("answer");
+    assert_eq!(answer.media[0].formats, [96, 110]);
+    assert_eq!(
+        answer.media[0]
+            .rtpmap(110)
+            .map(|m| (m.encoding.as_str(), m.clock_rate)),
+        Some(("telephone-event", 48000))
+    );
+    // A G.711 leg keeps its 8 kHz events when both are offered.
+    let pcmu_both = SIPP.replace("RTP/AVP 0 8 101", "RTP/AVP 0 110 101")
+        + "a=rtpmap:110 telephone-event/48000\r\n";
+    let (codec, events) = negotiated(&parse(&pcmu_both)).expect("codec");
+    assert_eq!((codec.codec, events), (Codec::PCMU, Some(101)));
 }
 
 #[test]
 fn answer_locally_picks_first_codec_and_telephone_event() {
     let mut origin = OriginState::with_session_id(3);
     let answer = answer_locally(&parse(BROWSER), local(), &mut origin).expect("answer");
-    assert_eq!(answer.media[0].formats, [111, 126]);
+    assert_eq!(
+        answer.media[0].formats,
+        [111, 110],
+        "Opus with telephone-event/48000"
+    );
     assert_eq!(answer.media[0].direction, Direction::SendRecv);
     assert_eq!(answer.media[1].port, 0);
     let hold = SIPP.replace("a=sendrecv", "a=sendonly");

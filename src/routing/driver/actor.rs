@@ -9,9 +9,10 @@ use tokio::sync::{broadcast, mpsc};
 
 use super::announce::Announcer;
 use super::backend::RoutingStore;
+use super::journal::{Journal, RowWrite};
 use super::log::{Entry, LogSink};
 use super::persist::{Shared, TaskMeta, to_instant, unix_ms};
-use super::{AcdCommand, AcdError, AcdEvent, AcdHandle, AcdOptions, AcdTask, OfferSink};
+use super::{AcdCommand, AcdError, AcdEvent, AcdHandle, AcdHooks, AcdOptions, AcdTask, OfferSink};
 use super::{QueueStatus, TaskNotice, TaskView, WallClock};
 use crate::routing::agent::Presence;
 use crate::routing::callback::CallbackScheduler;
@@ -31,23 +32,37 @@ pub(super) struct Actor {
     pub channel_sinks: [Option<OfferSink>; Channel::COUNT],
     pub events: broadcast::Sender<AcdEvent>,
     pub log: LogSink,
+    /// Where changes become events, in order (with stored tasks' rows).
+    pub journal: Journal,
     /// Agents in wrap-up: the task that started it and when.
     pub wrapping: HashMap<AgentId, (TaskId, QueueId, Channel, Instant)>,
     /// A task whose `Abandoned` decision is a keep-place, not an abandon.
     pub quiet_abandon: Option<TaskId>,
 }
 
-/// Starts the routing shell on `store`: reloads open tasks, spawns the actor and the
-/// queue-log writer. The returned task ends when every `AcdHandle` is dropped.
+/// Starts the routing shell on `store` with no hooks (see `start_with`).
 pub async fn start(
     setup: RoutingSetup,
     store: Arc<dyn RoutingStore>,
     clock: Arc<dyn WallClock>,
     options: AcdOptions,
 ) -> Result<(AcdHandle, AcdTask), AcdError> {
+    start_with(setup, store, clock, options, AcdHooks::default()).await
+}
+
+/// Starts the routing shell on `store`: reloads open tasks, spawns the actor, the journal
+/// writer and the queue-log writer. The returned task ends when every `AcdHandle` is dropped.
+pub async fn start_with(
+    setup: RoutingSetup,
+    store: Arc<dyn RoutingStore>,
+    clock: Arc<dyn WallClock>,
+    options: AcdOptions,
+    hooks: AcdHooks,
+) -> Result<(AcdHandle, AcdTask), AcdError> {
     let rows = store.open_tasks().await?;
     let max_stored = store.max_task_id().await?;
-    let shared = Arc::new(Shared::new(setup, store.clone(), clock, max_stored));
+    let (journal, journal_writer) = Journal::spawn(store.clone(), hooks.events.clone());
+    let shared = Arc::new(Shared::new(setup, store.clone(), clock, hooks, max_stored));
     let now = tokio::time::Instant::now().into_std();
     let wall_ms = unix_ms(shared.clock.now());
     let restored: Vec<(TaskMeta, Option<i64>)> = rows
@@ -82,6 +97,7 @@ pub async fn start(
         channel_sinks: Default::default(),
         events: events.clone(),
         log,
+        journal,
         wrapping: HashMap::new(),
         quiet_abandon: None,
     };
@@ -93,6 +109,7 @@ pub async fn start(
     let task = tokio::spawn(async move {
         actor.run(rx).await;
         let _ = writer.await;
+        let _ = journal_writer.await;
     });
     Ok((AcdHandle { tx, events, shared }, task))
 }
@@ -226,7 +243,9 @@ impl Actor {
         while let Some(id) = self.callbacks.poll_due(now) {
             if let Some(meta) = self.tasks.get(&id) {
                 let row = self.shared.row(meta, "waiting", None);
-                if let Err(err) = self.shared.store.update_task(&row).await {
+                let change = self.queued_change(wall_ms, meta);
+                let write = self.journal.write(row, RowWrite::Update, change);
+                if let Err(err) = write.await {
                     tracing::warn!(%err, task = %id, "callback retry state not stored");
                 }
             }
@@ -253,6 +272,10 @@ impl Actor {
                     .sink
                     .as_ref()
                     .and_then(|_| meta.announce_every.or(queue_every));
+                // A stored task's `task.queued` was written with its row (`Shared::admit`).
+                let change = (!meta.durable())
+                    .then(|| self.queued_change(wall_ms, &meta))
+                    .flatten();
                 self.tasks.insert(id, meta);
                 let result = self
                     .queue_in_engine(now, wall_ms, id, "enqueue")
@@ -263,6 +286,9 @@ impl Actor {
                     }
                     (Ok(_), Some(every)) => self.announcer.start(now, id, every),
                     (Ok(_), None) => {}
+                }
+                if let (Ok(_), Some(change)) = (&result, change) {
+                    self.journal.push(change);
                 }
                 let _ = reply.send(result);
             }
@@ -314,20 +340,9 @@ impl Actor {
         views
     }
 
-    /// What the API and the event bridge see of one task.
-    fn task_view(&self, meta: &TaskMeta) -> TaskView {
-        TaskView {
-            id: meta.id,
-            channel: meta.channel,
-            queue: self.shared.queue_name(meta.queue).to_string(),
-            customer: meta.customer.clone(),
-            priority: meta.priority,
-            attributes: meta.attributes.clone(),
-            arrived_ms: meta.arrived_ms,
-            deadline_ms: meta.deadline_ms,
-            attempts: meta.attempts,
-            status: self.engine.task_status(meta.id),
-        }
+    /// What the API and the events see of one task now.
+    pub fn task_view(&self, meta: &TaskMeta) -> TaskView {
+        self.shared.view(meta, self.engine.task_status(meta.id))
     }
 
     fn agent(
@@ -368,7 +383,12 @@ impl Actor {
         entry.detail = detail;
         self.log.push(wall_ms, entry);
         let status = self.engine.agent_status(agent);
-        let _ = self.events.send(AcdEvent::AgentChanged { agent, status });
+        self.emit(
+            wall_ms,
+            AcdEvent::AgentChanged { agent, status },
+            None,
+            Some(agent),
+        );
         Ok(())
     }
 }

@@ -1,16 +1,18 @@
 //! Task commands: abandon (with callback creation), keep-place, offer outcomes, callback
-//! attempts, completion and transfer. Stored tasks are written before the engine changes and
-//! before the reply; a failed write leaves the engine untouched and returns the error.
+//! attempts, completion and transfer. Stored tasks are written, with the change's events
+//! (`journal`), before the engine changes and before the reply; a failed write leaves the
+//! engine untouched and returns the error.
 
 use std::time::{Duration, Instant};
 
 use super::actor::Actor;
+use super::journal::RowWrite;
 use super::log::Entry;
 use super::persist::{TaskMeta, unix_ms};
 use super::{AcdCommand, AcdError, AcdEvent, CancelOutcome};
 use crate::routing::RoutingError;
 use crate::routing::callback::{AttemptOutcome, Verdict};
-use crate::routing::decision::TaskStatus;
+use crate::routing::decision::{Decision, TaskStatus};
 use crate::routing::ids::TaskId;
 use crate::routing::task::Channel;
 
@@ -30,7 +32,8 @@ impl Actor {
                         meta.answered = Some((agent, now));
                     }
                     self.log_task(wall_ms, task, "answer", Some(agent), None);
-                    let _ = self.events.send(AcdEvent::Accepted { task, agent });
+                    let event = AcdEvent::Accepted { task, agent };
+                    self.emit(wall_ms, event, Some(task), Some(agent));
                 }
                 let _ = reply.send(result.map_err(AcdError::from));
             }
@@ -63,17 +66,32 @@ impl Actor {
         }
     }
 
+    /// Records a change of `meta` (now in `state`) and its `event`, by `agent`: a stored
+    /// task's row and the event's rows commit together (waited for); a live call's event is
+    /// queued. The caller broadcasts `event` once the change is made.
     async fn write(
         &self,
+        wall_ms: i64,
         meta: &TaskMeta,
-        state: &str,
-        next_ms: Option<i64>,
+        (state, next_ms): (&str, Option<i64>),
+        event: Option<AcdEvent>,
     ) -> Result<(), AcdError> {
+        let agent = meta.answered.map(|(agent, _)| agent);
+        let change = event.and_then(|e| self.change(wall_ms, e, Some(meta), agent));
         if meta.durable() {
             let row = self.shared.row(meta, state, next_ms);
-            self.shared.store.update_task(&row).await?;
+            self.journal.write(row, RowWrite::Update, change).await?;
+        } else if let Some(change) = change {
+            self.journal.push(change);
         }
         Ok(())
+    }
+
+    /// Stores new task `meta` (waiting) with its `task.queued` event.
+    async fn insert(&self, wall_ms: i64, meta: &TaskMeta) -> Result<(), AcdError> {
+        let row = self.shared.row(meta, "waiting", None);
+        let change = self.queued_change(wall_ms, meta);
+        self.journal.write(row, RowWrite::Insert, change).await
     }
 
     fn meta(&self, task: TaskId) -> Result<&TaskMeta, AcdError> {
@@ -93,7 +111,13 @@ impl Actor {
         if let Some(TaskStatus::Assigned { .. }) = self.engine.task_status(task) {
             return Err(RoutingError::AlreadyAssigned(task).into());
         }
-        self.write(&meta, "cancelled", None).await?;
+        let abandoned = AcdEvent::Decision(Decision::Abandoned {
+            task,
+            queue: meta.queue,
+            waited,
+        });
+        self.write(wall_ms, &meta, ("cancelled", None), Some(abandoned))
+            .await?;
         let waited = if self.callbacks.cancel(task) {
             waited
         } else {
@@ -144,10 +168,7 @@ impl Actor {
         new.arrived_ms = wall_ms;
         new.answered = None;
         new.deadline_ms = self.callback_deadline(&new);
-        self.shared
-            .store
-            .insert_task(&self.shared.row(&new, "waiting", None))
-            .await?;
+        self.insert(wall_ms, &new).await?;
         let id = new.id;
         self.tasks.insert(id, new);
         self.queue_in_engine(now, wall_ms, id, "enqueue")?;
@@ -186,10 +207,7 @@ impl Actor {
         new.channel = Channel::Callback;
         new.sink = None;
         new.deadline_ms = self.callback_deadline(&new);
-        self.shared
-            .store
-            .insert_task(&self.shared.row(&new, "waiting", None))
-            .await?;
+        self.insert(wall_ms, &new).await?;
         self.quiet_abandon = Some(task);
         self.engine.handle_task_cancelled(now, task)?;
         self.log_task(wall_ms, task, "callback_requested", None, None);
@@ -222,14 +240,20 @@ impl Actor {
             .record_attempt(now, task, attempts, outcome, &policy);
         let mut updated = meta.clone();
         updated.attempts = attempts;
-        let write = match verdict {
-            Verdict::Reached => self.write(&updated, "waiting", None).await,
-            Verdict::RetryAt(at) => {
-                let next = wall_ms + at.saturating_duration_since(now).as_millis() as i64;
-                self.write(&updated, "retry", Some(next)).await
-            }
-            Verdict::GaveUp => self.write(&updated, "failed", None).await,
+        let state = match verdict {
+            Verdict::Reached => ("waiting", None),
+            Verdict::RetryAt(at) => (
+                "retry",
+                Some(wall_ms + at.saturating_duration_since(now).as_millis() as i64),
+            ),
+            Verdict::GaveUp => ("failed", None),
         };
+        let event = AcdEvent::CallbackAttempt {
+            task,
+            attempts,
+            outcome,
+        };
+        let write = self.write(wall_ms, &updated, state, Some(event)).await;
         if let Err(err) = write {
             self.callbacks.cancel(task);
             return Err(err);
@@ -269,7 +293,9 @@ impl Actor {
         if meta.answered.is_none() {
             return Err(RoutingError::NotAssigned(task).into());
         }
-        self.write(&meta, state, None).await?;
+        let completed = AcdEvent::Completed { task };
+        self.write(wall_ms, &meta, (state, None), Some(completed))
+            .await?;
         self.finish(now, wall_ms, task, event)?;
         self.tasks.remove(&task);
         let _ = self.events.send(AcdEvent::Completed { task });
@@ -328,7 +354,13 @@ impl Actor {
         }
         let mut moved = meta.clone();
         moved.queue = target;
-        self.write(&moved, "waiting", None).await?;
+        let queued = AcdEvent::Queued {
+            task,
+            queue: target,
+            channel: moved.channel,
+        };
+        self.write(wall_ms, &moved, ("waiting", None), Some(queued))
+            .await?;
         self.log_task(wall_ms, task, "transfer", None, Some(to.to_string()));
         self.finish(now, wall_ms, task, "complete")?;
         if let Some(meta) = self.tasks.get_mut(&task) {

@@ -1,14 +1,17 @@
-//! Draining the engine: every decision is broadcast, logged when the reports need it, and
-//! told to the task's owner. A voice task whose owner has gone (its call task ended without
-//! cancelling) is abandoned here, so it never blocks an agent.
+//! Draining the engine: every decision is broadcast, journalled when events report it, logged
+//! when the reports need it, and told to the task's owner (an offer with its `OfferReady`). A
+//! voice task whose owner has gone (its call task ended without cancelling) is abandoned
+//! here, so it never blocks an agent.
 
 use std::time::Instant;
 
 use tokio::sync::mpsc::error::TrySendError;
 
 use super::actor::Actor;
+use super::journal::Change;
 use super::log::Entry;
-use super::{AcdEvent, TaskNotice};
+use super::persist::TaskMeta;
+use super::{AcdEvent, OfferReady, TaskNotice};
 use crate::routing::decision::Decision;
 use crate::routing::ids::{AgentId, TaskId};
 use crate::routing::task::Channel;
@@ -46,6 +49,10 @@ impl Actor {
                 let meta = self.tasks.get(&task)?;
                 let wait = now.saturating_duration_since(meta.arrived.unwrap_or(now));
                 let queue = self.shared.queue_name(meta.queue).to_string();
+                let ready = match &self.shared.hooks.offers {
+                    Some(hook) => hook.prepare(&self.task_view(meta), &number),
+                    None => OfferReady::now(),
+                };
                 let notice = TaskNotice::Offer {
                     task,
                     agent,
@@ -53,7 +60,17 @@ impl Actor {
                     channel: meta.channel,
                     customer: meta.customer.clone(),
                     attempt: meta.attempts + 1,
+                    ready: ready.clone(),
                 };
+                if let Some(mut change) = self.change(
+                    wall_ms,
+                    AcdEvent::Decision(decision),
+                    Some(meta),
+                    Some(agent),
+                ) {
+                    change.ready = Some(ready);
+                    self.journal.push(change);
+                }
                 let channel = meta.channel;
                 self.log.push(
                     wall_ms,
@@ -79,11 +96,20 @@ impl Actor {
                 self.log_task(wall_ms, task, "overflow", None, Some(to_name.clone()));
                 if let Some(meta) = self.tasks.get_mut(&task) {
                     meta.queue = to;
+                    if meta.durable() {
+                        let row = self.shared.row(meta, "waiting", None);
+                        self.journal.update_row(row);
+                    }
                 }
                 self.log_task(wall_ms, task, "overflow_in", None, Some(from_name));
                 return self.notify(task, TaskNotice::Overflowed { task, to: to_name });
             }
             Decision::SlaBreached { task } => {
+                let meta = self.tasks.get(&task);
+                if let Some(change) = self.change(wall_ms, AcdEvent::Decision(decision), meta, None)
+                {
+                    self.journal.push(change);
+                }
                 self.log_task(wall_ms, task, "sla_breach", None, None);
                 return self.notify(task, TaskNotice::SlaBreached { task });
             }
@@ -104,12 +130,56 @@ impl Actor {
                     .detail(reason.0.to_string());
                 self.log.push(wall_ms, entry);
                 let status = self.engine.agent_status(agent);
-                let _ = self.events.send(AcdEvent::AgentChanged { agent, status });
+                let event = AcdEvent::AgentChanged { agent, status };
+                self.emit(wall_ms, event, None, Some(agent));
             }
             // Logged by the command that caused it (abandon or keep-place).
             Decision::Abandoned { .. } => {}
         }
         None
+    }
+
+    /// The journal entry of `event` about `task` (as it is now) and `agent`; `None` when
+    /// changes are not recorded.
+    pub fn change(
+        &self,
+        wall_ms: i64,
+        event: AcdEvent,
+        task: Option<&TaskMeta>,
+        agent: Option<AgentId>,
+    ) -> Option<Change> {
+        self.journal.is_on().then(|| Change {
+            event,
+            task: task.map(|meta| self.task_view(meta)),
+            agent: agent.map(|a| self.shared.agent_number(a)),
+            at_ms: wall_ms,
+            ready: None,
+        })
+    }
+
+    /// The `Queued` change of `meta` (entering, or re-entering, its queue).
+    pub fn queued_change(&self, wall_ms: i64, meta: &TaskMeta) -> Option<Change> {
+        let event = AcdEvent::Queued {
+            task: meta.id,
+            queue: meta.queue,
+            channel: meta.channel,
+        };
+        self.change(wall_ms, event, Some(meta), None)
+    }
+
+    /// Broadcasts `event` and journals it (a change no stored row records).
+    pub fn emit(
+        &self,
+        wall_ms: i64,
+        event: AcdEvent,
+        task: Option<TaskId>,
+        agent: Option<AgentId>,
+    ) {
+        let meta = task.and_then(|t| self.tasks.get(&t));
+        if let Some(change) = self.change(wall_ms, event.clone(), meta, agent) {
+            self.journal.push(change);
+        }
+        let _ = self.events.send(event);
     }
 
     /// Logs a task event in the task's current queue, with its wait so far.

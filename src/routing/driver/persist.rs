@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::backend::RoutingStore;
-use super::{AcdError, NewTask, OfferSink, WallClock};
+use super::journal::{self, Change, RowWrite};
+use super::{AcdError, AcdEvent, AcdHooks, NewTask, OfferSink, TaskView, WallClock};
+use crate::routing::decision::TaskStatus;
 use crate::routing::ids::{AgentId, CustomerId, QueueId, SkillId, TaskId};
 use crate::routing::setup::{RoutingSetup, channel_from_name, channel_name};
 use crate::routing::task::{Channel, SkillRequirement, Task};
@@ -19,6 +21,7 @@ pub(crate) struct Shared {
     pub setup: RoutingSetup,
     pub store: Arc<dyn RoutingStore>,
     pub clock: Arc<dyn WallClock>,
+    pub hooks: AcdHooks,
     next_id: AtomicU64,
 }
 
@@ -91,6 +94,7 @@ impl Shared {
         setup: RoutingSetup,
         store: Arc<dyn RoutingStore>,
         clock: Arc<dyn WallClock>,
+        hooks: AcdHooks,
         max_stored: i64,
     ) -> Shared {
         let from_clock = (unix_ms(clock.now()).max(0) as u64) << 16;
@@ -99,6 +103,7 @@ impl Shared {
             setup,
             store,
             clock,
+            hooks,
             next_id: AtomicU64::new(next),
         }
     }
@@ -107,7 +112,8 @@ impl Shared {
         TaskId(self.next_id.fetch_add(1, Ordering::Relaxed))
     }
 
-    /// Checks a new task, stamps its arrival and deadline, and stores it if durable.
+    /// Checks a new task, stamps its arrival and deadline, and stores it if durable, with its
+    /// `task.queued` event (a new task: no earlier change of it can be in the journal).
     pub async fn admit(&self, task: NewTask) -> Result<TaskMeta, AcdError> {
         let queue = self
             .setup
@@ -144,11 +150,44 @@ impl Shared {
             answered: None,
         };
         if meta.durable() {
-            self.store
-                .insert_task(&self.row(&meta, "waiting", None))
-                .await?;
+            let row = self.row(&meta, "waiting", None);
+            let change = Change {
+                event: AcdEvent::Queued {
+                    task: meta.id,
+                    queue: meta.queue,
+                    channel: meta.channel,
+                },
+                task: Some(self.view(&meta, None)),
+                agent: None,
+                at_ms: meta.arrived_ms,
+                ready: None,
+            };
+            let events = match &self.hooks.events {
+                Some(hook) => journal::events_of(&**hook, &change).await,
+                None => Vec::new(),
+            };
+            journal::write_row(&*self.store, &row, RowWrite::Insert, &events).await?;
+            if let Some(hook) = &self.hooks.events {
+                hook.committed(&[change], events);
+            }
         }
         Ok(meta)
+    }
+
+    /// What the API and the events see of `meta`, in the offer cycle at `status`.
+    pub fn view(&self, meta: &TaskMeta, status: Option<TaskStatus>) -> TaskView {
+        TaskView {
+            id: meta.id,
+            channel: meta.channel,
+            queue: self.queue_name(meta.queue).to_string(),
+            customer: meta.customer.clone(),
+            priority: meta.priority,
+            attributes: meta.attributes.clone(),
+            arrived_ms: meta.arrived_ms,
+            deadline_ms: meta.deadline_ms,
+            attempts: meta.attempts,
+            status,
+        }
     }
 
     /// The stored form of `meta`.

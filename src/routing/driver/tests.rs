@@ -15,7 +15,7 @@ use crate::routing::callback::CallbackPolicy;
 use crate::routing::ids::{QueueId, ReasonCode, SkillId};
 use crate::routing::setup::{AgentSetup, QueueSetup, RoutingSetup, SkillNames};
 use crate::routing::task::SkillRequirement;
-use crate::store::{QueueLogRow, TaskRow};
+use crate::store::{OutboxEvent, QueueLogRow, TaskRow};
 
 /// 2024-01-01 10:00 UTC, a Monday.
 const START_MS: u64 = 1_704_103_200_000;
@@ -34,6 +34,8 @@ impl WallClock for PausedClock {
 struct MemStore {
     tasks: Mutex<BTreeMap<i64, TaskRow>>,
     log: Mutex<Vec<QueueLogRow>>,
+    /// Outbox rows, by kind, in commit order.
+    outbox: Mutex<Vec<String>>,
     /// Task writes fail while set (a database outage).
     down: std::sync::atomic::AtomicBool,
 }
@@ -48,15 +50,24 @@ impl MemStore {
 }
 
 impl RoutingStore for MemStore {
-    fn insert_task<'a>(&'a self, row: &'a TaskRow) -> StoreFuture<'a, ()> {
+    fn insert_task<'a>(
+        &'a self,
+        row: &'a TaskRow,
+        events: &'a [OutboxEvent],
+    ) -> StoreFuture<'a, ()> {
         let result = self.check();
         if result.is_ok() {
             self.tasks.lock().unwrap().insert(row.id, row.clone());
+            self.store_events(events);
         }
         Box::pin(async { result })
     }
 
-    fn update_task<'a>(&'a self, row: &'a TaskRow) -> StoreFuture<'a, bool> {
+    fn update_task<'a>(
+        &'a self,
+        row: &'a TaskRow,
+        events: &'a [OutboxEvent],
+    ) -> StoreFuture<'a, bool> {
         if let Err(err) = self.check() {
             return Box::pin(async { Err(err) });
         }
@@ -68,7 +79,18 @@ impl RoutingStore for MemStore {
             t.next_attempt_at_ms = row.next_attempt_at_ms;
             t.updated_at_ms = row.updated_at_ms;
         });
+        if found.is_some() {
+            self.store_events(events);
+        }
         Box::pin(async move { Ok(found.is_some()) })
+    }
+
+    fn write_events<'a>(&'a self, events: &'a [OutboxEvent]) -> StoreFuture<'a, ()> {
+        let result = self.check();
+        if result.is_ok() {
+            self.store_events(events);
+        }
+        Box::pin(async { result })
     }
 
     fn open_tasks(&self) -> StoreFuture<'_, Vec<TaskRow>> {
@@ -103,6 +125,11 @@ impl RoutingStore for MemStore {
 }
 
 impl MemStore {
+    fn store_events(&self, events: &[OutboxEvent]) {
+        let mut outbox = self.outbox.lock().unwrap();
+        outbox.extend(events.iter().map(|e| e.body.clone()));
+    }
+
     fn events(&self, task: TaskId) -> Vec<String> {
         let log = self.log.lock().unwrap();
         log.iter()
@@ -374,3 +401,4 @@ async fn a_call_whose_owner_is_gone_is_abandoned_not_offered_forever() {
 
 mod callbacks;
 mod durability;
+mod journal;

@@ -132,7 +132,7 @@ struct Inner {
 /// Extension option-tags we support (anything else in `Require` gets 420).
 pub const SUPPORTED: &[&str] = &["outbound", "path"];
 /// Methods we accept (Allow header).
-pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER, UPDATE";
+pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER, UPDATE, REFER";
 
 impl Endpoint {
     /// Starts the shard tasks. Call `set_handler` before any message arrives, then

@@ -23,9 +23,12 @@ use crate::media::relay::rtp_out::OutStream;
 use crate::media::resample::{Resampler, SampleRate};
 use crate::media::tone::{ToneGenerator, ToneSpec};
 
-/// Length of a digit Centrala sends, and the pause after it.
-const DIGIT_MS: u32 = 100;
+/// Length of a digit Centrala sends on its own (`send_dtmf`), and the pause after every digit.
+pub(crate) const DIGIT_MS: u32 = 100;
 const DIGIT_GAP_MS: u32 = 60;
+/// Bounds of the length of a digit passed on from the other leg (its received duration). At
+/// most 1 s: one event's duration field (16 bits) holds 1.36 s at the 48 kHz Opus clock.
+const DIGIT_MS_RANGE: (u32, u32) = (40, 1000);
 /// RFC 4733 volume field (-dBm0) of the digits we send.
 const DIGIT_VOLUME: u8 = 10;
 
@@ -39,7 +42,8 @@ pub(crate) struct Egress {
     /// From the other side's decoded rate to this side's rate.
     resampler: Option<Resampler>,
     player: Option<Player>,
-    digits: VecDeque<DtmfDigit>,
+    /// Digits to send, with their length in ms.
+    digits: VecDeque<(DtmfDigit, u32)>,
     sending: Option<DigitOut>,
     /// The RTP timestamp of the telephone-event being sent (the same in all its packets).
     event_timestamp: u32,
@@ -55,6 +59,7 @@ enum DigitOut {
         next: Option<EventPacket>,
         elapsed_ms: u32,
         payload_type: u8,
+        duration_ms: u32,
     },
     /// No telephone-event on this leg: the Q.23 tone pair in the audio.
     Tone(ToneGenerator),
@@ -99,9 +104,13 @@ impl Egress {
         self.player = None;
     }
 
-    pub(crate) fn queue_digit(&mut self, digit: DtmfDigit) {
+    /// Queues `digit` lasting `duration_ms` (kept within 40 ms to 1 s). RFC 4733 packets carry
+    /// it in this side's event clock, so a digit passed on between legs of different clock
+    /// rates (8 kHz G.711, 48 kHz Opus) keeps its length.
+    pub(crate) fn queue_digit(&mut self, digit: DtmfDigit, duration_ms: u32) {
         if self.leg.is_some() && self.digits.len() < 32 {
-            self.digits.push_back(digit);
+            let duration_ms = duration_ms.clamp(DIGIT_MS_RANGE.0, DIGIT_MS_RANGE.1);
+            self.digits.push_back((digit, duration_ms));
         }
     }
 
@@ -125,9 +134,9 @@ impl Egress {
         let frame = rate.samples_per_frame();
         let step = leg.codec.rtp_clock_rate() / 50;
         if self.sending.is_none()
-            && let Some(digit) = self.digits.pop_front()
+            && let Some((digit, duration_ms)) = self.digits.pop_front()
         {
-            self.sending = Some(self.start_digit(digit, leg));
+            self.sending = Some(self.start_digit(digit, duration_ms, leg));
         }
         if let Some(sending) = &mut self.sending {
             let done = match sending {
@@ -172,21 +181,22 @@ impl Egress {
         false
     }
 
-    fn start_digit(&self, digit: DtmfDigit, leg: LegCodec) -> DigitOut {
+    fn start_digit(&self, digit: DtmfDigit, duration_ms: u32, leg: LegCodec) -> DigitOut {
         match leg.telephone_event {
             Some(payload_type) => {
                 let clock = leg.codec.rtp_clock_rate();
-                let mut sender = DigitSender::new(digit, 0, DIGIT_MS, clock, DIGIT_VOLUME);
+                let mut sender = DigitSender::new(digit, 0, duration_ms, clock, DIGIT_VOLUME);
                 let next = sender.next();
                 DigitOut::Events {
                     sender,
                     next,
                     elapsed_ms: 0,
                     payload_type,
+                    duration_ms,
                 }
             }
             None => DigitOut::Tone(ToneGenerator::new(
-                ToneSpec::dtmf(digit, DIGIT_MS, DIGIT_GAP_MS),
+                ToneSpec::dtmf(digit, duration_ms, DIGIT_GAP_MS),
                 leg.codec.sample_rate().hz(),
             )),
         }
@@ -199,6 +209,7 @@ impl Egress {
             next,
             elapsed_ms,
             payload_type,
+            duration_ms,
         }) = &mut self.sending
         else {
             return true;
@@ -236,7 +247,7 @@ impl Egress {
             self.out.skip(step);
         }
         *elapsed_ms += 20;
-        next.is_none() && *elapsed_ms >= DIGIT_MS + DIGIT_GAP_MS
+        next.is_none() && *elapsed_ms >= *duration_ms + DIGIT_GAP_MS
     }
 
     fn send_audio(

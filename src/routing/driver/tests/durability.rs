@@ -90,3 +90,29 @@ async fn restart_on_the_real_store_keeps_tasks_and_writes_the_log() {
         ["enqueue", "requeue", "offer", "answer", "complete"]
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_stored_task_that_overflows_is_stored_in_its_new_queue() {
+    let store = Arc::new(MemStore::default());
+    let mut routing = setup();
+    routing.queues[0].config.overflow = Some(crate::routing::queue::Overflow {
+        after: Duration::from_secs(60),
+        to: QueueId(2),
+    });
+    let clock = Arc::new(PausedClock {
+        base: tokio::time::Instant::now(),
+    });
+    let (acd, _actor) = start(routing, store.clone(), clock, AcdOptions::default())
+        .await
+        .unwrap();
+    // Nobody is logged in: the e-mail waits in sales until it overflows to support.
+    let id = acd
+        .enqueue(NewTask::new(Channel::Email, "sales"))
+        .await
+        .unwrap();
+    assert_eq!(store.row(id).queue, "sales");
+    tokio::time::sleep(Duration::from_secs(61)).await;
+    acd.flush_log().await.unwrap();
+    assert_eq!(store.row(id).queue, "support");
+    assert_eq!(store.row(id).state, "waiting");
+}

@@ -1,30 +1,71 @@
 //! Live-call control: the registry of running calls and the commands the API sends into them
-//! (hang up; start, stop, pause and resume the recording).
+//! (hang up; start, stop, pause and resume the recording; hold and unhold (`hold.rs`); blind
+//! transfer (`transfer.rs`), attended transfer (`consult.rs`, `consult_target.rs`), and the
+//! blind transfer an agent's phone asks for with REFER (`refer.rs`)). Pure rules (targets,
+//! which party, the consultation's steps) are in `rules.rs`.
 //!
 //! Owns: `LiveCalls` (call id -> the call's summary and command sender; an entry lives exactly
-//! as long as its call task, removed by `LiveCallGuard` when the call finishes) and the
-//! handling of a `CallCommand` inside the call task (`Call::on_control`).
-//! Must not touch: HTTP (the API maps `ControlError` to statuses), SIP or media details
-//! (through the call's own helpers).
-//! Driven by: `api::v1::calls` (commands) and `Call::drive` (its `select!` loop).
+//! as long as its call task, removed by `LiveCallGuard` when the call finishes), the handling
+//! of a `CallCommand` inside the call task (`Call::on_control`) and the per-call control state
+//! (`CallControl`: hold, transfer in progress, consultation leg).
+//! Must not touch: HTTP (the API maps `ControlError` to statuses), routing decisions (the ACD
+//! gets tasks and completions only), SIP parsing.
+//! Driven by: `api::v1::calls` (commands) and `Call::drive` (its `select!` loop); the
+//! transfer's SIP responses come back through `Pending::Transfer` (`bridge.rs`).
+//! Originated calls (`calls::originate`) take the same commands through `originate/control.rs`.
 
-use std::collections::HashMap;
+mod consult;
+mod consult_target;
+mod hold;
+mod refer;
+mod rules;
+mod transfer;
+
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::call::{Call, Phase, Recording};
+use super::call::{Call, Leg, Phase, Recording};
 use super::cdr::{CdrDraft, Outcome, Side};
+use crate::config::Trunk;
+use crate::media::player::PromptCache;
+use crate::media::relay::MediaSession;
+use crate::routing::AcdHandle;
+
+pub use rules::{TransferMode, TransferTarget};
+pub(super) use transfer::TransferPending;
 
 /// What the API may ask of a live call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CallCommand {
     /// End the call: BYE to both answered legs, CANCEL to ringing forks (cause `api_hangup`).
     Hangup,
     /// Recording control.
     Recording(RecordingAction),
+    /// Put the other party than `by` on hold (music on hold; the holder hears silence).
+    Hold {
+        /// The agent asking (`None`: a supervisor, admin or integration; the caller is held).
+        by: Option<String>,
+    },
+    /// Take the held party off hold.
+    Unhold,
+    /// Transfer the other party than `by` to `target`.
+    Transfer {
+        /// Where to.
+        target: TransferTarget,
+        /// Blind or attended.
+        mode: TransferMode,
+        /// The agent asking (`None`: a supervisor, admin or integration).
+        by: Option<String>,
+    },
+    /// Attended transfer: bridge the held party with the consulted target, release the agent.
+    CompleteTransfer,
+    /// Attended transfer: drop the consultation, the agent is back with the held party.
+    CancelTransfer,
 }
 
 /// A recording command.
@@ -52,6 +93,9 @@ pub enum ControlError {
     /// The call did not carry the command out in time (`COMMAND_TIMEOUT`).
     #[error("the call did not answer the command in time")]
     Busy,
+    /// The transfer target names nothing Centrala can reach (the request's fault).
+    #[error("{0}")]
+    InvalidTarget(String),
 }
 
 /// How long the API waits for a call to carry out a command.
@@ -75,9 +119,14 @@ pub struct LiveCall {
 }
 
 impl LiveCall {
-    /// Whether `number` is the caller, the callee or the call's agent.
+    /// Whether `number` is a party of the call now: the caller, and the agent it is offered
+    /// to or was transferred to (else the callee).
     pub fn has_party(&self, number: &str) -> bool {
-        self.caller == number || self.callee == number || self.agent.as_deref() == Some(number)
+        self.caller == number
+            || match &self.agent {
+                Some(agent) => agent == number,
+                None => self.callee == number,
+            }
     }
 }
 
@@ -85,6 +134,18 @@ impl LiveCall {
 pub(super) struct ControlRequest {
     command: CallCommand,
     reply: oneshot::Sender<Result<(), ControlError>>,
+}
+
+impl ControlRequest {
+    /// What is asked.
+    pub(super) fn command(&self) -> &CallCommand {
+        &self.command
+    }
+
+    /// Reports the outcome (the API may have given up waiting: nothing to do then).
+    pub(super) fn answer(self, outcome: Result<(), ControlError>) {
+        let _ = self.reply.send(outcome);
+    }
 }
 
 struct Entry {
@@ -115,7 +176,7 @@ impl LiveCalls {
     }
 
     /// Lists the call of `cdr` and opens its command channel.
-    pub(super) fn enrol(&self, cdr: &CdrDraft, recordings_dir: PathBuf) -> CallControl {
+    pub(super) fn enrol(&self, cdr: &CdrDraft, services: ControlServices) -> CallControl {
         let (guard, commands) = self.register(LiveCall {
             id: cdr.id.clone(),
             call_id: cdr.call_id.clone(),
@@ -127,8 +188,11 @@ impl LiveCalls {
         CallControl {
             guard: Some(guard),
             commands,
-            recordings_dir,
             paused: false,
+            services,
+            held: None,
+            transfer: None,
+            transfers_made: 0,
         }
     }
 
@@ -193,6 +257,33 @@ impl LiveCallGuard {
             entry.call.agent = Some(number.to_owned());
         }
     }
+
+    /// Forgets the agent (transferred away); the callee counts as a party again.
+    pub fn clear_agent(&self) {
+        if let Some(entry) = self.calls.lock().get_mut(&self.id) {
+            entry.call.agent = None;
+        }
+    }
+
+    /// The agent the call is offered to or answered by, if any.
+    pub fn agent(&self) -> Option<String> {
+        self.calls.lock().get(&self.id)?.call.agent.clone()
+    }
+}
+
+/// The switch's parts call control uses, shared by every call.
+#[derive(Clone)]
+pub(super) struct ControlServices {
+    /// Where a recording started by command goes.
+    pub recordings_dir: PathBuf,
+    /// Music on hold (`moh/default`).
+    pub prompts: Arc<PromptCache>,
+    /// The routing engine, for transfers to a queue.
+    pub acd: AcdHandle,
+    /// Carrier trunks, for transfers to an external number.
+    pub trunks: Arc<[Trunk]>,
+    /// Configured extensions, to read a REFER's target.
+    pub extensions: Arc<HashSet<String>>,
 }
 
 /// A call's end of the control channel.
@@ -200,10 +291,16 @@ pub(super) struct CallControl {
     /// Keeps the call listed; dropped when the call finishes.
     pub guard: Option<LiveCallGuard>,
     pub commands: mpsc::UnboundedReceiver<ControlRequest>,
-    /// Where a recording started by command goes.
-    pub recordings_dir: PathBuf,
     /// The running recording is paused.
     pub paused: bool,
+    /// What commands use.
+    pub services: ControlServices,
+    /// The leg on hold, while the call is held.
+    pub held: Option<Leg>,
+    /// The transfer under way (blind: ringing the target; attended: the consultation).
+    pub transfer: Option<transfer::Transfer>,
+    /// Agents released by transfers so far (each gets its own CDR row).
+    pub transfers_made: u32,
 }
 
 /// The next command for the call, or never when it takes none.
@@ -220,12 +317,20 @@ impl Call {
         let outcome = match request.command {
             CallCommand::Hangup => self.api_hangup(),
             CallCommand::Recording(action) => self.control_recording(action).await,
+            CallCommand::Hold { by } => self.hold(by.as_deref()),
+            CallCommand::Unhold => self.unhold(),
+            CallCommand::Transfer { target, mode, by } => {
+                self.start_transfer(target, mode, by.as_deref()).await
+            }
+            CallCommand::CompleteTransfer => self.complete_transfer(),
+            CallCommand::CancelTransfer => self.cancel_transfer(),
         };
         // The API may have given up waiting; nothing to do then.
         let _ = request.reply.send(outcome);
     }
 
     fn api_hangup(&mut self) -> Result<(), ControlError> {
+        self.drop_consultation();
         match self.phase {
             Phase::Connected { .. } => {
                 tracing::info!("hung up through the API");
@@ -250,49 +355,65 @@ impl Call {
     }
 
     async fn control_recording(&mut self, action: RecordingAction) -> Result<(), ControlError> {
-        let invalid = |why: &str| Err(ControlError::InvalidState(why.into()));
         if !matches!(self.phase, Phase::Connected { .. }) {
-            return invalid("the call is not answered");
+            return Err(ControlError::InvalidState(
+                "the call is not answered".into(),
+            ));
         }
         let running = matches!(self.recording, Recording::Running(_));
         let Some(control) = self.control.as_mut() else {
-            return invalid("the call takes no commands");
+            return Err(ControlError::InvalidState(
+                "the call takes no commands".into(),
+            ));
         };
+        check_recording(action, running, control.paused)?;
+        control.paused = action == RecordingAction::Pause;
         match action {
-            RecordingAction::Start if running => invalid("the call is already recorded"),
             RecordingAction::Start => {
-                self.recording = Recording::Due(control.recordings_dir.clone());
-                control.paused = false;
+                self.recording = Recording::Due(control.services.recordings_dir.clone());
                 self.start_recording_if_due().await;
-                if matches!(self.recording, Recording::Running(_)) {
-                    Ok(())
-                } else {
-                    invalid("the recording could not start")
+                if !matches!(self.recording, Recording::Running(_)) {
+                    return Err(ControlError::InvalidState(
+                        "the recording could not start".into(),
+                    ));
                 }
             }
-            _ if !running => invalid("the call is not being recorded"),
-            RecordingAction::Stop => {
-                control.paused = false;
-                self.stop_recording().await;
-                Ok(())
-            }
-            RecordingAction::Pause if control.paused => invalid("the recording is paused"),
-            RecordingAction::Resume if !control.paused => invalid("the recording is not paused"),
+            RecordingAction::Stop => self.stop_recording().await,
             RecordingAction::Pause | RecordingAction::Resume => {
-                let pause = action == RecordingAction::Pause;
-                control.paused = pause;
                 if let Some(media) = &self.media {
-                    if pause {
-                        media.pause_recording();
-                    } else {
-                        media.resume_recording();
-                    }
+                    pause_recording(media, action == RecordingAction::Pause);
                 }
-                tracing::info!(paused = pause, "recording paused or resumed");
-                Ok(())
             }
         }
+        Ok(())
     }
+}
+
+/// Whether `action` fits a recording that is `running` (and `paused`); why not otherwise.
+pub(in crate::calls) fn check_recording(
+    action: RecordingAction,
+    running: bool,
+    paused: bool,
+) -> Result<(), ControlError> {
+    let why = match action {
+        RecordingAction::Start if running => "the call is already recorded",
+        RecordingAction::Start => return Ok(()),
+        _ if !running => "the call is not being recorded",
+        RecordingAction::Pause if paused => "the recording is paused",
+        RecordingAction::Resume if !paused => "the recording is not paused",
+        _ => return Ok(()),
+    };
+    Err(ControlError::InvalidState(why.into()))
+}
+
+/// Pauses (silence is recorded) or resumes the running recording of `media`.
+pub(in crate::calls) fn pause_recording(media: &MediaSession, pause: bool) {
+    if pause {
+        media.pause_recording();
+    } else {
+        media.resume_recording();
+    }
+    tracing::info!(paused = pause, "recording paused or resumed");
 }
 
 #[cfg(test)]
@@ -373,5 +494,18 @@ mod tests {
         assert!(!found.has_party("1003"));
         early.set_agent("1003");
         assert!(live.get("early").expect("listed").has_party("1003"));
+    }
+
+    #[test]
+    fn recording_commands_fit_the_recording_state() {
+        use RecordingAction::*;
+        let fits = |action, running, paused| check_recording(action, running, paused).is_ok();
+        assert!(fits(Start, false, false));
+        assert!(!fits(Start, true, false), "already recording");
+        assert!(!fits(Stop, false, false), "nothing to stop");
+        assert!(fits(Stop, true, true));
+        assert!(fits(Pause, true, false) && !fits(Pause, true, true));
+        assert!(fits(Resume, true, true) && !fits(Resume, true, false));
+        assert!(!fits(Resume, false, true), "not recording");
     }
 }

@@ -186,10 +186,13 @@ fn quality_at(row: &sqlx::any::AnyRow, first: usize) -> Result<Option<MediaQuali
 }
 
 impl Store {
-    /// Whether CDR inserts may be cached prepared statements: on PostgreSQL through `Any`, a
-    /// NULL bound first (a CDR without media quality or transfer) would fix its parameter's
-    /// type for later rows, so there each insert is prepared anew; SQLite has no such types,
-    /// and preparing the insert for every batch cost it more than the rest of the write.
+    /// Whether CDR inserts may be cached prepared statements. Not on PostgreSQL: sqlx 0.8.6's
+    /// `Any` driver sends a NULL `f64` as a `float4` parameter (its `AnyArguments` conversion
+    /// swaps `Real` and `Double`), so a statement first prepared for a CDR without media
+    /// quality (NULL MOS) rejects a later CDR's 8-byte MOS ("incorrect binary data format");
+    /// there each insert is prepared anew. SQLite has no such types, and preparing the insert
+    /// for every batch cost it more than the rest of the write. The MOS columns are the only
+    /// nullable floats the store binds.
     fn caches_cdr_statements(&self) -> bool {
         self.pool().connect_options().database_url.scheme() == "sqlite"
     }

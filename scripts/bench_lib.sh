@@ -155,6 +155,29 @@ print(len(rows), len(media), *tot, lossy, low(0), low(2))
 PY
 }
 
+# sipp_finished CSV N: sipp_done, or SIPp's statistics stopped (the CSV not written for 10 s:
+# SIPp 3.6 with rtp_stream can hang on its way out before its last dump) while Centrala has no
+# call up any more.
+sipp_finished() {
+    sipp_done "$1" "$2" && return 0
+    local age act
+    age=$(($(date +%s) - $(stat -c %Y "$1" 2>/dev/null || date +%s)))
+    act=$(metric centrala_active_calls); act=${act%.*}
+    [ "$age" -ge 10 ] && [ "${act:-1}" = 0 ]
+}
+
+# calls_ok CSV N DB SINCE_MS: the calls SIPp counted successful; when its statistics stopped
+# short of N finished calls (see sipp_finished), the calls Centrala's CDRs since SINCE_MS show
+# answered and ended by a BYE (normal clearing) instead, said on stderr.
+calls_ok() {
+    if sipp_done "$1" "$2"; then
+        csv_col "$1" "SuccessfulCall(C)"
+        return
+    fi
+    log "$(basename "$(dirname "$1")"): SIPp's statistics stopped before its last calls; calls counted from the CDRs"
+    sqlite3 "$3" "SELECT count(*) FROM cdrs WHERE started_at_ms >= $4 AND answered_at_ms IS NOT NULL AND hangup_cause = 'normal_clearing'"
+}
+
 # sipp_done CSV N: true once SIPp's -trace_stat CSV counts N finished calls (successful +
 # failed). SIPp 3.6 with rtp_stream may not exit after its last call, so the media benchmark
 # waits for this and then stops it.

@@ -190,7 +190,7 @@ run_concurrent() {
     t0=$(now_ms)
     start_uac "$D" "$scenario" 2000 "$RAMP_RATE" "$n" "$n" $((CALL_SECS * 1000))
     # samples: time_ms active rss_kib centrala_ticks uac_ticks uas_ticks box_ticks
-    while kill -0 "$UAC" 2>/dev/null && ! sipp_done "$D/uac.csv" "$n"; do
+    while kill -0 "$UAC" 2>/dev/null && ! sipp_finished "$D/uac.csv" "$n"; do
         act=$(metric centrala_active_calls); act=${act%.*}
         echo "$(now_ms) ${act:-0} $(rss_kib "$CPID") $(ticks "$CPID") $(ticks "$UAC") $(ticks "$UAS") $(box_busy)" >>"$D/samples.txt"
         [ "${act:-0}" -ge "$n" ] && drops=$(rtp_drops)
@@ -201,8 +201,8 @@ run_concurrent() {
     stop_soft "$UAS"
     sleep 1
     local uac_ok uas_ok
-    uac_ok=$(csv_col "$D/uac.csv" "SuccessfulCall(C)")
-    uas_ok=$(csv_col "$D/uas.csv" "SuccessfulCall(C)")
+    uac_ok=$(calls_ok "$D/uac.csv" "$n" "$WORK/data/bench.db" "$t0")
+    uas_ok=$(calls_ok "$D/uas.csv" "$n" "$WORK/data/bench.db" "$t0")
     read -r ncdr nmedia cpk clost epk elost lossy mincp minep <<<"$(cdr_media "$WORK/data/bench.db" "$t0")"
     local row
     row=$(awk -v mode="$mode" -v n="$n" -v uok="$uac_ok" -v sok="$uas_ok" -v hz="$HZ" \
@@ -251,7 +251,7 @@ run_ivr() {
     t0=$(now_ms); c0=$(ticks "$CPID"); b0=$(box_busy); u0=$(ticks "$UAS")
     start_uac "$D" media_uac.xml 7000 "$IVR_RATE" "$calls" $((IVR_RATE * 10 + 500)) "$IVR_HOLD_MS"
     local uact=0 t
-    while kill -0 "$UAC" 2>/dev/null && ! sipp_done "$D/uac.csv" "$calls"; do
+    while kill -0 "$UAC" 2>/dev/null && ! sipp_finished "$D/uac.csv" "$calls"; do
         t=$(ticks "$UAC"); [ "$t" -gt 0 ] && uact=$t
         sleep 0.5
     done
@@ -261,8 +261,8 @@ run_ivr() {
     stop_soft "$UAS"
     sleep 1
     local uac_ok uas_ok
-    uac_ok=$(csv_col "$D/uac.csv" "SuccessfulCall(C)")
-    uas_ok=$(csv_col "$D/uas.csv" "SuccessfulCall(C)")
+    uac_ok=$(calls_ok "$D/uac.csv" "$calls" "$WORK/data/bench.db" "$t0")
+    uas_ok=$(calls_ok "$D/uas.csv" "$calls" "$WORK/data/bench.db" "$t0")
     read -r ncdr nmedia cpk clost epk elost lossy _ _ <<<"$(cdr_media "$WORK/data/bench.db" "$t0")"
     local row
     row=$(awk -v n="$calls" -v rate="$IVR_RATE" -v uok="$uac_ok" -v sok="$uas_ok" -v hz="$HZ" \

@@ -49,18 +49,9 @@ require_tools
 raise_limits
 
 # --- Centrala --------------------------------------------------------------------------------
-cat >"$WORK/bench.toml" <<EOF
-[sip]
-listen = "127.0.0.1:$SIP_PORT"
-no_answer_timeout_secs = 30
-[sip.ban]
-max_failures = 1000000
-[http]
-listen = "127.0.0.1:$HTTP_PORT"
-[media]
-bind_ip = "127.0.0.1"
-rtp_port_min = $RTP_MIN
-rtp_port_max = $RTP_MAX
+{
+    base_config
+    cat <<EOF
 [database]
 url = "sqlite://data/bench.db"
 [[extensions]]
@@ -70,6 +61,7 @@ password = "p1001"
 number = "2000"
 password = "p2000"
 EOF
+} >"$WORK/bench.toml"
 
 start_centrala
 

@@ -92,6 +92,24 @@ wait_idle() { # wait_idle SECONDS: until Centrala's active calls are back to 0
     return 1
 }
 
+# base_config: the loopback [sip], [http] and [media] settings every benchmark's config starts
+# with (the script sets SIP_PORT, HTTP_PORT, RTP_MIN and RTP_MAX); more [media] keys may follow.
+base_config() {
+    cat <<EOF
+[sip]
+listen = "127.0.0.1:$SIP_PORT"
+no_answer_timeout_secs = 30
+[sip.ban]
+max_failures = 1000000
+[http]
+listen = "127.0.0.1:$HTTP_PORT"
+[media]
+bind_ip = "127.0.0.1"
+rtp_port_min = $RTP_MIN
+rtp_port_max = $RTP_MAX
+EOF
+}
+
 # Starts Centrala on WORK/bench.toml (the caller writes it) and waits until it is healthy;
 # sets CPID.
 start_centrala() {

@@ -98,18 +98,9 @@ YAML
 
 # write_config RECORD_POLICY: Centrala's config for one mode (caller 1001, callee 2000).
 write_config() {
-    cat >"$WORK/bench.toml" <<EOF
-[sip]
-listen = "127.0.0.1:$SIP_PORT"
-no_answer_timeout_secs = 30
-[sip.ban]
-max_failures = 1000000
-[http]
-listen = "127.0.0.1:$HTTP_PORT"
-[media]
-bind_ip = "127.0.0.1"
-rtp_port_min = $RTP_MIN
-rtp_port_max = $RTP_MAX
+    {
+        base_config
+        cat <<EOF
 sounds_dir = "$WORK/sounds"
 recordings_dir = "$WORK/data/recordings"
 [dialplan]
@@ -124,6 +115,7 @@ record = "$1"
 number = "2000"
 password = "p2000"
 EOF
+    } >"$WORK/bench.toml"
 }
 
 # Starts a fresh Centrala for a mode and registers the callee from the UAS port.

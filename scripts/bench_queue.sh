@@ -55,18 +55,8 @@ flows:
       - queue: { name: bench, skills: [bench] }
 YAML
 {
+    base_config
     cat <<TOML
-[sip]
-listen = "127.0.0.1:$SIP_PORT"
-no_answer_timeout_secs = 30
-[sip.ban]
-max_failures = 1000000
-[http]
-listen = "127.0.0.1:$HTTP_PORT"
-[media]
-bind_ip = "127.0.0.1"
-rtp_port_min = $RTP_MIN
-rtp_port_max = $RTP_MAX
 sounds_dir = "$ROOT/sounds"
 [dialplan]
 dir = "$WORK/dialplans"

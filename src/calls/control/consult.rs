@@ -125,11 +125,11 @@ impl Call {
             ring_until: Some(Instant::now() + self.no_answer_timeout),
         };
         if let Some(control) = self.control.as_mut() {
-            control.transfer = Some(Transfer {
+            control.transfer = Some(Box::new(Transfer {
                 target,
                 mode: TransferMode::Attended,
                 consult: Some(consult),
-            });
+            }));
         }
         Ok(())
     }

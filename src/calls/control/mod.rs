@@ -298,7 +298,7 @@ pub(super) struct CallControl {
     /// The leg on hold, while the call is held.
     pub held: Option<Leg>,
     /// The transfer under way (blind: ringing the target; attended: the consultation).
-    pub transfer: Option<transfer::Transfer>,
+    pub transfer: Option<Box<transfer::Transfer>>,
     /// Agents released by transfers so far (each gets its own CDR row).
     pub transfers_made: u32,
 }

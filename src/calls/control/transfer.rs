@@ -208,11 +208,11 @@ impl Call {
             }
             Resolved::Ring(ring) => {
                 if let Some(control) = self.control.as_mut() {
-                    control.transfer = Some(Transfer {
+                    control.transfer = Some(Box::new(Transfer {
                         target,
                         mode: TransferMode::Blind,
                         consult: None,
-                    });
+                    }));
                 }
                 let timeout = self.no_answer_timeout;
                 self.dial_target(&ring, timeout);

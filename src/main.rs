@@ -33,12 +33,16 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Print the argon2 hash of a password read from standard input, for an extension's
+    /// `web_password` (the pages' sign-in).
+    HashPassword,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { config } => check(config),
+        Command::HashPassword => hash_password(),
         Command::Serve { config } => {
             centrala::telemetry::init_tracing();
             match serve(config) {
@@ -78,6 +82,20 @@ fn check(config_path: Option<PathBuf>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `centrala hash-password`: the first line of standard input, hashed.
+fn hash_password() -> ExitCode {
+    let mut line = String::new();
+    if std::io::stdin().read_line(&mut line).is_err() || line.trim_end().is_empty() {
+        eprintln!("give the password on standard input");
+        return ExitCode::FAILURE;
+    }
+    println!(
+        "{}",
+        centrala::web::hash_password(line.trim_end_matches(['\r', '\n']))
+    );
+    ExitCode::SUCCESS
 }
 
 fn serve(config_path: Option<PathBuf>) -> anyhow::Result<()> {

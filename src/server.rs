@@ -35,6 +35,7 @@ use crate::sip::registration_client::{self, RegistrationConfig};
 use crate::sip::transport;
 use crate::store::Store;
 use crate::telemetry::Metrics;
+use crate::web::{self, WebState};
 
 /// Callback offers the dialler has not taken yet (the ACD drops beyond, its ring timer
 /// recovers them).
@@ -78,6 +79,7 @@ impl Server {
             .with_context(|| format!("binding HTTP {}", config.http.listen))?;
         let http_addr = listener.local_addr()?;
         let http = &config.http;
+        let store_for_pages = store.clone();
         let app = api::app(ApiState {
             store,
             metrics,
@@ -91,6 +93,8 @@ impl Server {
                 block: Duration::from_secs(http.auth_block_secs),
             }))),
         });
+        let pages = web::router(WebState::new(store_for_pages, &config.extensions, false));
+        let app = app.merge(pages);
         let http_task = tokio::spawn(async move {
             let app = app.into_make_service_with_connect_info::<SocketAddr>();
             if let Err(err) = axum::serve(listener, app).await {

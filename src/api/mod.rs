@@ -15,6 +15,7 @@ mod error;
 mod extract;
 mod limiter;
 mod openapi;
+pub mod session;
 mod v1;
 mod ws;
 

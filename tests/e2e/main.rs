@@ -16,6 +16,7 @@ mod calls;
 mod click_to_dial;
 mod cti;
 mod demo;
+mod desktop;
 mod dialplan;
 mod dtmf;
 mod features;

@@ -10,6 +10,9 @@ import { Offers, chime } from './desktop/offer.js';
 import { Contacts } from './desktop/contacts.js';
 import { WrapUp } from './desktop/wrapup.js';
 
+/** Whether a task is a call (it ends with the call, wrap-up follows). */
+const isCall = (task) => task.channel === 'voice' || task.channel === 'callback';
+
 /** The agent's live picture: state, tasks, calls, read from the API. */
 async function snapshot(me) {
   const [agent, tasks, calls] = await Promise.all([
@@ -27,12 +30,26 @@ function Desktop({ me }) {
   const [notice, setNotice] = useState('');
   const [, setLang] = useState(language());
   const refreshing = useRef(null);
+  // Calls the agent holds now; when one ends (its task leaves the ACD with the call), it
+  // waits in `ended` for its disposition.
+  const liveCalls = useRef({});
+  const [ended, setEnded] = useState([]);
+
+  const noteEndedCalls = (tasks) => {
+    const now = tasks.filter((task) => task.state === 'assigned' && isCall(task));
+    for (const task of now) liveCalls.current[task.id] = task;
+    const gone = Object.values(liveCalls.current).filter((old) => !now.some((task) => task.id === old.id));
+    for (const task of gone) delete liveCalls.current[task.id];
+    if (gone.length) setEnded((old) => old.concat(gone));
+  };
 
   const refresh = () => {
     clearTimeout(refreshing.current);
     refreshing.current = setTimeout(async () => {
       try {
-        setView(await snapshot(me));
+        const snap = await snapshot(me);
+        noteEndedCalls(snap.tasks);
+        setView(snap);
       } catch (err) {
         if (err.status === 401) location.assign('/');
         else setNotice(err.message);
@@ -86,6 +103,8 @@ function Desktop({ me }) {
   const switchLanguage = async (lang) => setLang(await loadLanguage(lang));
   const offered = view.tasks.filter((task) => task.state === 'offered');
   const assigned = view.tasks.filter((task) => task.state === 'assigned');
+  const toWrapUp = assigned.filter((task) => !isCall(task)).concat(ended);
+  const wrapped = (task) => setEnded((old) => old.filter((t) => t.id !== task.id));
 
   return html`
     <header>
@@ -105,7 +124,7 @@ function Desktop({ me }) {
       <section aria-labelledby="contacts-h"><h2 id="contacts-h">${t('contacts.title')}</h2>
         <${Contacts} calls=${view.calls} tasks=${assigned} pops=${pops} act=${act} /></section>
       <section aria-labelledby="wrapup-h"><h2 id="wrapup-h">${t('wrapup.title')}</h2>
-        <${WrapUp} tasks=${assigned} act=${act} /></section>
+        <${WrapUp} tasks=${toWrapUp} act=${act} onDone=${wrapped} /></section>
     </main>`;
 }
 

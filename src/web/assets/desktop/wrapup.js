@@ -1,4 +1,5 @@
-// Wrap-up: every contact the agent holds ends with a disposition code and a note.
+// Wrap-up: every contact the agent holds ends with a disposition code and a note; a call's
+// form appears when the call ends.
 
 import { html, useState } from '../vendor/htm-preact.module.js';
 import { t } from '../i18n.js';
@@ -6,7 +7,7 @@ import { t } from '../i18n.js';
 /** Codes suggested when the queue configures none. */
 const SUGGESTED = ['resolved', 'sale', 'callback', 'complaint', 'info'];
 
-function Form({ task, act, first }) {
+function Form({ task, act, first, onDone }) {
   const [code, setCode] = useState('');
   const [note, setNote] = useState('');
   const submit = async (event) => {
@@ -14,6 +15,7 @@ function Form({ task, act, first }) {
     const disposition = { code: code.trim() };
     if (note.trim()) disposition.note = note.trim();
     await act('POST', `/api/v1/tasks/${task.id}/complete`, { disposition });
+    onDone(task);
   };
   return html`
     <form class="card wrapup" data-task=${task.id} onSubmit=${submit}>
@@ -27,7 +29,7 @@ function Form({ task, act, first }) {
     </form>`;
 }
 
-export function WrapUp({ tasks, act }) {
-  if (tasks.length === 0) return html`<p class="muted">${t('wrapup.none')}</p>`;
-  return tasks.map((task, i) => html`<${Form} key=${task.id} task=${task} act=${act} first=${i === 0} />`);
+export function WrapUp({ tasks, act, onDone }) {
+  if (tasks.length === 0) return html`<p class="muted" id="no-wrapup">${t('wrapup.none')}</p>`;
+  return tasks.map((task, i) => html`<${Form} key=${task.id} task=${task} act=${act} first=${i === 0} onDone=${onDone} />`);
 }

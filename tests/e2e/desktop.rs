@@ -61,7 +61,7 @@ fn an_agent_takes_a_queued_call_on_the_desktop_and_wraps_it_up() {
     assert!(seen.contains("1001"), "the page showed the caller: {seen}");
     let cdr = &pbx.cdrs(1)[0];
     assert_eq!(
-        cdr["cause"].as_str(),
+        cdr["hangup_cause"].as_str(),
         Some("api_hangup"),
         "hung up from the page: {cdr}"
     );
@@ -114,31 +114,28 @@ fn sessions_need_their_cookie_and_csrf_token_and_lock_per_account() {
     assert_eq!(status, 200, "the cookie signs API reads in");
     let forged = "centrala_session=ctk_forged";
     assert_eq!(exchange(http, "GET", me, &[("Cookie", forged)], "").0, 401);
-    let state = "/api/v1/agents/1002/state";
-    let json = ("Content-Type", "application/json");
-    let body = r#"{"state":"break","reason":2}"#;
-    let (status, _, answer) = exchange(http, "PUT", state, &[("Cookie", &pair), json], body);
+    let log_in = "/api/v1/agents/1002/login";
+    let (status, _, answer) = exchange(http, "POST", log_in, &[("Cookie", &pair)], "");
     assert_eq!(status, 403, "a change without the CSRF token: {answer}");
-    let with_csrf = [
-        ("Cookie", pair.as_str()),
-        json,
-        ("X-CSRF-Token", csrf.as_str()),
-    ];
-    assert_eq!(exchange(http, "PUT", state, &with_csrf, body).0, 200);
-    let other = "/api/v1/agents/1003/state";
-    assert_eq!(
-        exchange(http, "PUT", other, &with_csrf, body).0,
-        403,
-        "only its own agent"
-    );
+    let with_csrf = [("Cookie", pair.as_str()), ("X-CSRF-Token", csrf.as_str())];
+    let (status, _, answer) = exchange(http, "POST", log_in, &with_csrf, "");
+    assert_eq!(status, 200, "{answer}");
+    let other = "/api/v1/agents/1003/login";
+    let (status, _, _) = exchange(http, "POST", other, &with_csrf, "");
+    assert_eq!(status, 403, "only its own agent");
 
     for _ in 0..5 {
         assert_eq!(login("1003", "wrong").0, 401);
     }
     assert_eq!(
+        login("1003", "wrong").0,
+        429,
+        "the sixth failure locks 1003"
+    );
+    assert_eq!(
         login("1003", "pw1003").0,
         429,
-        "1003 is locked after 5 failures"
+        "even with the right password, for a while"
     );
     assert_eq!(
         login("1001", "pw1001").0,

@@ -2,8 +2,9 @@
 // Drives the agent desktop in headless Chromium as an agent would, for the e2e suite.
 // usage: node desktop.js BASE_URL EXTENSION PASSWORD OUTDIR
 // Signs in, takes a break and comes back, writes OUTDIR/ready, then waits for an offered
-// call's screen pop, holds and resumes the call from the page, hangs up (keyboard `h`), and
-// wraps up with a disposition. Prints one JSON object; exit 0 when every step passed.
+// call's screen pop, cuts the event WebSocket mid-call (the page reconnects; the call and
+// the state are still there), holds and resumes the call from the page, hangs up (keyboard
+// `h`), and wraps up with a disposition. Prints one JSON object; exit 0 when every step passed.
 // Screenshots: OUTDIR/signin.png, desktop.png, screen-pop.png, wrap-up.png.
 const { chromium } = require('playwright-core');
 const fs = require('fs');
@@ -30,6 +31,12 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ARGS, timeout: 30000 });
   try {
     const page = await (await browser.newContext({ locale: 'en-GB' })).newPage();
+    // The event stream goes through Playwright's WebSocket route, so the test can cut it.
+    const links = [];
+    await page.routeWebSocket(/\/api\/v1\/events/, (ws) => {
+      ws.connectToServer();
+      links.push(ws);
+    });
     page.on('console', (m) => { if (m.type() === 'error') (result.console ||= []).push(m.text()); });
     page.on('pageerror', (e) => (result.console ||= []).push(String(e)));
     await step('sign_in_page', async () => {
@@ -64,6 +71,15 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '
     });
     await step('call_shown', async () => {
       await page.locator('[data-call]').first().waitFor({ timeout: 15000 });
+      await page.locator('#state', { hasText: 'Busy' }).waitFor({ timeout: 5000 });
+    });
+    await step('reconnects_mid_call', async () => {
+      const before = links.length;
+      await links[links.length - 1].close({ code: 1006, reason: 'network cut' }).catch(() => {});
+      await page.locator('#link', { hasText: 'reconnecting' }).waitFor({ timeout: 5000 });
+      await page.locator('#link', { hasText: 'connected' }).waitFor({ timeout: 10000 });
+      if (links.length <= before) throw new Error('no new event stream');
+      await page.locator('[data-call]').first().waitFor({ timeout: 5000 });
       await page.locator('#state', { hasText: 'Busy' }).waitFor({ timeout: 5000 });
     });
     await step('hold_and_resume', async () => {

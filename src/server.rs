@@ -242,6 +242,7 @@ async fn start_sip(
             media_ip,
             recordings_dir: config.media.recordings_dir.clone(),
             features: config.features.codes(),
+            limits: config.calls.clone(),
         },
         dialplan,
         prompts: Arc::new(prompts),

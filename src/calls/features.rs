@@ -66,6 +66,7 @@ impl CallManager {
             ivr: None,
             registrar: self.registrar.clone(),
             events: tx.clone(),
+            limits: self.config.limits.clone(),
         };
         let acd = self.acd.clone();
         let confirmation = self.prompts.get(CONFIRMATION).map(Playback::prompt);

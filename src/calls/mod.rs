@@ -16,6 +16,8 @@ mod cdr;
 mod cdr_writer;
 mod codecs;
 pub mod control;
+pub mod core;
+mod core_link;
 mod features;
 mod fork;
 mod ivr;
@@ -72,6 +74,8 @@ pub struct CallsConfig {
     pub recordings_dir: std::path::PathBuf,
     /// Agent feature codes (`[features]`).
     pub features: crate::routing::FeatureCodes,
+    /// Call limits and session timers (`[calls]`).
+    pub limits: crate::config::CallsSection,
 }
 
 /// Decides what happens to each new INVITE and REGISTER. Built by `server` from the running
@@ -239,6 +243,7 @@ impl RequestHandler for CallManager {
             ivr,
             registrar: self.registrar.clone(),
             events: tx.clone(),
+            limits: self.config.limits.clone(),
         })?;
         call.control = Some(self.live.enrol(&call.cdr, self.control_services()));
         tokio::spawn(call.run(rx));

@@ -11,6 +11,7 @@ mod common;
 
 mod baresip;
 mod call_control;
+mod call_limits;
 mod callbacks;
 mod calls;
 mod click_to_dial;

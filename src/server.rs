@@ -47,6 +47,10 @@ pub struct Server {
     http_task: JoinHandle<()>,
     /// The webhook delivery worker (stops when dropped).
     _delivery: DeliveryHandle,
+    /// The call layer, drained on shutdown.
+    calls: Arc<CallManager>,
+    /// How long live calls may go on after a shutdown signal.
+    drain: Duration,
 }
 
 impl Server {
@@ -84,7 +88,7 @@ impl Server {
             acd: sip.acd,
             lookups: sip.lookups,
             publisher,
-            calls: Some(sip.calls),
+            calls: Some(sip.calls.clone()),
             limiter: Arc::new(Mutex::new(FailureLimiter::new(LimitPolicy {
                 max_failures: http.auth_max_failures,
                 window: Duration::from_secs(http.auth_window_secs),
@@ -102,6 +106,8 @@ impl Server {
             sip_addr: sip.addr,
             http_task,
             _delivery: delivery,
+            calls: sip.calls,
+            drain: Duration::from_secs(config.calls.drain_secs),
         })
     }
 
@@ -115,8 +121,10 @@ impl Server {
         self.sip_addr
     }
 
-    /// Stops accepting work and ends the tasks.
+    /// Stops accepting work, drains the calls (each ends with BYE and its CDR written, see
+    /// `calls::shutdown`), and ends the tasks.
     pub async fn shutdown(self) {
+        self.calls.shutdown(self.drain).await;
         self.http_task.abort();
     }
 }
@@ -255,6 +263,7 @@ async fn start_sip(
         store: Arc::new(StoreCalls::new(store)),
         metrics,
         live: Default::default(),
+        tasks: Default::default(),
     });
     endpoint.set_handler(calls.clone());
     callback_dialler::spawn(calls.clone(), callback_offers);

@@ -26,6 +26,7 @@ pub mod originate;
 mod queue;
 mod queue_hold;
 mod recording;
+pub mod shutdown;
 mod target;
 mod voicemail;
 
@@ -105,6 +106,8 @@ pub struct CallManager {
     pub metrics: Arc<Metrics>,
     /// The calls running now, for the API's call control.
     pub live: control::LiveCalls,
+    /// The call tasks still running, and whether new calls are refused (shutdown).
+    pub tasks: shutdown::CallTasks,
 }
 
 impl CallManager {
@@ -196,12 +199,23 @@ impl CallManager {
 }
 
 impl RequestHandler for CallManager {
+    fn accepting(&self) -> bool {
+        !self.tasks.draining()
+    }
+
     fn invite(&self, endpoint: &Endpoint, request: IncomingRequest) -> Option<TuSender> {
         endpoint.reply(
             request.txn,
             MessageBuilder::response_to(&request.msg, 100, "Trying", None),
         );
         let tag = new_tag();
+        if self.tasks.draining() {
+            let response =
+                MessageBuilder::response_to(&request.msg, 503, "Service Unavailable", Some(&tag))
+                    .header("Retry-After", 30);
+            endpoint.reply(request.txn, response);
+            return None;
+        }
         let origin = self.origin(endpoint, &request, &tag)?;
         if let (Origin::Extension(user), Some(code)) =
             (&origin, features::feature_code_of(&request))
@@ -246,7 +260,11 @@ impl RequestHandler for CallManager {
             limits: self.config.limits.clone(),
         })?;
         call.control = Some(self.live.enrol(&call.cdr, self.control_services()));
-        tokio::spawn(call.run(rx));
+        let running = self.tasks.enter();
+        tokio::spawn(async move {
+            call.run(rx).await;
+            drop(running);
+        });
         Some(tx)
     }
 

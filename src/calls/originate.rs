@@ -82,6 +82,9 @@ pub enum OriginateError {
     /// The number is empty or not a phone number.
     #[error("invalid number {0:?}")]
     InvalidNumber(String),
+    /// Centrala is shutting down and places no new calls.
+    #[error("shutting down")]
+    ShuttingDown,
 }
 
 /// An originated call's handle: its id (the CDR's id) and a way to stop ringing the agent.

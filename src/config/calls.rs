@@ -20,6 +20,8 @@ pub struct CallsSection {
     pub session_expires_secs: u32,
     /// The smallest session interval accepted (seconds, at least 90); below it, 422.
     pub min_se_secs: u32,
+    /// On SIGTERM or Ctrl-C, how long live calls may go on before they are ended (seconds).
+    pub drain_secs: u64,
 }
 
 impl Default for CallsSection {
@@ -30,6 +32,7 @@ impl Default for CallsSection {
             session_timers: true,
             session_expires_secs: 1800,
             min_se_secs: 90,
+            drain_secs: 30,
         }
     }
 }

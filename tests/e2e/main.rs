@@ -27,6 +27,7 @@ mod registrar;
 mod robustness;
 mod screen_pop;
 mod screen_pop_timing;
+mod shutdown;
 mod support;
 mod transfer;
 mod trunks;

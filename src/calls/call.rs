@@ -53,6 +53,8 @@ pub(super) struct Setup {
     pub events: TuSender,
     /// Call limits and session timers (`[calls]`).
     pub limits: crate::config::CallsSection,
+    /// The ACD, told which agents' phones are on this call.
+    pub acd: crate::routing::AcdHandle,
 }
 
 /// One of the two sides of a connected call.
@@ -133,6 +135,8 @@ pub(super) struct Call {
     pub no_answer_timeout: Duration,
     /// The sans-IO core of the legs: 2xx/ACK, re-INVITE glare, session timers, watchdog.
     pub core: super::core_link::CoreLegs,
+    /// The agents whose phones are on this call (busy in the ACD until it ends).
+    pub phones: super::phone_busy::PhoneBusy,
     pub end_by: Option<Instant>,
     pub pending: HashMap<u64, Pending>,
     next_tag: u64,
@@ -190,6 +194,7 @@ impl Call {
             registrar,
             events,
             limits,
+            acd,
         } = setup;
         let IncomingRequest { msg, txn, from } = request;
         let refuse = |status: u16, reason: &str| {
@@ -260,6 +265,7 @@ impl Call {
             origin_a: OriginState::new(),
             origin_b: OriginState::new(),
             core,
+            phones: super::phone_busy::PhoneBusy::new(acd),
             end_by: None,
             pending: HashMap::new(),
             next_tag: 0,
@@ -301,6 +307,10 @@ impl Call {
     async fn drive(mut self, mut rx: mpsc::UnboundedReceiver<TuEvent>) {
         self.endpoint.metrics().active_calls.inc();
         tracing::info!(callee = %self.cdr.callee, origin = %self.cdr.origin, "call offered");
+        if self.cdr.origin == "extension" {
+            let caller = self.caller_name.clone();
+            self.phones.mark(&caller);
+        }
         if self.start().await {
             while self.phase != Phase::Done {
                 let deadline = self.next_deadline();
@@ -525,6 +535,7 @@ impl Call {
         self.finish_voicemail().await;
         self.stop_recording().await;
         self.leave_queue().await;
+        self.phones.release().await;
         let media_stats = self.media.as_ref().map(MediaSession::stats);
         if let Some(media) = self.media.take() {
             media.close().await;

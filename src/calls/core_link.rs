@@ -175,6 +175,12 @@ impl Call {
         }
         self.core.b = Some(b);
         self.core.last_sdp[1] = Some(self.forks[winner].offer.clone());
+        if self.queued.is_none()
+            && let Some(user) = super::phone_busy::user_of(&self.forks[winner].dialog.remote_uri)
+        {
+            let user = user.to_owned();
+            self.phones.mark(&user);
+        }
         self.core.watchdog.handle_answered(now);
         self.core.watchdog.handle_hold(now, 0, false);
         self.core.watchdog.handle_hold(now, 1, false);

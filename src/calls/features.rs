@@ -67,6 +67,7 @@ impl CallManager {
             registrar: self.registrar.clone(),
             events: tx.clone(),
             limits: self.config.limits.clone(),
+            acd: self.acd.clone(),
         };
         let acd = self.acd.clone();
         let confirmation = self.prompts.get(CONFIRMATION).map(Playback::prompt);

@@ -23,6 +23,7 @@ mod fork;
 mod ivr;
 mod ivr_tasks;
 pub mod originate;
+mod phone_busy;
 mod queue;
 mod queue_hold;
 mod recording;
@@ -258,6 +259,7 @@ impl RequestHandler for CallManager {
             registrar: self.registrar.clone(),
             events: tx.clone(),
             limits: self.config.limits.clone(),
+            acd: self.acd.clone(),
         })?;
         call.control = Some(self.live.enrol(&call.cdr, self.control_services()));
         let running = self.tasks.enter();

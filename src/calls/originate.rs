@@ -160,6 +160,8 @@ struct Originated {
     origin_a: OriginState,
     origin_b: OriginState,
     acd: AcdHandle,
+    /// The agent's phone on a click-to-dial call (a callback is busy through its task).
+    phones: super::phone_busy::PhoneBusy,
     reports: Vec<Report>,
     prompts: Arc<PromptCache>,
     cdr: CdrDraft,
@@ -215,6 +217,7 @@ impl Originated {
             origin_a: OriginState::new(),
             origin_b: OriginState::new(),
             acd: manager.acd.clone(),
+            phones: super::phone_busy::PhoneBusy::new(manager.acd.clone()),
             reports: Vec::new(),
             prompts: manager.prompts.clone(),
             cdr,
@@ -229,6 +232,10 @@ impl Originated {
         let Some(mut rx) = self.rx.take() else { return };
         self.endpoint.metrics().active_calls.inc();
         tracing::info!("ringing the agent");
+        if self.purpose == Purpose::ClickToDial {
+            let agent = self.agent.clone();
+            self.phones.mark(&agent);
+        }
         self.ring_agent();
         while self.stage != Stage::Done {
             let deadline = [self.ring_until, self.end_by].into_iter().flatten().min();
@@ -390,6 +397,7 @@ impl Originated {
         self.finish_recording().await;
         self.control = None;
         self.send_reports().await;
+        self.phones.release().await;
         let media_stats = self.media.as_ref().map(|media| media.stats());
         if let Some(media) = self.media.take() {
             media.close().await;

@@ -9,6 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod agent_busy;
 mod baresip;
 mod call_control;
 mod call_limits;

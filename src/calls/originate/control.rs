@@ -114,6 +114,8 @@ impl Originated {
                 self.cdr.end(Outcome::Answered, cause, Side::System);
                 self.bye(Leg::Agent, winner);
                 self.bye(Leg::Customer, customer);
+                // A callback answered and ended: its task completes (wrap-up), as on BYE.
+                self.reports.push(super::Report::Completed);
             }
             Stage::Transferring { customer } => {
                 self.cdr.end(Outcome::Answered, cause, Side::System);

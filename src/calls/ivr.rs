@@ -154,8 +154,13 @@ impl Call {
             Some(Method::Bye) => {
                 self.endpoint
                     .reply(txn, MessageBuilder::response_to(&msg, 200, "OK", None));
-                self.cdr
-                    .end(Outcome::Answered, "normal_clearing", Side::Caller);
+                let abandoned = self.queued.as_ref().is_some_and(|q| !q.accepted);
+                let outcome = if abandoned {
+                    Outcome::Abandoned
+                } else {
+                    Outcome::Answered
+                };
+                self.cdr.end(outcome, "normal_clearing", Side::Caller);
                 self.flow_event(Event::HangUp);
                 self.cancel_forks();
                 self.ending();

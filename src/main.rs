@@ -112,8 +112,11 @@ fn serve(config_path: Option<PathBuf>) -> anyhow::Result<()> {
             "centrala is running"
         );
         shutdown_signal().await;
-        tracing::info!("shutting down");
-        server.shutdown().await;
+        tracing::info!("shutting down (a second signal stops at once)");
+        tokio::select! {
+            () = server.shutdown() => {}
+            () = shutdown_signal() => tracing::warn!("second signal: stopping at once"),
+        }
         Ok(())
     })
 }

@@ -48,6 +48,10 @@ pub struct Server {
     http_task: JoinHandle<()>,
     /// The webhook delivery worker (stops when dropped).
     _delivery: DeliveryHandle,
+    /// The call layer, drained on shutdown.
+    calls: Arc<CallManager>,
+    /// How long live calls may go on after a shutdown signal.
+    drain: Duration,
 }
 
 impl Server {
@@ -86,7 +90,7 @@ impl Server {
             acd: sip.acd,
             lookups: sip.lookups,
             publisher,
-            calls: Some(sip.calls),
+            calls: Some(sip.calls.clone()),
             limiter: Arc::new(Mutex::new(FailureLimiter::new(LimitPolicy {
                 max_failures: http.auth_max_failures,
                 window: Duration::from_secs(http.auth_window_secs),
@@ -106,6 +110,8 @@ impl Server {
             sip_addr: sip.addr,
             http_task,
             _delivery: delivery,
+            calls: sip.calls,
+            drain: Duration::from_secs(config.calls.drain_secs),
         })
     }
 
@@ -119,8 +125,10 @@ impl Server {
         self.sip_addr
     }
 
-    /// Stops accepting work and ends the tasks.
+    /// Stops accepting work, drains the calls (each ends with BYE and its CDR written, see
+    /// `calls::shutdown`), and ends the tasks.
     pub async fn shutdown(self) {
+        self.calls.shutdown(self.drain).await;
         self.http_task.abort();
     }
 }
@@ -246,6 +254,7 @@ async fn start_sip(
             media_ip,
             recordings_dir: config.media.recordings_dir.clone(),
             features: config.features.codes(),
+            limits: config.calls.clone(),
         },
         dialplan,
         prompts: Arc::new(prompts),
@@ -258,6 +267,7 @@ async fn start_sip(
         store: Arc::new(StoreCalls::new(store)),
         metrics,
         live: Default::default(),
+        tasks: Default::default(),
     });
     endpoint.set_handler(calls.clone());
     callback_dialler::spawn(calls.clone(), callback_offers);

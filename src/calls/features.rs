@@ -66,10 +66,14 @@ impl CallManager {
             ivr: None,
             registrar: self.registrar.clone(),
             events: tx.clone(),
+            limits: self.config.limits.clone(),
+            acd: self.acd.clone(),
         };
         let acd = self.acd.clone();
         let confirmation = self.prompts.get(CONFIRMATION).map(Playback::prompt);
+        let running = self.tasks.enter();
         tokio::spawn(async move {
+            let _running = running;
             let refusal = match acd.agent(agent, action).await {
                 Ok(()) => None,
                 Err(err @ (AcdError::Routing(_) | AcdError::Invalid(_))) => {

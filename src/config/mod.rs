@@ -11,6 +11,7 @@
 //! the few settings deployments set: `DATABASE_URL`, `CENTRALA_SIP_LISTEN`,
 //! `CENTRALA_HTTP_LISTEN`, `CENTRALA_PUBLIC_IP`.
 
+mod calls;
 mod cti;
 mod routing;
 mod sections;
@@ -20,6 +21,7 @@ use std::path::Path;
 use serde::Deserialize;
 use thiserror::Error;
 
+pub use calls::CallsSection;
 pub use cti::{
     BreakerConfig, CtiConfig, DeliveryConfig, EVENT_KINDS, LookupAuth, LookupConfig, LookupMethod,
     WebhookConfig,
@@ -57,6 +59,8 @@ pub struct Config {
     pub queues: Vec<QueueSection>,
     /// Agent feature codes.
     pub features: FeaturesSection,
+    /// Call limits (RTP inactivity, session timers, maximum duration).
+    pub calls: CallsSection,
 }
 
 impl Default for Config {
@@ -72,6 +76,7 @@ impl Default for Config {
             cti: CtiConfig::default(),
             queues: routing::demo_queues(),
             features: FeaturesSection::default(),
+            calls: CallsSection::default(),
         }
     }
 }
@@ -164,6 +169,7 @@ impl Config {
     pub fn validate(&self) -> Result<(), String> {
         self.media.validate()?;
         self.sip.validate()?;
+        self.calls.validate()?;
         sections::validate_extensions(&self.extensions)?;
         sections::validate_trunks(&self.trunks)?;
         self.cti.validate()?;

@@ -78,6 +78,18 @@ impl Centrala {
         self.launch()
     }
 
+    /// SIGTERM to the PBX itself (a graceful shutdown; see `wait_exit`).
+    pub fn sigterm(&mut self) {
+        if let Some(proc) = self.proc.as_mut() {
+            proc.signal(crate::common::process::SIGTERM);
+        }
+    }
+
+    /// Waits at most `timeout` for the PBX to exit: its status, or `None` when it still runs.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        self.proc.as_mut()?.wait_timeout(timeout).ok().flatten()
+    }
+
     /// Whether the process is still alive.
     pub fn is_running(&mut self) -> bool {
         self.proc

@@ -9,8 +9,10 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod agent_busy;
 mod baresip;
 mod call_control;
+mod call_limits;
 mod callbacks;
 mod calls;
 mod click_to_dial;
@@ -27,6 +29,7 @@ mod registrar;
 mod robustness;
 mod screen_pop;
 mod screen_pop_timing;
+mod shutdown;
 mod support;
 mod transfer;
 mod trunks;

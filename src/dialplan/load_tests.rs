@@ -44,7 +44,10 @@ fn demo_dialplan_loads_and_routes() {
         None,
         "DID only via its trunk"
     );
-    assert_eq!(dp.route("5001", None), None);
+    assert_eq!(dp.route("5001", None), Some("main"));
+    assert_eq!(dp.route("5101", None), Some("as_debtor"));
+    assert_eq!(dp.route("5102", None), Some("as_order_customer"));
+    assert_eq!(dp.route("5002", None), None);
     assert!(matches!(dp.flows["main"].steps[0].kind, StepKind::Answer));
 }
 

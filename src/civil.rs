@@ -53,6 +53,15 @@ pub fn parse_offset_minutes(text: &str) -> Option<i32> {
     ok.then_some(sign * (h * 60 + m))
 }
 
+/// Parses `YYYY-MM-DD` (month and day in range; see [`days_from_civil`] for validity).
+pub fn parse_date(text: &str) -> Option<(i32, u32, u32)> {
+    let mut parts = text.trim().splitn(3, '-');
+    let y = parts.next()?.parse().ok()?;
+    let m = parts.next()?.parse().ok()?;
+    let d = parts.next()?.parse().ok()?;
+    ((1..=12).contains(&m) && (1..=31).contains(&d)).then_some((y, m, d))
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date, or `None` if the date is invalid.
 pub fn days_from_civil(year: i32, month: u32, day: u32) -> Option<i64> {
     let date = Date::new(

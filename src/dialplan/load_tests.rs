@@ -224,6 +224,23 @@ fn errors_from_several_files_keep_their_names() {
 }
 
 #[test]
+fn calendars_take_iana_time_zones_and_name_the_line_of_an_unknown_one() {
+    let plan = |zone: &str| {
+        format!(
+            "calendars:\n  office:\n    time_zone: {zone}\n    hours: {{mon-fri: \"08:00-18:00\"}}\n\
+             flows:\n  main:\n    - hangup\n"
+        )
+    };
+    assert!(errors(&plan("Europe/Warsaw")).is_empty());
+    let errs = errors(&plan("Europe/Atlantis"));
+    assert!(
+        errs.iter()
+            .any(|e| e.starts_with("t.yaml:3: 'time_zone': 'Europe/Atlantis' is neither")),
+        "{errs:#?}"
+    );
+}
+
+#[test]
 fn route_calendar_and_language_errors() {
     let yaml = "languages: [pl]\nroutes:\n  - pattern: \"1XX\"\n    flow: main\n  - flow: main\ncalendars:\n  office:\n    utc_offset: CET\n    hours: {mon-fry: \"08:00-16:00\", tue: \"16:00-08:00\"}\n    holidays: [2025-02-30x]\nflows:\n  main:\n    language: en\n    steps:\n      - language: de\n      - hangup\n";
     let errs = errors(yaml);

@@ -561,7 +561,11 @@ mod tests {
         for _ in 0..3 {
             held.push(pool.allocate().await.unwrap());
         }
-        assert_eq!(pool.free_pairs(), 0, "the reserve is there for accepted calls");
+        assert_eq!(
+            pool.free_pairs(),
+            0,
+            "the reserve is there for accepted calls"
+        );
         held.truncate(7);
         assert_eq!(pool.free_pairs(), 3);
         assert!(!pool.admits_new_call());

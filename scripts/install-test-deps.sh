@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a Debian machine: real SIP peers (SIPp from
-# sip-tester, baresip), tcpdump for loopback captures, sox, libopus for the Opus codec,
-# Chromium with Node.js and playwright-core for the pages, and a PostgreSQL server when none
-# answers on 127.0.0.1:5432. Safe to run again.
+# sip-tester, baresip), tcpdump for loopback captures, sox, Chromium with Node.js and
+# playwright-core for the pages, and a PostgreSQL server when none answers on 127.0.0.1:5432.
+# Safe to run again. Building Centrala itself needs none of this; libopus-dev and pkg-config
+# are here only for the `system-opus` feature, whose interop tests (the default pure-Rust Opus
+# against libopus) scripts/test.sh runs.
 set -euo pipefail
 
 packages=(sip-tester baresip baresip-core tcpdump sox libopus-dev pkg-config postgresql-client sqlite3

@@ -5,8 +5,10 @@
 
 pub mod api;
 pub mod calls;
+pub mod civil;
 pub mod config;
 pub mod cti;
+pub mod demo_crm;
 pub mod dialplan;
 pub mod media;
 pub mod routing;

@@ -1,4 +1,5 @@
-//! The `centrala` command: `serve` runs the PBX, `check` validates the configuration.
+//! The `centrala` command: `serve` runs the PBX, `check` validates the configuration,
+//! `demo-crm` runs the demo's example CRM.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +37,15 @@ enum Command {
     /// Print the argon2 hash of a password read from standard input, for an extension's
     /// `web_password` (the pages' sign-in).
     HashPassword,
+    /// Run the demo's example CRM (the built-in demo starts it by itself on 127.0.0.1:8090).
+    DemoCrm {
+        /// Listen address.
+        #[arg(long, default_value = centrala::demo_crm::DEMO_ADDR)]
+        listen: std::net::SocketAddr,
+        /// Data file (JSON `customers`, `debts`, `orders`; absent: the built-in demo data).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -43,6 +53,16 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { config } => check(config),
         Command::HashPassword => hash_password(),
+        Command::DemoCrm { listen, data } => {
+            centrala::telemetry::init_tracing();
+            match demo_crm(listen, data) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("error: {err:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Serve { config } => {
             centrala::telemetry::init_tracing();
             match serve(config) {
@@ -99,12 +119,16 @@ fn hash_password() -> ExitCode {
 }
 
 fn serve(config_path: Option<PathBuf>) -> anyhow::Result<()> {
+    let builtin_demo = config_path.is_none();
     let config = Config::load(config_path.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async move {
+        if builtin_demo {
+            start_demo_crm().await;
+        }
         let server = centrala::server::Server::start(config).await?;
         tracing::info!(
             sip = %server.sip_addr(),
@@ -140,4 +164,52 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+/// `centrala demo-crm`: the example CRM in the foreground.
+fn demo_crm(listen: std::net::SocketAddr, data: Option<PathBuf>) -> anyhow::Result<()> {
+    let data = match data {
+        Some(path) => {
+            std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?
+        }
+        None => centrala::demo_crm::DEMO_DATA.to_string(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("binding {listen}"))?;
+        let options = centrala::demo_crm::CrmOptions {
+            data,
+            delay: std::time::Duration::ZERO,
+            fail: false,
+        };
+        centrala::demo_crm::serve(listener, options).await
+    })
+}
+
+/// The built-in demo's example CRM, in the background, where the demo's lookup asks
+/// (127.0.0.1:8090); a port already taken (say, by a CRM of one's own) is only a warning.
+async fn start_demo_crm() {
+    let addr = centrala::demo_crm::DEMO_ADDR;
+    match tokio::net::TcpListener::bind(addr).await {
+        Ok(listener) => {
+            let options = centrala::demo_crm::CrmOptions {
+                data: centrala::demo_crm::DEMO_DATA.to_string(),
+                delay: std::time::Duration::ZERO,
+                fail: false,
+            };
+            tokio::spawn(async move {
+                if let Err(err) = centrala::demo_crm::serve(listener, options).await {
+                    tracing::warn!(error = %err, "the demo's example CRM stopped");
+                }
+            });
+        }
+        Err(err) => {
+            tracing::warn!(%addr, error = %err, "the demo's example CRM is not started");
+        }
+    }
 }

@@ -224,13 +224,15 @@ impl RequestHandler for CallManager {
             return self.feature_code(endpoint, request, tag, user, code);
         }
         let dialplan = self.dialplan.current();
-        let target = match target::resolve(
-            &self.config,
-            &self.registrar,
-            &dialplan,
-            &origin,
-            &request.msg,
-        ) {
+        let target = match self.ports.admission().and_then(|()| {
+            target::resolve(
+                &self.config,
+                &self.registrar,
+                &dialplan,
+                &origin,
+                &request.msg,
+            )
+        }) {
             Ok(target) => target,
             Err((status, reason)) => {
                 let response =

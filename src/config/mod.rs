@@ -13,6 +13,7 @@
 
 mod calls;
 mod cti;
+pub mod demo_assets;
 mod routing;
 mod sections;
 
@@ -114,25 +115,27 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Loads `path` (or the built-in demo when `None`), applies the environment overrides and
-    /// validates the result.
+    /// Loads `path` (or the built-in demo when `None`), applies the environment overrides,
+    /// validates the result and settles the dialplan and prompt directories (a configured one
+    /// must exist; an absent default is the embedded demo, see [`demo_assets`]).
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
-        let (mut config, origin) = match path {
+        let (mut config, origin, text) = match path {
             Some(path) => {
                 let origin = path.display().to_string();
                 let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
                     path: origin.clone(),
                     source,
                 })?;
-                (Config::parse(&text, &origin)?, origin)
+                (Config::parse(&text, &origin)?, origin, Some(text))
             }
-            None => (Config::default(), "built-in defaults".to_string()),
+            None => (Config::default(), "built-in defaults".to_string(), None),
         };
         config.apply_env(|name| std::env::var(name).ok());
         config.validate().map_err(|message| ConfigError::Invalid {
-            path: origin,
+            path: origin.clone(),
             message,
         })?;
+        demo_assets::resolve(&mut config, &origin, text.as_deref())?;
         Ok(config)
     }
 

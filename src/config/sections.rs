@@ -139,6 +139,8 @@ impl Default for HttpConfig {
             api_token: "demo-admin-token".to_string(),
             tokens: vec![
                 demo("agent-1001", "agent", Some("1001")),
+                demo("agent-1002", "agent", Some("1002")),
+                demo("agent-1003", "agent", Some("1003")),
                 demo("supervisor", "supervisor", None),
                 demo("integration", "integration", None),
             ],

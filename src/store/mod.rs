@@ -11,6 +11,7 @@
 //! database-specific types; `ON CONFLICT` upserts work on both).
 
 mod bindings;
+pub mod cdr_journal;
 mod cdrs;
 mod outbox;
 mod queue_log;
@@ -181,6 +182,38 @@ pub(crate) mod testing {
             Err(_) => format!("sqlite://{}/t.db", dir.path().display()),
         };
         (Store::connect(&url).await.expect("connect"), dir)
+    }
+
+    /// A CDR of an answered call between extensions, with id `id`.
+    pub fn sample_cdr(id: &str) -> super::CdrRecord {
+        super::CdrRecord {
+            id: id.into(),
+            call_id: format!("{id}@test"),
+            caller: "1001".into(),
+            callee: "1002".into(),
+            origin: "extension".into(),
+            started_at_ms: 1,
+            answered_at_ms: Some(2),
+            ended_at_ms: 3,
+            result: "answered".into(),
+            hangup_cause: "normal_clearing".into(),
+            hangup_side: "caller".into(),
+            transferred_to: None,
+            caller_quality: None,
+            callee_quality: None,
+        }
+    }
+
+    /// Another connection to the SQLite database at `url` holding its write lock (writers
+    /// elsewhere wait, then fail) until `ROLLBACK` is executed on it or it is dropped.
+    pub async fn hold_sqlite_write_lock(url: &str) -> sqlx::AnyConnection {
+        use sqlx::{Connection, Executor};
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(url)
+            .await
+            .expect("second connection");
+        conn.execute("BEGIN EXCLUSIVE").await.expect("write lock");
+        conn
     }
 
     async fn create_pg_database(server: &str) -> String {

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a Debian machine: real SIP peers (SIPp from
-# sip-tester, baresip), tcpdump for loopback captures, sox, libopus for the Opus codec, and a
+# sip-tester, baresip), tcpdump for loopback captures, sox, libopus for the Opus codec, the
+# openssl command line (test CAs for the HTTPS stubs), and a
 # PostgreSQL server when none answers on 127.0.0.1:5432. Safe to run again.
 set -euo pipefail
 
-packages=(sip-tester baresip baresip-core tcpdump sox libopus-dev pkg-config postgresql-client sqlite3)
+packages=(sip-tester baresip baresip-core tcpdump sox libopus-dev pkg-config postgresql-client sqlite3 openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

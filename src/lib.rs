@@ -10,6 +10,7 @@ pub mod cti;
 pub mod dialplan;
 pub mod media;
 pub mod routing;
+pub mod security;
 pub mod server;
 pub mod sip;
 pub mod store;

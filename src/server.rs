@@ -90,6 +90,8 @@ impl Server {
                 window: Duration::from_secs(http.auth_window_secs),
                 block: Duration::from_secs(http.auth_block_secs),
             }))),
+            metrics_token_hash: http.metrics_token.as_deref().map(api::auth::hash_token),
+            revocations: Default::default(),
         });
         let http_task = tokio::spawn(async move {
             let app = app.into_make_service_with_connect_info::<SocketAddr>();
@@ -138,6 +140,7 @@ async fn start_events(
     let worker = DeliveryWorker::new(
         store.clone(),
         DeliverySettings::from_config(&config.cti.delivery),
+        config.cti.ca_file.as_deref(),
     )?;
     let publisher = Publisher::new(store.clone(), worker.waker());
     let store = store.with_events(publisher.store_hooks());

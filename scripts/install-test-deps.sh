@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a Debian machine: real SIP peers (SIPp from
-# sip-tester, baresip), tcpdump for loopback captures, sox, Chromium with Node.js and
-# playwright-core for the pages, and a PostgreSQL server when none answers on 127.0.0.1:5432.
-# Safe to run again. Building Centrala itself needs none of this; libopus-dev and pkg-config
-# are here only for the `system-opus` feature, whose interop tests (the default pure-Rust Opus
-# against libopus) scripts/test.sh runs.
+# sip-tester, baresip), tcpdump for loopback captures, sox, the openssl command line (test
+# CAs for the HTTPS stubs), Chromium with Node.js and playwright-core for the pages, and a
+# PostgreSQL server when none answers on 127.0.0.1:5432. Safe to run again. Building Centrala
+# itself needs none of this; libopus-dev and pkg-config are here only for the `system-opus`
+# feature, whose interop tests (the default pure-Rust Opus against libopus) scripts/test.sh runs.
 set -euo pipefail
 
 packages=(sip-tester baresip baresip-core tcpdump sox libopus-dev pkg-config postgresql-client sqlite3
-  chromium fonts-liberation)
+  openssl chromium fonts-liberation)
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do

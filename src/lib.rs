@@ -12,6 +12,7 @@ pub mod demo_crm;
 pub mod dialplan;
 pub mod media;
 pub mod routing;
+pub mod security;
 pub mod server;
 pub mod sip;
 pub mod store;

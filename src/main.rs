@@ -49,6 +49,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    centrala::cti::http_client::install_default_provider();
     let cli = Cli::parse();
     match cli.command {
         Command::Check { config } => check(config),
@@ -85,6 +86,9 @@ fn check(config_path: Option<PathBuf>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    for warning in centrala::security::audit::audit(&config, config_path.is_none()) {
+        eprintln!("warning: {warning}");
+    }
     match centrala::dialplan::live::load(&config.dialplan.dir, &config.media.sounds_dir) {
         Ok(_) => {
             println!("configuration and dialplans OK");
@@ -121,6 +125,9 @@ fn hash_password() -> ExitCode {
 fn serve(config_path: Option<PathBuf>) -> anyhow::Result<()> {
     let builtin_demo = config_path.is_none();
     let config = Config::load(config_path.as_deref())?;
+    for warning in centrala::security::audit::audit(&config, config_path.is_none()) {
+        tracing::warn!("{warning}");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -96,6 +96,8 @@ impl Server {
                 window: Duration::from_secs(http.auth_window_secs),
                 block: Duration::from_secs(http.auth_block_secs),
             }))),
+            metrics_token_hash: http.metrics_token.as_deref().map(api::auth::hash_token),
+            revocations: Default::default(),
         });
         let pages = web::router(WebState::new(store_for_pages, &config.extensions, false));
         let app = app.merge(pages);
@@ -150,6 +152,7 @@ async fn start_events(
     let worker = DeliveryWorker::new(
         store.clone(),
         DeliverySettings::from_config(&config.cti.delivery),
+        config.cti.ca_file.as_deref(),
     )?;
     let publisher = Publisher::new(store.clone(), worker.waker());
     let store = store.with_events(publisher.store_hooks());

@@ -2,7 +2,8 @@
 //!
 //! Owns: `Role`, `Principal`, the `authenticate` middleware (token -> principal; the token
 //! comes as a bearer header, or as the pages' session cookie, see `api::session`; failures
-//! counted per client IP by `limiter::FailureLimiter`), the per-route role gate `allow`, and
+//! counted per client IP by `limiter::FailureLimiter`, which refuses a failing IP's wrong
+//! credentials but never a right one), the per-route role gate `allow`, and
 //! seeding the config file's tokens into the store.
 //! Must not touch: SQL (the store's `tokens` repository), what handlers do with a principal.
 //!
@@ -118,16 +119,15 @@ impl Principal {
 }
 
 /// Middleware: resolves the bearer token to a `Principal`, or answers 401 (counting the
-/// failure for the client's IP) or 429 (that IP failed too often).
+/// failure for the client's IP) or 429 (that IP failed too often). A valid token is always
+/// admitted, blocked IP or not: the limiter blocks failing credentials, so one misconfigured
+/// client behind an office's NAT does not lock out every agent and the CRM behind it.
 pub async fn authenticate(
     State(state): State<ApiState>,
     mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
     let ip = client_ip(&request);
-    if let Some(retry_after) = lock(&state.limiter).blocked_for(Instant::now(), &ip) {
-        return Err(ApiError::TooManyRequests { retry_after });
-    }
     let presented = match bearer(&request).or_else(|| query_token(&request)) {
         Some(token) => Some(token),
         None => match session::cookie_secret(request.headers()) {
@@ -143,14 +143,41 @@ pub async fn authenticate(
         None => None,
     };
     let Some(principal) = row.and_then(|row| principal_of(&row)) else {
-        let blocked = lock(&state.limiter).handle_failure(Instant::now(), ip);
-        return Err(match blocked {
+        let mut limiter = lock(&state.limiter);
+        let now = Instant::now();
+        if let Some(retry_after) = limiter.blocked_for(now, &ip) {
+            return Err(ApiError::TooManyRequests { retry_after });
+        }
+        return Err(match limiter.handle_failure(now, ip) {
             Some(retry_after) => ApiError::TooManyRequests { retry_after },
             None => ApiError::Unauthorized,
         });
     };
     request.extensions_mut().insert(principal);
     Ok(next.run(request).await)
+}
+
+/// Tells open streams that a token was revoked (a broadcast of token ids; streams of other
+/// tokens ignore it). Clone it freely.
+#[derive(Debug, Clone)]
+pub struct Revocations(tokio::sync::broadcast::Sender<String>);
+
+impl Default for Revocations {
+    fn default() -> Self {
+        Revocations(tokio::sync::broadcast::channel(64).0)
+    }
+}
+
+impl Revocations {
+    /// Announces that token `id` was revoked.
+    pub fn announce(&self, id: &str) {
+        let _ = self.0.send(id.to_string()); // Nobody listening: no stream to end.
+    }
+
+    /// A receiver of later announcements.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.0.subscribe()
+    }
 }
 
 /// Route layer: admits only `roles` (403 otherwise). Runs after `authenticate`.
@@ -183,26 +210,36 @@ pub fn new_secret() -> String {
     format!("ctk_{}", hex::encode(rand::random::<[u8; 32]>()))
 }
 
-/// Stores the config file's tokens (`http.api_token` as `config:admin`, `[[http.tokens]]` as
-/// `config:<name>`) and revokes config tokens no longer configured. Fails on an unknown role
-/// or an agent token without an agent.
+/// Stores the config file's tokens (`http.api_token`, unless empty, as `config:admin`,
+/// `[[http.tokens]]` as `config:<name>`) and revokes config tokens no longer configured (so
+/// the demo's disappear once a config file replaces the demo). Fails on an unknown role, an
+/// empty token or an agent token without an agent.
 pub async fn seed_config_tokens(
     store: &Store,
     http: &HttpConfig,
     now_ms: i64,
 ) -> Result<(), SeedError> {
-    let mut wanted = vec![TokenRow {
-        id: "config:admin".into(),
-        name: "admin".into(),
-        role: Role::Admin.as_str().into(),
-        agent: None,
-        token_hash: hash_token(&http.api_token),
-        created_at_ms: now_ms,
-        revoked_at_ms: None,
-    }];
+    let mut wanted = Vec::new();
+    if !http.api_token.is_empty() {
+        wanted.push(TokenRow {
+            id: "config:admin".into(),
+            name: "admin".into(),
+            role: Role::Admin.as_str().into(),
+            agent: None,
+            token_hash: hash_token(&http.api_token),
+            created_at_ms: now_ms,
+            revoked_at_ms: None,
+        });
+    }
     for token in &http.tokens {
         let role = Role::parse(&token.role)
             .ok_or_else(|| SeedError::Invalid(format!("token {:?}: unknown role", token.name)))?;
+        if token.token.is_empty() {
+            return Err(SeedError::Invalid(format!(
+                "token {:?} is empty",
+                token.name
+            )));
+        }
         if (role == Role::Agent) != token.agent.is_some() {
             return Err(SeedError::Invalid(format!(
                 "token {:?}: `agent` is required for, and only for, the agent role",
@@ -257,13 +294,22 @@ fn bearer(request: &Request) -> Option<String> {
         .get(header::AUTHORIZATION)?
         .to_str()
         .ok()?;
-    value.strip_prefix("Bearer ").map(|t| t.trim().to_string())
+    value
+        .strip_prefix("Bearer ")
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
 }
 
 /// Browsers cannot set headers on a WebSocket: `/api/v1/events?access_token=...` is accepted
-/// there (and only there).
+/// there, on a WebSocket upgrade, and nowhere else. Nothing logs request URIs, so the token
+/// in the query is never written to a log.
 fn query_token(request: &Request) -> Option<String> {
-    if !request.uri().path().ends_with("/events") {
+    let upgrade = request
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if !upgrade || !request.uri().path().ends_with("/events") {
         return None;
     }
     request.uri().query()?.split('&').find_map(|pair| {

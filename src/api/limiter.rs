@@ -2,11 +2,13 @@
 //! the pages' sign-in (core: no clock, no I/O).
 //!
 //! Owns: `FailureLimiter`, the count of recent failures per key and the blocks they earn.
-//! Must not touch: HTTP, tokens; `api::auth` asks it before checking a token and tells it
-//! about each failure, passing the current time.
+//! Must not touch: HTTP, tokens; `api::auth` asks it after a presented token turned out not
+//! to be valid (the pages' sign-in after a wrong password), and tells it about each failure,
+//! passing the current time.
 //!
-//! A client that fails `max_failures` times within `window` is refused for `block` (429 with
-//! `Retry-After`), even with a right token, so guessing tokens costs time. Successful
+//! A client that fails `max_failures` times within `window` has its failing requests refused
+//! for `block` (429 with `Retry-After`, and not counted further); a right token is still
+//! admitted, so a broken client behind a shared NAT address cannot lock out the others. Successful
 //! requests are not counted. Memory is bounded: entries older than the window are dropped
 //! when the table grows past `MAX_TRACKED`.
 

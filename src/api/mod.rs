@@ -55,6 +55,11 @@ pub struct ApiState {
     pub calls: Option<Arc<CallManager>>,
     /// Failed authentications per client IP.
     pub limiter: Arc<Mutex<FailureLimiter>>,
+    /// The SHA-256 (hex) of the bearer token `/metrics` requires (`[http] metrics_token`);
+    /// `None`: open.
+    pub metrics_token_hash: Option<String>,
+    /// Ids of tokens revoked through the API; open WebSocket streams of a revoked token end.
+    pub revocations: auth::Revocations,
 }
 
 /// The whole HTTP application.
@@ -82,14 +87,27 @@ async fn healthz(State(state): State<ApiState>) -> impl IntoResponse {
     }
 }
 
-async fn metrics(State(state): State<ApiState>) -> impl IntoResponse {
-    (
+async fn metrics(
+    State(state): State<ApiState>,
+    headers: axum::http::HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    if let Some(wanted) = &state.metrics_token_hash {
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| auth::hash_token(t.trim()));
+        if presented.as_ref() != Some(wanted) {
+            return Err(ApiError::Unauthorized);
+        }
+    }
+    Ok((
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
         state.metrics.render(),
-    )
+    ))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! Visibility (`visible`): an agent token sees only events whose `agent_id` is its agent, and
 //! its own screen pops; other roles see every event and no pops. `?types=a,b` narrows to
 //! those event types. Browsers may pass the token as `?access_token=` (see `api::auth`).
+//! Revoking the token through the API closes its open streams (close code 1008).
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -49,13 +50,14 @@ pub async fn events(
         .types
         .map(|t| t.split(',').map(|s| s.trim().to_string()).collect());
     let rx = state.publisher.subscribe();
+    let revoked = state.revocations.subscribe();
     // An agent's stream is their desktop: their offers wait for its screen pop.
     let desktop = match (who.role, who.agent.as_deref()) {
         (Role::Agent, Some(agent)) => Some(state.publisher.desktop(agent)),
         _ => None,
     };
     Ok(upgrade.on_upgrade(move |socket| async move {
-        stream(socket, rx, who, types).await;
+        stream(socket, rx, revoked, who, types).await;
         drop(desktop);
     }))
 }
@@ -63,6 +65,7 @@ pub async fn events(
 async fn stream(
     mut socket: WebSocket,
     mut rx: tokio::sync::broadcast::Receiver<LiveMessage>,
+    mut revoked: tokio::sync::broadcast::Receiver<String>,
     who: Principal,
     types: Option<Vec<String>>,
 ) {
@@ -91,6 +94,18 @@ async fn stream(
                     break;
                 }
             }
+            id = revoked.recv() => match id {
+                Ok(id) if id == who.token_id => {
+                    let close = axum::extract::ws::CloseFrame {
+                        code: 1008, // policy violation
+                        reason: "token revoked".into(),
+                    };
+                    let _ = socket.send(Message::Close(Some(close))).await;
+                    break;
+                }
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => break,
+            },
             incoming = socket.recv() => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
                 Some(Ok(_)) => {}

@@ -6,6 +6,7 @@
 //! default_country_code = "48"     # national numbers get +48
 //! national_number_digits = 9      # 9 digits = national; longer and starting 48 = international
 //! screen_pop_deadline_ms = 300    # longest an agent's phone waits for their screen pop
+//! ca_file = "/etc/centrala/crm-ca.pem"  # extra trusted CA (PEM) for https:// CRMs and webhooks
 //!
 //! [cti.breaker]
 //! failures_to_open = 5            # consecutive failures that open the circuit
@@ -71,6 +72,9 @@ pub struct CtiConfig {
     /// The longest an offered agent's phone waits for their desktop's screen pop (the CRM
     /// record and history are given four fifths of it); only agents with a desktop open wait.
     pub screen_pop_deadline_ms: u64,
+    /// A PEM file of CA certificates trusted for `https://` lookups and webhooks, on top of
+    /// the system's roots (or `SSL_CERT_FILE`'s). Certificates are always verified.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl Default for CtiConfig {
@@ -83,6 +87,7 @@ impl Default for CtiConfig {
             webhooks: Vec::new(),
             delivery: DeliveryConfig::default(),
             screen_pop_deadline_ms: 300,
+            ca_file: None,
         }
     }
 }

@@ -5,9 +5,11 @@
 //! Must not touch: sockets, the database, running subsystems (they receive the parts they need).
 //! Driven by: `main` (`serve` and `check`), and the tests, which write their own TOML.
 //!
-//! Every setting has a default, so an empty file (or no file) is the demo: SIP on UDP+TCP 5060,
+//! Every setting has a default, so no file is the demo: SIP on UDP+TCP 5060,
 //! HTTP on 8080, RTP 10000-20000, SQLite in `./data`, extensions 1001-1003 (agents with skills)
-//! and 2001 (supervisor), queues sales, support and collections. Environment variables override
+//! and 2001 (supervisor), queues sales, support and collections. A file (even an empty one)
+//! gets the same settings but none of the demo's credentials: no extensions (demo passwords)
+//! and no API tokens unless it lists its own. Environment variables override
 //! the few settings deployments set: `DATABASE_URL`, `CENTRALA_SIP_LISTEN`,
 //! `CENTRALA_HTTP_LISTEN`, `CENTRALA_PUBLIC_IP`.
 
@@ -42,7 +44,8 @@ pub use sections::{
 pub struct Config {
     /// SIP signalling.
     pub sip: SipConfig,
-    /// HTTP API, metrics and pages.
+    /// HTTP API, metrics and pages. A file without `[http]` gets no demo token.
+    #[serde(default = "HttpConfig::without_demo")]
     pub http: HttpConfig,
     /// RTP media anchoring.
     pub media: MediaConfig,
@@ -50,7 +53,10 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// IVR flows.
     pub dialplan: DialplanConfig,
-    /// Users who register phones: agents, supervisors and plain extensions.
+    /// Users who register phones: agents, supervisors and plain extensions. The demo's
+    /// (with their demo passwords) exist only in the run without a file; a file without
+    /// `[[extensions]]` has none.
+    #[serde(default)]
     pub extensions: Vec<Extension>,
     /// Carrier trunks for calls from and to the outside world.
     pub trunks: Vec<Trunk>,
@@ -203,8 +209,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn empty_file_is_the_demo() {
+    fn empty_file_is_the_demo_without_its_credentials() {
         let config = Config::parse("", "x.toml").unwrap();
+        assert!(config.extensions.is_empty() && config.http.tokens.is_empty());
+        assert_eq!(config.http.api_token, "");
+        assert!(config.validate().is_ok());
+        let config = Config::default();
         assert_eq!(config.sip.listen.port(), 5060);
         assert_eq!(config.http.listen.port(), 8080);
         assert_eq!(

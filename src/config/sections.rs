@@ -112,11 +112,17 @@ impl Default for BanConfig {
 pub struct HttpConfig {
     /// Listening address.
     pub listen: SocketAddr,
-    /// Bearer token with the admin role for `/api/v1` (change it in production).
+    /// Bearer token with the admin role for `/api/v1`. Empty (the default in a config file):
+    /// no admin token. The demo's `demo-admin-token` exists only in the run without a file.
+    #[serde(default)]
     pub api_token: String,
     /// More API tokens (`[[http.tokens]]`), stored hashed at start-up; tokens can also be
-    /// made and revoked through `/api/v1/tokens`.
+    /// made and revoked through `/api/v1/tokens`. The demo's exist only without a file.
+    #[serde(default)]
     pub tokens: Vec<TokenConfig>,
+    /// Bearer token `/metrics` requires; `None`: `/metrics` is open (`check` warns).
+    #[serde(default)]
+    pub metrics_token: Option<String>,
     /// Failed authentications a client IP may make within `auth_window_secs`; the next ones
     /// get 429 for `auth_block_secs`.
     pub auth_max_failures: u32,
@@ -147,6 +153,18 @@ impl Default for HttpConfig {
             auth_max_failures: 10,
             auth_window_secs: 60,
             auth_block_secs: 60,
+            metrics_token: None,
+        }
+    }
+}
+
+impl HttpConfig {
+    /// The defaults of a config file: the demo's without any of its tokens.
+    pub fn without_demo() -> HttpConfig {
+        HttpConfig {
+            api_token: String::new(),
+            tokens: Vec::new(),
+            ..HttpConfig::default()
         }
     }
 }

@@ -2,7 +2,7 @@
 //! contact centre.
 //!
 //! Owns: `lookup` (ask a CRM about a caller: breaker, cache, E.164 normalisation, HTTP shell),
-//! `events` (producing events from the ACD, CDRs and recordings; screen pops) and `webhook`
+//! `http_client` (the rustls HTTPS client both use), `events` (producing events from the ACD, CDRs and recordings; screen pops) and `webhook`
 //! (the event model, signatures, and the worker that delivers the outbox).
 //! Must not touch: SIP, media, dialplans, routing internals. The dialplan's `lookup` step, the
 //! channels and the API call into this module; it reaches the database only through the
@@ -11,5 +11,6 @@
 //! task and the ACD bridge that `server` spawns.
 
 pub mod events;
+pub mod http_client;
 pub mod lookup;
 pub mod webhook;

@@ -5,11 +5,11 @@
 use serde_json::Value;
 
 use crate::common::ports::PortBlock;
-use crate::support::{Pbx, enabled, repo};
+use crate::support::{Pbx, agent_token, enabled, repo};
 
 const CARRIER_IP: &str = "127.0.0.2";
 const CUSTOMER: &str = "555";
-const AGENT_TOKEN: &str = "demo-agent-1001-token";
+const AGENT_TOKEN: &str = "agent-1001-token";
 
 /// `POST /api/v1/calls` with `body` as agent 1001: (status, JSON answer).
 fn dial(pbx: &Pbx, body: &str) -> (u16, Value) {
@@ -24,8 +24,9 @@ fn click_to_dial_rings_the_agent_then_the_customer_through_the_trunk() {
     let ports = PortBlock::claim();
     let trunk = format!(
         "[[trunks]]\nname = \"carrier\"\ninbound_ips = [\"{CARRIER_IP}\"]\n\
-         [trunks.outbound]\nproxy = \"{CARRIER_IP}:{}\"\n",
-        ports.peer(2).sip
+         [trunks.outbound]\nproxy = \"{CARRIER_IP}:{}\"\n{}",
+        ports.peer(2).sip,
+        agent_token("1001")
     );
     let pbx = Pbx::start_in(ports, "click_to_dial", "", &trunk, &repo("dialplans"));
     let (status, answer) = dial(&pbx, r#"{"agent":"1002","number":"555"}"#);

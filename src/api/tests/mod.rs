@@ -79,6 +79,8 @@ impl TestApi {
             publisher,
             calls: None,
             limiter: Arc::new(Mutex::new(FailureLimiter::new(policy))),
+            metrics_token_hash: None,
+            revocations: Default::default(),
         });
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -90,7 +92,7 @@ impl TestApi {
             addr,
             store,
             acd,
-            client: reqwest::Client::builder().no_proxy().build().unwrap(),
+            client: crate::cti::http_client::build_client(None).unwrap(),
             dir,
         }
     }

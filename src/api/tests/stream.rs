@@ -122,3 +122,55 @@ async fn the_stream_refuses_bad_tokens_and_plain_http() {
         "token in the query"
     );
 }
+
+#[tokio::test]
+async fn revoking_a_token_ends_its_open_streams() {
+    let api = TestApi::start().await;
+    let body = serde_json::json!({"name": "wallboard", "role": "supervisor"});
+    let (status, created) = api
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/tokens",
+            super::ADMIN,
+            Some(body),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let secret = created["token"].as_str().unwrap();
+    let id = created["id"].as_str().unwrap();
+    let mut revoked_one = connect(&api, secret).await;
+    let mut other = connect(&api, SUPERVISOR).await;
+    let path = format!("/api/v1/tokens/{id}");
+    let (status, _) = api
+        .call(reqwest::Method::DELETE, &path, super::ADMIN, None)
+        .await;
+    assert_eq!(status, 204);
+    let ended = tokio::time::timeout(Duration::from_secs(2), async {
+        loop {
+            match revoked_one.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the revoked token's stream is closed");
+    api.login("1001").await;
+    let frames = drain(&mut other).await;
+    assert!(!frames.is_empty(), "other streams go on");
+}
+
+#[tokio::test]
+async fn a_token_in_the_query_string_is_taken_only_for_the_websocket() {
+    let api = TestApi::start().await;
+    let path = format!("/api/v1/agents?access_token={SUPERVISOR}");
+    let response = api.raw(reqwest::Method::GET, &path).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 401, "not on a plain request");
+    let path = format!("/api/v1/events?access_token={SUPERVISOR}");
+    let response = api.raw(reqwest::Method::GET, &path).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 401, "not without an upgrade");
+    let url = format!("ws://{}/api/v1/events?access_token={SUPERVISOR}", api.addr);
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let hello = next(&mut socket).await.expect("hello");
+    assert_eq!(hello["role"], "supervisor");
+}

@@ -127,6 +127,7 @@ pub async fn revoke(
         ));
     }
     if state.store.revoke_token(&id, now_ms()).await? {
+        state.revocations.announce(&id);
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound(format!("no live token {id:?}")))

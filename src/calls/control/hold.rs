@@ -27,7 +27,7 @@ impl Call {
         if !matches!(self.phase, Phase::Connected { .. }) {
             return invalid("the call is not answered");
         }
-        let leg = party_acted_on(by, &self.cdr.caller);
+        let leg = party_acted_on(by, &self.cdr.origin, &self.cdr.caller);
         let music = self.music_on_hold();
         let (Some(control), Some(media)) = (self.control.as_mut(), self.media.as_ref()) else {
             return invalid("the call takes no commands");

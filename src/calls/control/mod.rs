@@ -118,13 +118,16 @@ pub struct LiveCall {
     pub started_at_ms: i64,
     /// The agent a queued call is offered to (or answered by).
     pub agent: Option<String>,
+    /// Whether the caller is an authenticated extension (else `caller` is a presented caller
+    /// ID, which makes nobody a party).
+    pub caller_is_extension: bool,
 }
 
 impl LiveCall {
     /// Whether `number` is a party of the call now: the caller, and the agent it is offered
     /// to or was transferred to (else the callee).
     pub fn has_party(&self, number: &str) -> bool {
-        self.caller == number
+        (self.caller_is_extension && self.caller == number)
             || match &self.agent {
                 Some(agent) => agent == number,
                 None => self.callee == number,
@@ -186,6 +189,7 @@ impl LiveCalls {
             callee: cdr.callee.clone(),
             started_at_ms: cdr.started_at_ms,
             agent: None,
+            caller_is_extension: rules::caller_identity(&cdr.origin, &cdr.caller).is_some(),
         });
         CallControl {
             guard: Some(guard),
@@ -432,7 +436,25 @@ mod tests {
             callee: "1002".into(),
             started_at_ms,
             agent: None,
+            caller_is_extension: true,
         }
+    }
+
+    #[test]
+    fn a_trunk_call_presenting_an_agents_number_is_not_that_agents_call() {
+        let spoofed = LiveCall {
+            caller: "1003".into(),
+            callee: "+48221234567".into(),
+            caller_is_extension: false,
+            ..call("t", 1)
+        };
+        assert!(!spoofed.has_party("1003"));
+        let offered = LiveCall {
+            agent: Some("1003".into()),
+            ..spoofed
+        };
+        assert!(offered.has_party("1003"), "the agent it reached is a party");
+        assert!(call("e", 1).has_party("1001"), "an extension's own call");
     }
 
     #[tokio::test]

@@ -63,11 +63,19 @@ impl TransferTarget {
 /// The leg a hold or transfer acts on: the other party than the agent asking. The caller's
 /// side when the agent is the callee, or when a supervisor, admin or integration asks (`by`
 /// is `None`); the callee's side when the agent asking placed the call.
-pub(in crate::calls) fn party_acted_on(by: Option<&str>, caller: &str) -> Leg {
+pub(in crate::calls) fn party_acted_on(by: Option<&str>, origin: &str, caller: &str) -> Leg {
     match by {
-        Some(agent) if agent == caller => Leg::B,
+        Some(agent) if caller_identity(origin, caller) == Some(agent) => Leg::B,
         _ => Leg::A,
     }
+}
+
+/// Security (owned by `security`): the caller as an agent identity. Only a call from an
+/// extension (`origin` "extension": the phone passed digest authentication) has one; a
+/// trunk's caller number is whatever the far end presented, so a trunk call showing "1003"
+/// is never agent 1003's call.
+pub(in crate::calls) fn caller_identity<'a>(origin: &str, caller: &'a str) -> Option<&'a str> {
+    (origin == "extension").then_some(caller)
 }
 
 /// Where an attended transfer's consultation stands.
@@ -191,19 +199,24 @@ mod tests {
     #[test]
     fn the_party_acted_on_is_the_other_side_of_the_agent() {
         assert_eq!(
-            party_acted_on(Some("1002"), "1001"),
+            party_acted_on(Some("1002"), "extension", "1001"),
             Leg::A,
             "agent is the callee"
         );
         assert_eq!(
-            party_acted_on(Some("1001"), "1001"),
+            party_acted_on(Some("1001"), "extension", "1001"),
             Leg::B,
             "agent placed the call"
         );
         assert_eq!(
-            party_acted_on(None, "1001"),
+            party_acted_on(None, "extension", "1001"),
             Leg::A,
             "a supervisor holds the caller"
+        );
+        assert_eq!(
+            party_acted_on(Some("1003"), "trunk:pstn", "1003"),
+            Leg::A,
+            "a trunk caller presenting 1003 is not agent 1003"
         );
     }
 

@@ -92,7 +92,7 @@ impl Call {
         if control.transfer.is_some() {
             return invalid("a transfer is already under way");
         }
-        if party_acted_on(by, &self.cdr.caller) == Leg::B {
+        if party_acted_on(by, &self.cdr.origin, &self.cdr.caller) == Leg::B {
             return invalid(
                 "only the caller's side can be transferred; this agent placed the call",
             );

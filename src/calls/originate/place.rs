@@ -68,6 +68,7 @@ impl CallManager {
             callee: customer.to_owned(),
             started_at_ms: call.cdr.started_at_ms,
             agent: Some(agent.to_owned()),
+            caller_is_extension: true,
         });
         call.control = Some(OriginatedControl {
             guard,

@@ -123,7 +123,7 @@ fn full_file_converts_to_the_routing_setup() {
 
 #[test]
 fn demo_defaults_have_three_queues_and_skilled_agents() {
-    let config = Config::parse("", "c.toml").unwrap();
+    let config = Config::default();
     config.validate().unwrap();
     let setup = config.routing_setup().unwrap();
     let queues: Vec<_> = setup.queues.iter().map(|q| q.name.as_str()).collect();

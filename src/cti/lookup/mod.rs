@@ -13,7 +13,9 @@
 //! breaker that, once open, refuses at once, so the caller's flow takes its fallback branch
 //! without waiting. Every outcome is counted in `LookupMetrics`.
 //!
-//! HTTP client: `reqwest` without default features (plain HTTP, JSON). It sits on the hyper /
+//! HTTP client: `reqwest` without default features (HTTP/1.1, JSON, rustls built by
+//! `cti::http_client`, so `https://` CRMs verify against the system's and the operator's
+//! roots; a certificate that does not verify is logged as a warning). It sits on the hyper /
 //! hyper-util / tokio stack already in the tree (axum), and adds connection pooling, timeouts
 //! and redirects we would otherwise write by hand over hyper-util's legacy client.
 //! TODO: concurrent identical lookups are not coalesced (each misses the cache and asks the CRM);

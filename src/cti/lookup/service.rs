@@ -18,6 +18,7 @@ use super::e164::E164Rules;
 use super::request::{apply_mapping, canonical_params, render_url};
 use super::{LookupError, LookupMetrics};
 use crate::config::{CtiConfig, LookupAuth, LookupConfig, LookupMethod};
+use crate::cti::http_client::{build_client, describe, is_certificate_error};
 
 /// Entries kept per endpoint's cache.
 const CACHE_CAPACITY: usize = 4096;
@@ -44,10 +45,7 @@ struct Endpoint {
 impl LookupService {
     /// Builds the service for the configured lookups.
     pub fn new(config: &CtiConfig) -> Result<LookupService, LookupError> {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .map_err(|err| LookupError::Client(err.to_string()))?;
+        let client = build_client(config.ca_file.as_deref()).map_err(LookupError::Client)?;
         let open_for = Duration::from_secs(config.breaker.open_secs);
         let endpoints = config
             .lookups
@@ -185,9 +183,16 @@ impl Endpoint {
         if let Some(body) = &body {
             request = request.json(body);
         }
-        let transport = |err: reqwest::Error| LookupError::Transport {
-            lookup: name.clone(),
-            message: err.to_string(),
+        let transport = |err: reqwest::Error| {
+            let message = describe(&err);
+            if is_certificate_error(&message) {
+                tracing::warn!(lookup = %name, url = %err.url().map_or("", |u| u.as_str()),
+                    error = %message, "CRM certificate not trusted; taking the fallback");
+            }
+            LookupError::Transport {
+                lookup: name.clone(),
+                message,
+            }
         };
         let response = request.send().await.map_err(transport)?;
         let status = response.status();

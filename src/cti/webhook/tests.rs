@@ -141,7 +141,7 @@ async fn receiver_down_then_up_gets_every_event_once_in_order_across_a_restart()
         all.push(id);
     }
 
-    let first = DeliveryWorker::new(store.clone(), settings()).unwrap();
+    let first = DeliveryWorker::new(store.clone(), settings(), None).unwrap();
     let first_metrics = first.metrics();
     let handle = first.spawn();
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -155,7 +155,7 @@ async fn receiver_down_then_up_gets_every_event_once_in_order_across_a_restart()
         all.push(id.clone());
         ended.push(id);
     }
-    let second = DeliveryWorker::new(store.clone(), settings()).unwrap();
+    let second = DeliveryWorker::new(store.clone(), settings(), None).unwrap();
     let waker = second.waker();
     let _handle = second.spawn();
     waker.notify_one();

@@ -17,6 +17,7 @@
 //! TODO: with several nodes on one PostgreSQL, run the worker on one node only (or add a
 //! lease per subscription); two workers would send the same head twice.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -28,6 +29,7 @@ use super::retry::RetryPolicy;
 use super::signature::{EVENT_ID_HEADER, EVENT_KIND_HEADER, SIGNATURE_HEADER, sign};
 use super::{OutboxStore, WebhookError};
 use crate::config::DeliveryConfig;
+use crate::cti::http_client::{build_client, describe, is_certificate_error};
 use crate::store::{OutboxDelivery, StoreError};
 
 /// Wall-clock time in unix milliseconds (outbox rows and signatures use wall time).
@@ -99,11 +101,13 @@ pub struct DeliveryWorker<S> {
 
 impl<S: OutboxStore> DeliveryWorker<S> {
     /// A worker over `store` using the system clock.
-    pub fn new(store: S, settings: DeliverySettings) -> Result<DeliveryWorker<S>, WebhookError> {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .map_err(|err| WebhookError::Client(err.to_string()))?;
+    /// `ca_file` is trusted on top of the system's roots for `https://` receivers.
+    pub fn new(
+        store: S,
+        settings: DeliverySettings,
+        ca_file: Option<&Path>,
+    ) -> Result<DeliveryWorker<S>, WebhookError> {
+        let client = build_client(ca_file).map_err(WebhookError::Client)?;
         Ok(DeliveryWorker {
             store,
             client,
@@ -204,8 +208,13 @@ impl<S: OutboxStore> DeliveryWorker<S> {
                 let failures = u32::try_from(delivery.attempts + 1).unwrap_or(u32::MAX);
                 let delay = self.settings.retry.delay_after(failures);
                 let next = now_ms.saturating_add(i64::try_from(delay.as_millis()).unwrap_or(0));
-                tracing::debug!(subscription = %sub, seq = delivery.seq, %error,
-                    "webhook delivery failed");
+                if delivery.attempts == 0 && is_certificate_error(&error) {
+                    tracing::warn!(subscription = %sub, url = %delivery.url, %error,
+                        "webhook receiver's certificate not trusted; retrying with backoff");
+                } else {
+                    tracing::debug!(subscription = %sub, seq = delivery.seq, %error,
+                        "webhook delivery failed");
+                }
                 self.store
                     .mark_failed(sub, delivery.seq, next, &error)
                     .await?;
@@ -267,7 +276,7 @@ async fn post(
         .send();
     match tokio::time::timeout(timeout, request).await {
         Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
-        Ok(Err(err)) => Err(err.to_string()),
+        Ok(Err(err)) => Err(describe(&err)),
         Ok(Ok(response)) if response.status().is_success() => Ok(()),
         Ok(Ok(response)) => Err(format!("HTTP {}", response.status().as_u16())),
     }

@@ -1,7 +1,10 @@
 //! The authentication gate in front of REGISTER and INVITE: digest verification against the
 //! configured users, challenges, and the failed-authentication ban.
 //!
-//! Owns: the `DigestServer`, the `BanList` and the user directory.
+//! Owns: the `DigestServer`, the `BanList`, the nonce-counts (`NonceCounts`) and the user
+//! directory. A digest must name the request's own Request-URI, carry `qop=auth`, and use a
+//! nonce-count not used before on its nonce, so a captured header cannot be sent again (to
+//! place calls or to move someone's registration).
 //! Must not touch: sockets or the clock (`now` and `unix_secs` are passed in).
 //! Driven by: the registrar service and the call manager, which map `Decision` to responses.
 
@@ -10,7 +13,8 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::{BanList, DigestServer, Verdict, parse_credentials};
+use super::replay::NonceCounts;
+use super::{BanList, Credentials, DigestServer, Verdict, parse_credentials};
 use crate::sip::message::{Message, MessageBuilder};
 
 /// What to do with a request.
@@ -50,6 +54,7 @@ pub struct GuardConfig {
 pub struct AuthGuard {
     digest: DigestServer,
     bans: Mutex<BanList>,
+    counts: Mutex<NonceCounts>,
     users: HashMap<String, String>,
 }
 
@@ -57,6 +62,7 @@ impl AuthGuard {
     /// A gate for `users` (name -> password) with a random nonce secret.
     pub fn new(config: GuardConfig, users: HashMap<String, String>) -> AuthGuard {
         AuthGuard {
+            counts: Mutex::new(NonceCounts::new(config.nonce_ttl.as_secs())),
             digest: DigestServer::new(config.realm, rand::random(), config.nonce_ttl)
                 .with_algorithms(config.algorithms),
             bans: Mutex::new(BanList::new(
@@ -94,6 +100,9 @@ impl AuthGuard {
                 Decision::Challenge { stale: false }
             };
         };
+        if !names_request_uri(&credentials, msg) {
+            return Decision::Malformed;
+        }
         let method = msg.method().map(|m| m.as_str()).unwrap_or("");
         let password = self.users.get(credentials.username.as_ref());
         let verdict = match password {
@@ -103,6 +112,11 @@ impl AuthGuard {
             None => Verdict::BadPassword,
         };
         match verdict {
+            Verdict::Ok if !self.first_use(unix_secs, &credentials) => {
+                tracing::warn!(address = %source, user = %credentials.username,
+                    "digest credentials sent again (replayed nonce-count); challenging");
+                Decision::Challenge { stale: true }
+            }
             Verdict::Ok => {
                 self.lock().record_success(source);
                 Decision::Authenticated(credentials.username.into_owned())
@@ -155,9 +169,33 @@ impl AuthGuard {
         builder
     }
 
+    /// Whether this is the first use of the credentials' nonce-count on their nonce.
+    fn first_use(&self, unix_secs: u64, creds: &Credentials<'_>) -> bool {
+        let (Some(issued), Some(nc)) = (self.digest.nonce_issued(&creds.nonce), &creds.nc) else {
+            return false;
+        };
+        self.counts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .accept(unix_secs, &creds.nonce, issued, nc)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, BanList> {
         self.bans
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
+
+/// Whether the digest's `uri` is the request's Request-URI (RFC 7616 section 3.4.6), so a
+/// header captured from one request does not authenticate a request for another target.
+fn names_request_uri(creds: &Credentials<'_>, msg: &Message) -> bool {
+    let Some(target) = msg.request_uri() else {
+        return false;
+    };
+    let uri: &str = &creds.uri;
+    uri == target || uri.eq_ignore_ascii_case(target)
+}
+
+#[cfg(test)]
+mod tests;

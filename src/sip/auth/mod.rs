@@ -20,14 +20,17 @@
 //! - [`Verdict::BadPassword`]: 403 (or a new 401), and [`BanList::record_failure`].
 //! - [`Verdict::Malformed`] gets 400.
 //!
-//! TODO: `qop=auth-int`, `userhash=true` (RFC 7616 section 3.4.4) and nonce-count replay
-//! tracking are not implemented: nonces are stateless, so a captured request can be replayed
-//! until its nonce turns stale.
+//! Replay: nonces are stateless (signed), but [`AuthGuard`] remembers each nonce's used
+//! nonce-counts ([`NonceCounts`]), requires `qop=auth`, and checks the digest `uri` against
+//! the Request-URI; a replayed header is challenged again (`stale=true`).
+//!
+//! TODO: `qop=auth-int` and `userhash=true` (RFC 7616 section 3.4.4) are not implemented.
 
 mod ban;
 mod digest;
 mod guard;
 mod params;
+mod replay;
 mod server;
 
 use std::fmt;
@@ -36,6 +39,7 @@ pub use ban::BanList;
 pub use digest::{authorization, ha1};
 pub use guard::{AuthGuard, Decision, GuardConfig};
 pub use params::{Challenge, Credentials, parse_challenge, parse_credentials};
+pub use replay::NonceCounts;
 pub use server::{DigestServer, Verdict};
 
 /// A digest algorithm (RFC 7616 section 3.3, RFC 8760).

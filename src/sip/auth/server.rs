@@ -38,8 +38,8 @@ pub enum Verdict {
     BadPassword,
     /// The nonce was not issued with our secret, or the realm is not ours: challenge again.
     BadNonce,
-    /// The credentials are inconsistent (empty uri, unsupported qop, missing cnonce or nc,
-    /// response of the wrong length): answer 400.
+    /// The credentials are inconsistent (empty uri, no or unsupported qop, missing cnonce or
+    /// nc, response of the wrong length): answer 400.
     Malformed,
 }
 
@@ -112,8 +112,8 @@ impl DigestServer {
     /// Verifies `creds` for a request with `method` against the user's plain `password` (the
     /// caller looked it up by `creds.username`).
     ///
-    /// Checks the credentials' consistency, the realm, the nonce's MAC, the response (with and
-    /// without `qop=auth`), then the nonce's age: a stale nonce with a wrong password is
+    /// Checks the credentials' consistency (`qop=auth` is required), the realm, the nonce's
+    /// MAC, the response, then the nonce's age: a stale nonce with a wrong password is
     /// [`Verdict::BadPassword`], with the right one [`Verdict::Stale`] (RFC 7616 section 3.3).
     pub fn verify(
         &self,
@@ -159,6 +159,11 @@ impl DigestServer {
         Verdict::Ok
     }
 
+    /// The issue time (unix seconds) of `nonce` if we signed it.
+    pub fn nonce_issued(&self, nonce: &str) -> Option<u64> {
+        self.check_nonce(nonce)
+    }
+
     /// A fresh nonce stamped with `unix_secs`.
     fn issue_nonce(&self, unix_secs: u64, rng: &mut impl RngCore) -> String {
         let mut raw = [0u8; NONCE_LEN];
@@ -198,7 +203,9 @@ fn digest_input<'a>(creds: &'a Credentials<'_>, method: &'a str) -> Option<Diges
     }
     let cnonce = creds.cnonce.as_deref().filter(|c| !c.is_empty());
     let nc_qop = match creds.qop.as_deref() {
-        None => None,
+        // RFC 2069 digests (no qop, no nonce-count) could be replayed: we challenge with
+        // qop="auth" and require it.
+        None => return None,
         Some(qop) if qop.eq_ignore_ascii_case("auth") => {
             let nc = creds.nc.as_deref()?;
             let nc_ok = nc.len() == 8 && nc.bytes().all(|b| b.is_ascii_hexdigit());

@@ -5,8 +5,10 @@
 
 pub mod api;
 pub mod calls;
+pub mod channels;
 pub mod config;
 pub mod cti;
+pub mod customers;
 pub mod dialplan;
 pub mod media;
 pub mod routing;

@@ -78,7 +78,22 @@ impl Server {
             .with_context(|| format!("binding HTTP {}", config.http.listen))?;
         let http_addr = listener.local_addr()?;
         let http = &config.http;
+        let channels = crate::channels::Channels::new(
+            &config,
+            store.clone(),
+            sip.lookups.clone(),
+            sip.acd.clone(),
+            publisher.clone(),
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
+        channels
+            .intake
+            .recover(crate::cti::webhook::WallClock::now_ms(
+                &crate::cti::webhook::SystemClock,
+            ))
+            .await;
         let app = api::app(ApiState {
+            channels,
             store,
             metrics,
             acd: sip.acd,

@@ -54,6 +54,8 @@ pub struct ApiState {
     pub calls: Option<Arc<CallManager>>,
     /// Failed authentications per client IP.
     pub limiter: Arc<Mutex<FailureLimiter>>,
+    /// Customers and the digital channels.
+    pub channels: crate::channels::Channels,
 }
 
 /// The whole HTTP application.
@@ -63,6 +65,7 @@ pub fn app(state: ApiState) -> Router {
         .route("/metrics", get(metrics))
         .route("/api/v1/openapi.json", get(openapi::serve))
         .nest("/api/v1", v1::router(state.clone()))
+        .nest("/channels/v1", v1::sms_generic::router())
         .fallback(|| async { ApiError::NotFound("no such resource".into()) })
         .method_not_allowed_fallback(|| async {
             ApiError::Rejected {

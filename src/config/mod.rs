@@ -11,6 +11,7 @@
 //! the few settings deployments set: `DATABASE_URL`, `CENTRALA_SIP_LISTEN`,
 //! `CENTRALA_HTTP_LISTEN`, `CENTRALA_PUBLIC_IP`.
 
+mod channels;
 mod cti;
 mod routing;
 mod sections;
@@ -20,6 +21,7 @@ use std::path::Path;
 use serde::Deserialize;
 use thiserror::Error;
 
+pub use channels::{CustomersConfig, SmsConfig, SmsGenericConfig};
 pub use cti::{
     BreakerConfig, CtiConfig, DeliveryConfig, EVENT_KINDS, LookupAuth, LookupConfig, LookupMethod,
     WebhookConfig,
@@ -57,6 +59,10 @@ pub struct Config {
     pub queues: Vec<QueueSection>,
     /// Agent feature codes.
     pub features: FeaturesSection,
+    /// Customer linking (`[customers]`).
+    pub customers: CustomersConfig,
+    /// SMS channels (`[sms.generic]`).
+    pub sms: SmsConfig,
 }
 
 impl Default for Config {
@@ -72,6 +78,8 @@ impl Default for Config {
             cti: CtiConfig::default(),
             queues: routing::demo_queues(),
             features: FeaturesSection::default(),
+            customers: CustomersConfig::default(),
+            sms: SmsConfig::default(),
         }
     }
 }
@@ -167,6 +175,7 @@ impl Config {
         sections::validate_extensions(&self.extensions)?;
         sections::validate_trunks(&self.trunks)?;
         self.cti.validate()?;
+        self.sms.generic.validate()?;
         routing::validate(&self.features, &self.queues, &self.extensions)
     }
 

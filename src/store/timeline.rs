@@ -153,7 +153,7 @@ impl Store {
         let sql = format!(
             "SELECT at_ms, kind, id, channel, direction, party, reference, text, state, agent, \
              duration_ms, extra FROM ({union}) AS timeline \
-             ORDER BY at_ms DESC, kind, id LIMIT {} OFFSET {offset}",
+             ORDER BY at_ms DESC, kind DESC, id DESC LIMIT {} OFFSET {offset}",
             limit + 1
         );
         let mut query = sqlx::query(&sql);

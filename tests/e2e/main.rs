@@ -20,6 +20,7 @@ mod dialplan;
 mod dtmf;
 mod features;
 mod media;
+mod omnichannel;
 mod openapi;
 mod queues;
 mod registrar;

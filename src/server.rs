@@ -92,6 +92,13 @@ impl Server {
                 &crate::cti::webhook::SystemClock,
             ))
             .await;
+        if let Some(email) = &channels.email {
+            let smtp = TcpListener::bind(config.email.listen)
+                .await
+                .with_context(|| format!("binding the SMTP listener {}", config.email.listen))?;
+            tracing::info!(smtp = %config.email.listen, "e-mail listener running");
+            tokio::spawn(crate::channels::email::smtp::serve(smtp, email.clone()));
+        }
         let app = api::app(ApiState {
             channels,
             store,

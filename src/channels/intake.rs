@@ -18,7 +18,7 @@ use crate::cti::webhook::{Event, EventKind};
 use crate::customers::{Customers, Identity};
 use crate::routing::setup::{channel_from_name, channel_name};
 use crate::routing::{AcdHandle, Channel, NewTask, TaskId, TaskStatus};
-use crate::store::{ConversationRow, MessageRow, OutboxEvent, Store};
+use crate::store::{ConversationRow, EmailRow, MessageRow, OutboxEvent, Store};
 
 /// One message a channel received.
 #[derive(Debug, Clone)]
@@ -41,6 +41,16 @@ pub struct Inbound {
     pub reopen_ms: i64,
     /// False: kept on the conversation but not routed (auto-replies, bounces).
     pub route: bool,
+    /// The message id to store it under (a channel that names files after it); `None`: a
+    /// fresh one.
+    pub id: Option<String>,
+    /// The conversation the channel's own threading found, if any.
+    pub thread: Option<String>,
+    /// Whether, without `thread`, the newest conversation with the same peer continues
+    /// (SMS, chat: yes; e-mail: no, a new mail is a new matter).
+    pub by_peer: bool,
+    /// E-mail details stored with the message.
+    pub email: Option<EmailRow>,
 }
 
 /// What became of an inbound message.
@@ -87,10 +97,15 @@ impl Intake {
             return self.duplicate(seen).await;
         }
         let customer_id = self.customers.resolve(&inbound.from, now_ms).await?;
-        let latest = self
-            .store
-            .latest_conversation_with(channel, &inbound.from.value)
-            .await?;
+        let latest = match &inbound.thread {
+            Some(id) => self.store.conversation(id).await?,
+            None if inbound.by_peer => {
+                self.store
+                    .latest_conversation_with(channel, &inbound.from.value)
+                    .await?
+            }
+            None => None,
+        };
         let decision = thread(
             latest.as_ref().map(|c| Latest {
                 id: &c.id,
@@ -125,7 +140,7 @@ impl Intake {
             }
         };
         let message = MessageRow {
-            id: new_id("msg"),
+            id: inbound.id.clone().unwrap_or_else(|| new_id("msg")),
             conversation_id: conversation.id.clone(),
             customer_id: conversation.customer_id.clone(),
             channel: channel.to_string(),
@@ -164,7 +179,12 @@ impl Intake {
         ));
         if !self
             .store
-            .insert_message(new_conversation.as_ref(), &message, &events)
+            .insert_message(
+                new_conversation.as_ref(),
+                &message,
+                inbound.email.as_ref(),
+                &events,
+            )
             .await?
         {
             let seen = self

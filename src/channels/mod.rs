@@ -4,7 +4,7 @@
 //! Owns: `Intake` (inbound message -> customer, conversation, stored message, ACD task), the
 //! threading decision (`thread`), agents' replies (`Replies`: stored first, then handed to
 //! the channel's `Sender`), and one folder per channel (`sms`: the generic signed-JSON SMS
-//! gateway). Fax is not a channel here; docs/ARCHITECTURE.md says how it would enter.
+//! gateway; `email`: the SMTP listener and replies). Fax is not a channel here; docs/ARCHITECTURE.md says how it would enter.
 //! Must not touch: SQL (through `store::Store`), routing internals (it feeds the ACD only
 //! through `AcdHandle`), HTTP routing (the API mounts the channels' webhooks).
 //! Driven by: the API (webhooks under `/channels/v1`, replies through
@@ -13,6 +13,7 @@
 //! Every channel implements one trait, `Sender`, for its outbound side; inbound adapters only
 //! build an `Inbound` and call `Intake::receive`.
 
+pub mod email;
 mod intake;
 mod replies;
 pub mod sms;
@@ -57,6 +58,10 @@ pub enum ChannelError {
 /// One outbound message for a channel's provider.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
+    /// The conversation it answers.
+    pub conversation_id: String,
+    /// The agent (extension) or token writing.
+    pub agent: Option<String>,
     /// Our message id (the provider echoes it in receipts as its reference).
     pub message_id: String,
     /// The customer's address.
@@ -93,6 +98,8 @@ pub struct Channels {
     pub replies: Replies,
     /// The generic SMS gateway, when enabled.
     pub sms_generic: Option<Arc<sms::GenericSms>>,
+    /// The e-mail channel, when enabled (its listener is started by `server`).
+    pub email: Option<Arc<email::EmailChannel>>,
 }
 
 impl Channels {
@@ -118,11 +125,23 @@ impl Channels {
         } else {
             None
         };
+        let email = config.email.enabled.then(|| {
+            senders.insert(
+                "email",
+                Arc::new(email::EmailSender::new(&config.email, store.clone())),
+            );
+            Arc::new(email::EmailChannel::new(
+                &config.email,
+                intake.clone(),
+                store.clone(),
+            ))
+        });
         Ok(Channels {
             customers,
             replies: Replies::new(store, publisher, senders),
             intake,
             sms_generic,
+            email,
         })
     }
 }

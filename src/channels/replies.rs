@@ -59,10 +59,12 @@ impl Replies {
             created_at_ms: created,
             updated_at_ms: created,
         };
-        self.store.insert_message(None, &message, &[]).await?;
+        self.store.insert_message(None, &message, None, &[]).await?;
         let outcome = match self.senders.get(conversation.channel.as_str()) {
             Some(sender) => {
                 let out = Outgoing {
+                    conversation_id: conversation.id.clone(),
+                    agent: agent.map(str::to_string),
                     message_id: message.id.clone(),
                     to: conversation.peer.clone(),
                     from: conversation.local.clone(),

@@ -87,3 +87,63 @@ impl SmsGenericConfig {
         Ok(())
     }
 }
+
+/// `[email]`: Centrala's own SMTP listener for inbound mail, and where replies go.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmailConfig {
+    /// Whether the listener runs.
+    pub enabled: bool,
+    /// Where the SMTP listener binds (the demo: 127.0.0.1:2525).
+    pub listen: std::net::SocketAddr,
+    /// Our mail domain (Message-IDs, the greeting).
+    pub domain: String,
+    /// Which address goes to which queue; mail to other addresses is refused at RCPT.
+    pub mailboxes: Vec<MailboxConfig>,
+    /// The largest message accepted (bytes); larger ones are refused with 552.
+    pub max_message_bytes: usize,
+    /// The largest single attachment accepted (bytes); 552 above it.
+    pub max_attachment_bytes: usize,
+    /// Seconds within which a reply reopens a closed conversation (later: a new, linked one).
+    pub reopen_secs: u64,
+    /// Where received originals are kept (`<message id>.eml`).
+    pub inbox_dir: std::path::PathBuf,
+    /// Where replies are written as `.eml` files (no outgoing SMTP server is configured).
+    pub outbox_dir: std::path::PathBuf,
+    /// Appended to every agent's reply.
+    pub signature: Option<String>,
+}
+
+/// One `[[email.mailboxes]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailboxConfig {
+    /// The address, e.g. `support@centrala.test`.
+    pub address: String,
+    /// The queue its mail goes to.
+    pub queue: String,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        let mailbox = |address: &str, queue: &str| MailboxConfig {
+            address: address.into(),
+            queue: queue.into(),
+        };
+        EmailConfig {
+            enabled: true,
+            listen: ([127, 0, 0, 1], 2525).into(),
+            domain: "centrala.test".into(),
+            mailboxes: vec![
+                mailbox("support@centrala.test", "support"),
+                mailbox("sales@centrala.test", "sales"),
+            ],
+            max_message_bytes: 10 * 1024 * 1024,
+            max_attachment_bytes: 5 * 1024 * 1024,
+            reopen_secs: 7 * 24 * 3600,
+            inbox_dir: "data/mail-in".into(),
+            outbox_dir: "data/mail-out".into(),
+            signature: None,
+        }
+    }
+}

@@ -21,7 +21,7 @@ use std::path::Path;
 use serde::Deserialize;
 use thiserror::Error;
 
-pub use channels::{CustomersConfig, SmsConfig, SmsGenericConfig};
+pub use channels::{CustomersConfig, EmailConfig, MailboxConfig, SmsConfig, SmsGenericConfig};
 pub use cti::{
     BreakerConfig, CtiConfig, DeliveryConfig, EVENT_KINDS, LookupAuth, LookupConfig, LookupMethod,
     WebhookConfig,
@@ -63,6 +63,8 @@ pub struct Config {
     pub customers: CustomersConfig,
     /// SMS channels (`[sms.generic]`).
     pub sms: SmsConfig,
+    /// E-mail (`[email]`).
+    pub email: EmailConfig,
 }
 
 impl Default for Config {
@@ -80,6 +82,7 @@ impl Default for Config {
             features: FeaturesSection::default(),
             customers: CustomersConfig::default(),
             sms: SmsConfig::default(),
+            email: EmailConfig::default(),
         }
     }
 }

@@ -120,7 +120,12 @@ async fn the_timeline_is_newest_first_across_merged_customers_and_pages() {
             ..MessageRow::default()
         };
         let first = (n == 0).then_some(&conversation);
-        assert!(store.insert_message(first, &message, &[]).await.unwrap());
+        assert!(
+            store
+                .insert_message(first, &message, None, &[])
+                .await
+                .unwrap()
+        );
     }
     store
         .insert_note(&NoteRow {

@@ -32,7 +32,7 @@ use thiserror::Error;
 
 pub use bindings::StoredBinding;
 pub use cdrs::{CdrRecord, MediaQuality};
-pub use conversations::{ConversationFilter, ConversationRow, MessageRow};
+pub use conversations::{ConversationFilter, ConversationRow, EmailRow, MessageRow};
 pub use customers::{AuditRow, CustomerRow, IdentityRow, NoteRow};
 pub use outbox::{OutboxDelivery, OutboxEvent, StoreTransaction, SubscriptionRow};
 pub use queue_log::{QueueLogRow, QueueReport};

@@ -123,6 +123,10 @@ impl GenericSms {
             reopen_ms: i64::try_from(self.config.reopen_secs.saturating_mul(1000))
                 .unwrap_or(i64::MAX),
             route: true,
+            id: None,
+            thread: None,
+            by_peer: true,
+            email: None,
         })
     }
 

@@ -20,6 +20,7 @@ mod dialplan;
 mod dtmf;
 mod features;
 mod media;
+mod omni_email;
 mod omnichannel;
 mod openapi;
 mod queues;

@@ -5,9 +5,11 @@
 
 pub mod api;
 pub mod calls;
+pub mod channels;
 pub mod civil;
 pub mod config;
 pub mod cti;
+pub mod customers;
 pub mod demo_crm;
 pub mod dialplan;
 pub mod media;

@@ -84,7 +84,29 @@ impl Server {
         let http_addr = listener.local_addr()?;
         let http = &config.http;
         let store_for_pages = store.clone();
+        let channels = crate::channels::Channels::new(
+            &config,
+            store.clone(),
+            sip.lookups.clone(),
+            sip.acd.clone(),
+            publisher.clone(),
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
+        channels
+            .intake
+            .recover(crate::cti::webhook::WallClock::now_ms(
+                &crate::cti::webhook::SystemClock,
+            ))
+            .await;
+        if let Some(email) = &channels.email {
+            let smtp = TcpListener::bind(config.email.listen)
+                .await
+                .with_context(|| format!("binding the SMTP listener {}", config.email.listen))?;
+            tracing::info!(smtp = %config.email.listen, "e-mail listener running");
+            tokio::spawn(crate::channels::email::smtp::serve(smtp, email.clone()));
+        }
         let app = api::app(ApiState {
+            channels,
             store,
             metrics,
             acd: sip.acd,

@@ -60,6 +60,8 @@ pub struct ApiState {
     pub metrics_token_hash: Option<String>,
     /// Ids of tokens revoked through the API; open WebSocket streams of a revoked token end.
     pub revocations: auth::Revocations,
+    /// Customers and the digital channels.
+    pub channels: crate::channels::Channels,
 }
 
 /// The whole HTTP application.
@@ -69,6 +71,7 @@ pub fn app(state: ApiState) -> Router {
         .route("/metrics", get(metrics))
         .route("/api/v1/openapi.json", get(openapi::serve))
         .nest("/api/v1", v1::router(state.clone()))
+        .nest("/channels/v1", v1::sms_generic::router())
         .fallback(|| async { ApiError::NotFound("no such resource".into()) })
         .method_not_allowed_fallback(|| async {
             ApiError::Rejected {

@@ -14,6 +14,7 @@
 //! `CENTRALA_HTTP_LISTEN`, `CENTRALA_PUBLIC_IP`.
 
 mod calls;
+mod channels;
 mod cti;
 pub mod demo_assets;
 mod routing;
@@ -25,6 +26,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 pub use calls::CallsSection;
+pub use channels::{CustomersConfig, EmailConfig, MailboxConfig, SmsConfig, SmsGenericConfig};
 pub use cti::{
     BreakerConfig, CtiConfig, DeliveryConfig, EVENT_KINDS, LookupAuth, LookupConfig, LookupMethod,
     WebhookConfig,
@@ -68,6 +70,12 @@ pub struct Config {
     pub features: FeaturesSection,
     /// Call limits (RTP inactivity, session timers, maximum duration).
     pub calls: CallsSection,
+    /// Customer linking (`[customers]`).
+    pub customers: CustomersConfig,
+    /// SMS channels (`[sms.generic]`).
+    pub sms: SmsConfig,
+    /// E-mail (`[email]`).
+    pub email: EmailConfig,
 }
 
 impl Default for Config {
@@ -84,6 +92,9 @@ impl Default for Config {
             queues: routing::demo_queues(),
             features: FeaturesSection::default(),
             calls: CallsSection::default(),
+            customers: CustomersConfig::default(),
+            sms: SmsConfig::default(),
+            email: EmailConfig::default(),
         }
     }
 }
@@ -182,6 +193,7 @@ impl Config {
         sections::validate_extensions(&self.extensions)?;
         sections::validate_trunks(&self.trunks)?;
         self.cti.validate()?;
+        self.sms.generic.validate()?;
         routing::validate(&self.features, &self.queues, &self.extensions)
     }
 

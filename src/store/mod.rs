@@ -2,7 +2,8 @@
 //!
 //! Owns: the connection pool, migrations (`migrations/`), and the repositories for registrar
 //! bindings, call detail records, recordings, survey answers, the webhook outbox, routing
-//! tasks, the queue log, API tokens and dispositions.
+//! tasks, the queue log, API tokens and dispositions, customers (identities, notes, merges),
+//! conversations and messages, and the customer timeline.
 //! Must not touch: SIP, media, routing logic. Other modules hand it plain row structs.
 //! Driven by: `main` (connect, migrate) and the subsystems that persist state.
 //!
@@ -13,11 +14,14 @@
 mod bindings;
 pub mod cdr_journal;
 mod cdrs;
+mod conversations;
+mod customers;
 mod outbox;
 mod queue_log;
 mod recordings;
 mod surveys;
 mod tasks;
+mod timeline;
 mod tokens;
 
 use std::path::Path;
@@ -29,11 +33,14 @@ use thiserror::Error;
 
 pub use bindings::StoredBinding;
 pub use cdrs::{CdrRecord, MediaQuality};
+pub use conversations::{ConversationFilter, ConversationRow, EmailRow, MessageRow};
+pub use customers::{AuditRow, CustomerRow, IdentityRow, NoteRow};
 pub use outbox::{OutboxDelivery, OutboxEvent, StoreTransaction, SubscriptionRow};
 pub use queue_log::{QueueLogRow, QueueReport};
 pub use recordings::RecordingRow;
 pub use surveys::SurveyAnswerRow;
 pub use tasks::TaskRow;
+pub use timeline::{TimelineKeys, TimelineRow};
 pub use tokens::{DispositionRow, TokenRow};
 
 /// A storage failure. Always our side's problem (the database is part of the deployment).

@@ -27,6 +27,8 @@ mod features;
 mod first_run;
 mod https;
 mod media;
+mod omni_email;
+mod omnichannel;
 mod openapi;
 mod queues;
 mod registrar;

@@ -111,7 +111,13 @@ impl Pbx {
              skills = {{ support = 5, collections = 5 }}\n\
              [[extensions]]\nnumber = \"1003\"\npassword = \"pw1003\"\nrole = \"agent\"\n\
              skills = {{ sales = 5, collections = 5 }}\n\
-             {extra_top}",
+             {email}{extra_top}",
+            // The demo's SMTP port is shared; a test that needs e-mail sets its own `[email]`.
+            email = if extra_top.contains("[email]") {
+                ""
+            } else {
+                "[email]\nenabled = false\n"
+            },
             db = db,
             sounds = repo("sounds").display(),
             dialplans = dialplan_dir.display(),

@@ -71,6 +71,14 @@ impl TestApi {
         )
         .await
         .unwrap();
+        let channels = crate::channels::Channels::new(
+            &config,
+            store.clone(),
+            lookups.clone(),
+            acd.clone(),
+            publisher.clone(),
+        )
+        .unwrap();
         let router = app(ApiState {
             store: store.clone(),
             metrics: Metrics::new(),
@@ -81,6 +89,7 @@ impl TestApi {
             limiter: Arc::new(Mutex::new(FailureLimiter::new(policy))),
             metrics_token_hash: None,
             revocations: Default::default(),
+            channels,
         });
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -36,6 +36,10 @@ pub struct TaskDto {
     state: String,
     /// The agent offered or holding it.
     agent: Option<String>,
+    /// The customer (`cus_…`), when linked.
+    customer_id: Option<String>,
+    /// The conversation of a digital task (SMS, e-mail, chat).
+    conversation_id: Option<String>,
 }
 
 /// `?queue=&agent=` filters of the task list.
@@ -206,7 +210,19 @@ pub async fn complete(
         created_at_ms: now_ms(),
     };
     state.store.insert_disposition(&row).await?;
+    if let Some(customer) = super::conversations::customer_of_task(&state, &view).await {
+        state
+            .store
+            .set_disposition_customer(&row.id, &customer)
+            .await?;
+    }
     state.acd.completed(task).await?;
+    state
+        .channels
+        .intake
+        .task_completed(task.0, now_ms())
+        .await
+        .map_err(super::sms_generic::channel_error)?;
     let mut dto = live_dto(&state, &view);
     dto.state = "completed".into();
     Ok(Json(dto))
@@ -372,17 +388,23 @@ fn live_dto(state: &ApiState, v: &TaskView) -> TaskDto {
         attempts: v.attempts,
         state: status.to_string(),
         agent: agent.map(|a| number_of(state, a)),
+        customer_id: v.attributes.get("customer_id").cloned(),
+        conversation_id: v.attributes.get("conversation_id").cloned(),
     }
 }
 
 fn stored_dto(row: TaskRow) -> TaskDto {
+    let attributes: BTreeMap<String, String> =
+        serde_json::from_str(&row.attributes).unwrap_or_default();
     TaskDto {
         id: row.id.to_string(),
         channel: row.channel,
         queue: row.queue,
         customer: row.customer,
         priority: u32::try_from(row.priority).unwrap_or(0),
-        attributes: serde_json::from_str(&row.attributes).unwrap_or_default(),
+        customer_id: attributes.get("customer_id").cloned(),
+        conversation_id: attributes.get("conversation_id").cloned(),
+        attributes,
         arrived_at_ms: row.arrived_at_ms,
         deadline_ms: row.deadline_ms,
         attempts: u32::try_from(row.attempts).unwrap_or(0),

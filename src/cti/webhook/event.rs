@@ -59,11 +59,29 @@ pub enum EventKind {
     /// A callback was dialled.
     #[serde(rename = "callback.attempted")]
     CallbackAttempted,
+    /// A conversation (SMS, e-mail, chat, ...) started.
+    #[serde(rename = "conversation.created")]
+    ConversationCreated,
+    /// A customer's message was stored.
+    #[serde(rename = "message.received")]
+    MessageReceived,
+    /// An agent's message went out.
+    #[serde(rename = "message.sent")]
+    MessageSent,
+    /// An agent's message could not be delivered.
+    #[serde(rename = "message.failed")]
+    MessageFailed,
+    /// Two customers were merged.
+    #[serde(rename = "customer.merged")]
+    CustomerMerged,
+    /// A follow-up contact was planned.
+    #[serde(rename = "followup.scheduled")]
+    FollowupScheduled,
 }
 
 impl EventKind {
     /// Every kind, in documentation order.
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 18] = [
         EventKind::CallRinging,
         EventKind::CallAnswered,
         EventKind::CallEnded,
@@ -76,6 +94,12 @@ impl EventKind {
         EventKind::AgentStateChanged,
         EventKind::RecordingReady,
         EventKind::CallbackAttempted,
+        EventKind::ConversationCreated,
+        EventKind::MessageReceived,
+        EventKind::MessageSent,
+        EventKind::MessageFailed,
+        EventKind::CustomerMerged,
+        EventKind::FollowupScheduled,
     ];
 
     /// The wire name, e.g. `call.ended`.
@@ -93,6 +117,12 @@ impl EventKind {
             EventKind::AgentStateChanged => "agent.state_changed",
             EventKind::RecordingReady => "recording.ready",
             EventKind::CallbackAttempted => "callback.attempted",
+            EventKind::ConversationCreated => "conversation.created",
+            EventKind::MessageReceived => "message.received",
+            EventKind::MessageSent => "message.sent",
+            EventKind::MessageFailed => "message.failed",
+            EventKind::CustomerMerged => "customer.merged",
+            EventKind::FollowupScheduled => "followup.scheduled",
         }
     }
 }

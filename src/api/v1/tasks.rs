@@ -275,6 +275,8 @@ async fn dispose_ended_call(
         attempts: 0,
         state: "completed".into(),
         agent: Some(agent),
+        customer_id: None,
+        conversation_id: None,
     }))
 }
 

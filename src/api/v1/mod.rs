@@ -9,6 +9,7 @@ pub(super) mod customers;
 pub(super) mod queues;
 pub(super) mod recordings;
 pub(super) mod records;
+pub(super) mod reports;
 pub(super) mod tasks;
 pub(super) mod tokens;
 pub(super) mod webhooks;
@@ -18,7 +19,7 @@ use axum::middleware;
 use axum::routing::{MethodRouter, delete, get, post, put};
 use serde::{Deserialize, Serialize};
 
-use super::auth::{self, ADMINS, ANY, CALLERS, INTEGRATORS, OBSERVERS, Role, STAFF};
+use super::auth::{self, ADMINS, ANY, CALLERS, INTEGRATORS, MANAGERS, OBSERVERS, Role, STAFF};
 use super::{ApiError, ApiState};
 
 /// The routes, each with the roles it admits.
@@ -99,6 +100,9 @@ pub(super) fn router(state: ApiState) -> Router<ApiState> {
             gated(OBSERVERS, get(records::list_registrations)),
         )
         .route("/events", gated(ANY, get(super::ws::events)))
+        .route("/reports/queues", gated(MANAGERS, get(reports::queues)))
+        .route("/reports/agents", gated(MANAGERS, get(reports::agents)))
+        .route("/reports/channels", gated(MANAGERS, get(reports::channels)))
         .layer(middleware::from_fn_with_state(state, auth::authenticate))
 }
 

@@ -60,19 +60,19 @@ pub fn agent_time(
         let Some(agent) = r.agent.as_deref() else {
             continue;
         };
-        let changes = per_agent.entry(agent).or_default();
-        match r.event.as_str() {
-            "login" => changes.push((r.ts_ms, Change::Login)),
-            "logout" => changes.push((r.ts_ms, Change::Logout)),
-            "break" | "not_ready" => changes.push((r.ts_ms, Change::Break)),
-            "ready" => changes.push((r.ts_ms, Change::Ready)),
+        let change = |c| vec![(r.ts_ms, c)];
+        let new = match r.event.as_str() {
+            "login" => change(Change::Login),
+            "logout" => change(Change::Logout),
+            "break" | "not_ready" => change(Change::Break),
+            "ready" => change(Change::Ready),
             "complete" | "callback_retry" | "wrap_up" => {
                 let start = r.ts_ms - r.duration_ms.unwrap_or(0).max(0);
-                changes.push((start, Change::BusyStart));
-                changes.push((r.ts_ms, Change::BusyEnd));
+                vec![(start, Change::BusyStart), (r.ts_ms, Change::BusyEnd)]
             }
-            _ => {}
-        }
+            _ => continue,
+        };
+        per_agent.entry(agent).or_default().extend(new);
     }
     let mut out = BTreeMap::new();
     for (agent, mut changes) in per_agent {

@@ -5,7 +5,7 @@
 //! Must not touch: HTTP (the API parses the request) or rendering (`csv`).
 //! Driven by: `api::v1::reports` and tests.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -118,26 +118,39 @@ pub async fn compute(store: &Store, req: &ReportRequest) -> Result<Report, Store
         BTreeMap::new()
     };
     type Cell = (Counts, AgentTime);
+    // Slots repeat across groups; the zone arithmetic runs once per slot.
+    let mut starts: HashMap<i64, i64> = HashMap::new();
+    let mut bucket = |slot: i64| {
+        *starts
+            .entry(slot)
+            .or_insert_with(|| p.bucket(slot * SLOT_MS))
+    };
     let mut buckets: BTreeMap<(String, i64), Cell> = BTreeMap::new();
     for s in slots {
-        let cell = buckets
-            .entry((s.key, p.bucket(s.slot * SLOT_MS)))
-            .or_default();
+        let cell = buckets.entry((s.key, bucket(s.slot))).or_default();
         cell.0.add(&s.counts);
     }
-    for ((agent, slot), t) in times {
-        let cell = buckets
-            .entry((agent, p.bucket(slot * SLOT_MS)))
-            .or_default();
-        cell.1.add(&t);
+    for (agent, slots) in times {
+        let mut per_bucket: BTreeMap<i64, AgentTime> = BTreeMap::new();
+        for (slot, t) in slots {
+            per_bucket.entry(bucket(slot)).or_default().add(&t);
+        }
+        for (start, t) in per_bucket {
+            buckets.entry((agent.clone(), start)).or_default().1.add(&t);
+        }
     }
+    let mut labels: HashMap<i64, String> = HashMap::new();
     let mut totals: BTreeMap<String, Cell> = BTreeMap::new();
     let mut rows = Vec::with_capacity(buckets.len());
     for ((key, start), (counts, time)) in buckets {
         let total = totals.entry(key.clone()).or_default();
         total.0.add(&counts);
         total.1.add(&time);
-        rows.push(row(req, key, Some(p.label(start)), &counts, &time));
+        let label = labels
+            .entry(start)
+            .or_insert_with(|| p.label(start))
+            .clone();
+        rows.push(row(req, key, Some(label), &counts, &time));
     }
     let totals = (totals.into_iter())
         .map(|(key, (counts, time))| row(req, key, None, &counts, &time))

@@ -20,3 +20,6 @@ pub mod timeline;
 pub use compute::{AgentFigures, Report, ReportKind, ReportRequest, ReportRow, compute};
 pub use formula::{Counts, FORMULA_VERSION, QueueFigures, ServiceLevels, SlVariant};
 pub use period::{Interval, Period};
+
+#[cfg(test)]
+mod bench;

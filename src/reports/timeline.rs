@@ -54,7 +54,7 @@ pub fn agent_time(
     rows: &[QueueLogRow],
     from_ms: i64,
     to_ms: i64,
-) -> BTreeMap<(String, i64), AgentTime> {
+) -> BTreeMap<String, BTreeMap<i64, AgentTime>> {
     let mut per_agent: BTreeMap<&str, Vec<(i64, Change)>> = BTreeMap::new();
     for r in rows {
         let Some(agent) = r.agent.as_deref() else {
@@ -76,6 +76,7 @@ pub fn agent_time(
     }
     let mut out = BTreeMap::new();
     for (agent, mut changes) in per_agent {
+        let slots = out.entry(agent.to_string()).or_default();
         changes.sort();
         let first_state = changes
             .iter()
@@ -87,7 +88,7 @@ pub fn agent_time(
             let span = (at.max(from_ms), ts.min(to_ms));
             if span.0 < span.1 {
                 let state = (logged, on_break && busy == 0, busy > 0);
-                accumulate(&mut out, agent, span, state);
+                accumulate(slots, span, state);
             }
             at = at.max(ts);
             match change {
@@ -104,15 +105,17 @@ pub fn agent_time(
 }
 
 fn accumulate(
-    out: &mut BTreeMap<(String, i64), AgentTime>,
-    agent: &str,
+    out: &mut BTreeMap<i64, AgentTime>,
     (mut a, b): (i64, i64),
     (logged, on_break, busy): (bool, bool, bool),
 ) {
+    if !logged && !busy {
+        return;
+    }
     while a < b {
         let slot = a.div_euclid(SLOT_MS);
         let end = ((slot + 1) * SLOT_MS).min(b);
-        let t = out.entry((agent.to_string(), slot)).or_default();
+        let t = out.entry(slot).or_default();
         let ms = end - a;
         if logged {
             t.logged_in_ms += ms;
@@ -159,7 +162,7 @@ mod tests {
             row(14 * min, "logout", None),
         ];
         let t = agent_time(&rows, 0, 15 * min);
-        let slot = t[&("1001".to_string(), 0)];
+        let slot = t["1001"][&0];
         assert_eq!(slot.logged_in_ms, 14 * min);
         assert_eq!(slot.break_ms, 3 * min);
         assert_eq!(slot.busy_ms, 6 * min);
@@ -170,6 +173,6 @@ mod tests {
     fn an_agent_without_a_login_row_was_logged_in_before() {
         let rows = [row(10 * 60_000, "logout", None)];
         let t = agent_time(&rows, 0, SLOT_MS);
-        assert_eq!(t[&("1001".to_string(), 0)].logged_in_ms, 10 * 60_000);
+        assert_eq!(t["1001"][&0].logged_in_ms, 10 * 60_000);
     }
 }

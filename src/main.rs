@@ -1,5 +1,6 @@
 //! The `centrala` command: `serve` runs the PBX, `check` validates the configuration,
-//! `demo-crm` runs the demo's example CRM.
+//! `demo-crm` runs the demo's example CRM,
+//! `simulate` replays a scenario through the routing engine in virtual time.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,6 +47,23 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Replay a day of contacts (a YAML scenario) through the routing engine in virtual time.
+    Simulate {
+        /// Scenario file (YAML); see examples/simulate/.
+        scenario: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = SimFormat::Table)]
+        format: SimFormat,
+        /// Seed for the random draws (default: the scenario's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SimFormat {
+    Table,
+    Json,
 }
 
 fn main() -> ExitCode {
@@ -64,6 +82,11 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Simulate {
+            scenario,
+            format,
+            seed,
+        } => simulate(&scenario, format, seed),
         Command::Serve { config } => {
             centrala::telemetry::init_tracing();
             match serve(config) {
@@ -119,6 +142,42 @@ fn hash_password() -> ExitCode {
         "{}",
         centrala::web::hash_password(line.trim_end_matches(['\r', '\n']))
     );
+    ExitCode::SUCCESS
+}
+
+/// `centrala simulate`: errors as `file:line: ...`, the outcome as a table or JSON.
+fn simulate(path: &std::path::Path, format: SimFormat, seed: Option<u64>) -> ExitCode {
+    use centrala::simulate;
+    let scenario = match simulate::load(path) {
+        Ok(s) => s,
+        Err(errors) => {
+            for error in &errors {
+                eprintln!("{error}");
+            }
+            return ExitCode::FAILURE;
+        }
+    };
+    let seed = seed.unwrap_or(scenario.seed);
+    let outcome = match simulate::simulate(&scenario, seed) {
+        Ok(o) => o,
+        Err(err) => {
+            eprintln!(
+                "{}: the routing engine refused the scenario: {err}",
+                path.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    match format {
+        SimFormat::Table => print!("{}", simulate::render_table(&outcome)),
+        SimFormat::Json => match serde_json::to_string_pretty(&outcome) {
+            Ok(json) => println!("{json}"),
+            Err(err) => {
+                eprintln!("error: {err}");
+                return ExitCode::FAILURE;
+            }
+        },
+    }
     ExitCode::SUCCESS
 }
 

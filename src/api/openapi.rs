@@ -88,6 +88,7 @@ pub enum Errors {
         v1::webhooks::list, v1::webhooks::create, v1::webhooks::one, v1::webhooks::update,
         v1::webhooks::remove,
         v1::records::list_cdrs, v1::records::list_registrations,
+        v1::reports::queues, v1::reports::agents, v1::reports::channels,
         ws::events,
     ),
     components(schemas(ErrorBody, ErrorDetail, auth::Role)),

@@ -68,11 +68,11 @@ pub mod pattern;
 pub mod say;
 pub mod validate;
 
-mod fields;
+pub(crate) mod fields;
 mod parse;
 mod parse_params;
 mod parse_step;
-mod yaml;
+pub(crate) mod yaml;
 
 use std::fmt;
 

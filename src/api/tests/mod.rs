@@ -2,6 +2,7 @@
 //! with `CENTRALA_TEST_POSTGRES`), the real ACD shell and event bridge, HTTP through reqwest.
 
 mod flows;
+mod reports;
 mod roles;
 mod stream;
 

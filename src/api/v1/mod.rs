@@ -12,6 +12,7 @@ pub(super) mod queues;
 pub(super) mod recordings;
 pub(super) mod records;
 pub(super) mod sms_generic;
+pub(super) mod reports;
 pub(super) mod tasks;
 pub(super) mod tokens;
 pub(super) mod webhooks;
@@ -21,7 +22,7 @@ use axum::middleware;
 use axum::routing::{MethodRouter, delete, get, post, put};
 use serde::{Deserialize, Serialize};
 
-use super::auth::{self, ADMINS, ANY, CALLERS, INTEGRATORS, OBSERVERS, Role, STAFF};
+use super::auth::{self, ADMINS, ANY, CALLERS, INTEGRATORS, MANAGERS, OBSERVERS, Role, STAFF};
 use super::{ApiError, ApiState};
 
 /// The routes, each with the roles it admits.
@@ -126,6 +127,9 @@ pub(super) fn router(state: ApiState) -> Router<ApiState> {
             gated(OBSERVERS, get(records::list_registrations)),
         )
         .route("/events", gated(ANY, get(super::ws::events)))
+        .route("/reports/queues", gated(MANAGERS, get(reports::queues)))
+        .route("/reports/agents", gated(MANAGERS, get(reports::agents)))
+        .route("/reports/channels", gated(MANAGERS, get(reports::channels)))
         .layer(middleware::from_fn_with_state(state, auth::authenticate))
 }
 

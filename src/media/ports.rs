@@ -394,7 +394,7 @@ fn out_of_descriptors(err: &io::Error) -> bool {
 }
 
 /// The soft open-files limit (Linux, from `/proc/self/limits`).
-fn open_files_limit() -> Option<usize> {
+pub(crate) fn open_files_limit() -> Option<usize> {
     let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
     let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
     line["Max open files".len()..]

@@ -153,6 +153,33 @@ pub fn http_request(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Result<(u16, String)> {
+    let raw = http_raw(addr, method, path, headers, body)?;
+    parse_response(&raw)
+}
+
+/// `http_request` that also answers the response's header block (e.g. for `Set-Cookie`):
+/// (status, head, body).
+pub fn http_exchange(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Result<(u16, String, String)> {
+    let raw = http_raw(addr, method, path, headers, body)?;
+    let (status, body) = parse_response(&raw)?;
+    let text = String::from_utf8_lossy(&raw);
+    let head = text.split_once("\r\n\r\n").map_or("", |(h, _)| h).to_string();
+    Ok((status, head, body))
+}
+
+fn http_raw(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Result<Vec<u8>> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
     s.set_read_timeout(Some(Duration::from_secs(5)))?;
     let extra: String = headers
@@ -167,7 +194,7 @@ pub fn http_request(
     )?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
-    parse_response(&raw)
+    Ok(raw)
 }
 
 /// Splits a whole HTTP/1.1 response into status and body (de-chunking if needed).

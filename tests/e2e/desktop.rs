@@ -3,12 +3,12 @@
 //! made and answered by SIPp (the agent's desk phone), and the session rules of the sign-in
 //! (cookie, CSRF, per-account lockout) checked over plain HTTP.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::centrala::http_exchange;
 use crate::queues::PLAN;
 use crate::support::{Pbx, dialplan_dir, enabled, repo};
 
@@ -193,27 +193,5 @@ fn exchange(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, String, String) {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).expect("connects");
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let extra: String = headers
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}\r\n"))
-        .collect();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Length: {}\r\n\
-         Connection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").expect("a response");
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, head.to_string(), body.to_string())
+    http_exchange(addr, method, path, headers, body).expect("the HTTP exchange")
 }

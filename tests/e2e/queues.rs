@@ -94,13 +94,18 @@ fn with_no_agent_the_caller_waits_and_can_hang_up() {
         .service("8000")
         .key("caller", "1001")
         .auth("1001", "pw1001")
-        .tone_secs(3)
+        .tone_secs(9)
         .run()
         .unwrap();
     assert!(uac.check().is_ok(), "{}", uac.describe());
     let pcap = capture.stop().unwrap();
-    // While waiting the caller hears music on hold, not silence.
+    // While waiting the caller hears its position at once, then music on hold, not silence.
     let timeline = heard(&pcap.rtp_to(caller.media).pcm);
+    let first_music = timeline.find("mmm").expect("music on hold");
+    assert!(
+        timeline[..first_music].contains("sss"),
+        "the position announcement before the music: {timeline}"
+    );
     assert!(
         timeline.matches('m').count() >= 5,
         "music on hold while queued: {timeline}"

@@ -197,33 +197,25 @@ impl Call {
             acd,
         } = setup;
         let IncomingRequest { msg, txn, from } = request;
-        let refuse = |status: u16, reason: &str| {
-            endpoint.reply(
-                txn,
-                MessageBuilder::response_to(&msg, status, reason, Some(&local_tag)),
-            );
+        let refuse = |status: u16, reason: &str, header: Option<(&str, u32)>| {
+            let mut response = MessageBuilder::response_to(&msg, status, reason, Some(&local_tag));
+            if let Some((name, value)) = header {
+                response = response.header(name, value);
+            }
+            endpoint.reply(txn, response);
             endpoint.metrics().call_finished(result_of_status(status));
             None
         };
         let Ok(dialog) = Dialog::uas(&msg, &local_tag, from) else {
-            return refuse(400, "Bad Dialog Headers");
+            return refuse(400, "Bad Dialog Headers", None);
         };
         let offer = match sdp_of(&msg) {
             Some(offer) => offer,
-            None => return refuse(488, "Not Acceptable Here (SDP offer required)"),
+            None => return refuse(488, "Not Acceptable Here (SDP offer required)", None),
         };
         let mut core = CoreLegs::new(&limits, endpoint.t1());
         if let CallerTimer::TooSmall(min_se) = core.caller_timer(&msg) {
-            let response = MessageBuilder::response_to(
-                &msg,
-                422,
-                "Session Interval Too Small",
-                Some(&local_tag),
-            )
-            .header("Min-SE", min_se);
-            endpoint.reply(txn, response);
-            endpoint.metrics().call_finished(result_of_status(422));
-            return None;
+            return refuse(422, "Session Interval Too Small", Some(("Min-SE", min_se)));
         }
         let caller = match &origin {
             Origin::Extension(user) => user.clone(),

@@ -17,8 +17,8 @@ use super::core::session_timer::{
     UasDecision, names_timer, negotiate_uac, negotiate_uas, parse_min_se, parse_session_expires,
 };
 use super::core::{
-    Action, EndCause, InviteDialog, Negotiated, Purpose, Reason, Role, SessionTimerConfig, Timers,
-    Watchdog, WatchdogConfig,
+    Action, EndCause, InviteDialog, Negotiated, Reason, Role, SessionTimerConfig, Timers, Watchdog,
+    WatchdogConfig,
 };
 use crate::config::CallsSection;
 use crate::media::relay;
@@ -101,7 +101,8 @@ impl CoreLegs {
         headers
     }
 
-    fn leg(&mut self, leg: Leg) -> Option<&mut InviteDialog> {
+    /// The core of `leg`, once it exists.
+    pub(super) fn leg(&mut self, leg: Leg) -> Option<&mut InviteDialog> {
         match leg {
             Leg::A => Some(&mut self.a),
             Leg::B => self.b.as_mut(),
@@ -323,95 +324,6 @@ impl Call {
         if let Ok(ack) = dialog.ack(cseq, &via).build_message() {
             self.endpoint.send_stateless(&ack, dialog.peer);
         }
-    }
-
-    /// A re-INVITE from `leg` may be handled now (else answered 491, 500 or 481 here).
-    pub(super) fn core_accepts_reinvite(
-        &mut self,
-        leg: Leg,
-        msg: &Message,
-        txn: crate::sip::endpoint::ServerTxn,
-    ) -> bool {
-        use super::core::ReinviteAnswer;
-        use crate::sip::message::MessageBuilder;
-        let now = Instant::now();
-        let Some(dialog) = self.core.leg(leg) else {
-            return true;
-        };
-        let (status, reason) = match dialog.handle_reinvite(now) {
-            ReinviteAnswer::Accept => return true,
-            ReinviteAnswer::Glare => (491, "Request Pending"),
-            ReinviteAnswer::Pending => (500, "Server Internal Error"),
-            ReinviteAnswer::NoDialog => (481, "Call/Transaction Does Not Exist"),
-        };
-        let mut response = MessageBuilder::response_to(msg, status, reason, None);
-        if status == 500 {
-            response = response.header("Retry-After", "1");
-        }
-        self.endpoint.reply(txn, response);
-        false
-    }
-
-    /// A re-INVITE relayed onto `leg` may go out now (none of ours is in progress there).
-    pub(super) fn core_relay_starts(&mut self, leg: Leg) -> bool {
-        let now = Instant::now();
-        self.core
-            .leg(leg)
-            .is_none_or(|d| d.start_reinvite(now, Purpose::Relay))
-    }
-
-    /// We answered a re-INVITE from `leg` with `status`; the request's `Session-Expires` (if
-    /// any) is the new interval. Returns the headers the 2xx carries for the session timer.
-    pub(super) fn core_reinvite_answered(
-        &mut self,
-        leg: Leg,
-        request: &Message,
-        status: u16,
-    ) -> Vec<(&'static str, String)> {
-        let interval = request
-            .header("Session-Expires")
-            .and_then(parse_session_expires)
-            .map(|se| se.delta);
-        let Some(dialog) = self.core.leg(leg) else {
-            return Vec::new();
-        };
-        dialog.handle_reinvite_answered(Instant::now(), status, interval);
-        refresh_answer_headers(dialog, interval)
-    }
-
-    /// An UPDATE without a body from `leg`: a session refresh, answered here. Returns the
-    /// headers of our 200.
-    pub(super) fn core_update_refresh(
-        &mut self,
-        leg: Leg,
-        request: &Message,
-    ) -> Vec<(&'static str, String)> {
-        let interval = request
-            .header("Session-Expires")
-            .and_then(parse_session_expires)
-            .map(|se| se.delta);
-        let Some(dialog) = self.core.leg(leg) else {
-            return Vec::new();
-        };
-        dialog.handle_update_refresh(Instant::now(), interval);
-        refresh_answer_headers(dialog, interval)
-    }
-}
-
-/// The 2xx to a refresh that named an interval repeats it, the sender refreshing.
-fn refresh_answer_headers(
-    dialog: &InviteDialog,
-    interval: Option<u32>,
-) -> Vec<(&'static str, String)> {
-    match (interval, dialog.session_timer()) {
-        (Some(_), Some(timer)) => vec![
-            (
-                "Session-Expires",
-                format!("{};refresher=uac", timer.interval_secs()),
-            ),
-            ("Require", "timer".to_owned()),
-        ],
-        _ => Vec::new(),
     }
 }
 

@@ -18,6 +18,7 @@ mod codecs;
 pub mod control;
 pub mod core;
 mod core_link;
+mod core_reinvite;
 mod features;
 mod fork;
 mod ivr;

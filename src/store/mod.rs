@@ -15,6 +15,7 @@ mod bindings;
 mod cdrs;
 mod conversations;
 mod customers;
+mod email;
 mod outbox;
 mod queue_log;
 mod recordings;
@@ -32,8 +33,9 @@ use thiserror::Error;
 
 pub use bindings::StoredBinding;
 pub use cdrs::{CdrRecord, MediaQuality};
-pub use conversations::{ConversationFilter, ConversationRow, EmailRow, MessageRow};
+pub use conversations::{ConversationFilter, ConversationRow, MessageRow};
 pub use customers::{AuditRow, CustomerRow, IdentityRow, NoteRow};
+pub use email::EmailRow;
 pub use outbox::{OutboxDelivery, OutboxEvent, StoreTransaction, SubscriptionRow};
 pub use queue_log::{QueueLogRow, QueueReport};
 pub use recordings::RecordingRow;

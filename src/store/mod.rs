@@ -16,6 +16,7 @@ pub mod cdr_journal;
 mod cdrs;
 mod conversations;
 mod customers;
+mod email;
 mod outbox;
 mod queue_log;
 mod recordings;
@@ -34,8 +35,9 @@ use thiserror::Error;
 
 pub use bindings::StoredBinding;
 pub use cdrs::{CdrRecord, MediaQuality};
-pub use conversations::{ConversationFilter, ConversationRow, EmailRow, MessageRow};
+pub use conversations::{ConversationFilter, ConversationRow, MessageRow};
 pub use customers::{AuditRow, CustomerRow, IdentityRow, NoteRow};
+pub use email::EmailRow;
 pub use outbox::{OutboxDelivery, OutboxEvent, StoreTransaction, SubscriptionRow};
 pub use queue_log::{QueueLogRow, QueueReport};
 pub use recordings::RecordingRow;

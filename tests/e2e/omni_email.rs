@@ -131,6 +131,12 @@ fn mail_becomes_a_task_the_reply_threads_and_automatic_or_bad_mail_is_not_routed
         (offered["channel"].as_str(), offered["agent"].as_str()),
         (Some("email"), Some("1002"))
     );
+    // First response due within 6 hours of the queue's business hours (always open here).
+    let due = offered["deadline_ms"].as_i64().unwrap() - offered["arrived_at_ms"].as_i64().unwrap();
+    assert!(
+        (6 * 3600 - 1) * 1000 < due && due <= 6 * 3600 * 1000,
+        "{offered}"
+    ); // whole seconds
     assert_eq!(
         request(
             &pbx,

@@ -1,6 +1,7 @@
 //! API tests: the real router on a loopback listener, a real store (SQLite, or PostgreSQL
 //! with `CENTRALA_TEST_POSTGRES`), the real ACD shell and event bridge, HTTP through reqwest.
 
+mod customers;
 mod flows;
 mod reports;
 mod roles;

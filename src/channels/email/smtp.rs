@@ -11,10 +11,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::EmailChannel;
+
+/// The longest line the shell reads (bytes, line end included).
+const MAX_LINE: usize = 64 * 1024;
 
 /// What the shell must do after a line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,17 +225,20 @@ async fn session(stream: TcpStream, channel: &EmailChannel) -> std::io::Result<(
         .write_all(format!("{}\r\n", core.greeting()).as_bytes())
         .await?;
     let mut line = Vec::new();
+    // RFC 5321 caps lines at 1000 octets; accept more, but never an unbounded line.
+    let longest = MAX_LINE as u64;
     loop {
         line.clear();
-        let read = tokio::time::timeout(
-            Duration::from_secs(300),
-            reader.read_until(b'\n', &mut line),
-        )
-        .await;
-        match read {
+        let mut limited = (&mut reader).take(longest);
+        let read = limited.read_until(b'\n', &mut line);
+        match tokio::time::timeout(Duration::from_secs(300), read).await {
             Ok(Ok(0)) | Err(_) => return Ok(()),
             Ok(Ok(_)) => {}
             Ok(Err(err)) => return Err(err),
+        }
+        if line.last() != Some(&b'\n') && line.len() as u64 >= longest {
+            write.write_all(b"500 5.5.6 line too long\r\n").await?;
+            return Ok(());
         }
         while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
             line.pop();

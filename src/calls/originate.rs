@@ -375,7 +375,7 @@ impl Originated {
                     .acd
                     .callback_outcome(task, outcome)
                     .await
-                    .map(|verdict| tracing::info!(?outcome, ?verdict, "callback attempt")),
+                    .map(|verdict| tracing::info!(?outcome, %verdict, "callback attempt")),
                 Report::Completed => self.acd.completed(task).await,
             };
             if let Err(err) = result {

@@ -169,7 +169,10 @@ pub fn http_exchange(
     let raw = http_raw(addr, method, path, headers, body)?;
     let (status, body) = parse_response(&raw)?;
     let text = String::from_utf8_lossy(&raw);
-    let head = text.split_once("\r\n\r\n").map_or("", |(h, _)| h).to_string();
+    let head = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(h, _)| h)
+        .to_string();
     Ok((status, head, body))
 }
 

@@ -352,9 +352,10 @@ async fn start_acd(
             FeatureAction::Logout
         };
         let acd = presence.clone();
+        let number = aor.to_string();
         tokio::spawn(async move {
             if let Err(err) = acd.agent(agent, action).await {
-                tracing::debug!(%err, %agent, "agent presence unchanged");
+                tracing::debug!(%err, agent = %number, "agent presence unchanged");
             }
         });
     }));
@@ -363,7 +364,7 @@ async fn start_acd(
             && !registrar.lookup(&ext.number).is_empty()
             && let Err(err) = acd.agent(agent, FeatureAction::Login).await
         {
-            tracing::debug!(%err, %agent, "agent presence unchanged");
+            tracing::debug!(%err, agent = %ext.number, "agent presence unchanged");
         }
     }
     Ok((acd, callback_offers))

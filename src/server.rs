@@ -92,6 +92,7 @@ impl Server {
             }))),
             metrics_token_hash: http.metrics_token.as_deref().map(api::auth::hash_token),
             revocations: Default::default(),
+            allow_private_webhooks: config.cti.allow_private_webhooks,
         });
         let http_task = tokio::spawn(async move {
             let app = app.into_make_service_with_connect_info::<SocketAddr>();
@@ -245,6 +246,7 @@ async fn start_sip(
             media_ip,
             recordings_dir: config.media.recordings_dir.clone(),
             features: config.features.codes(),
+            outbound: crate::security::outbound::OutboundGate::new(config.outbound.clone()),
         },
         dialplan,
         prompts: Arc::new(prompts),

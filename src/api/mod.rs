@@ -15,6 +15,7 @@ mod error;
 mod extract;
 mod limiter;
 mod openapi;
+pub mod scope;
 mod v1;
 mod ws;
 
@@ -59,6 +60,8 @@ pub struct ApiState {
     pub metrics_token_hash: Option<String>,
     /// Ids of tokens revoked through the API; open WebSocket streams of a revoked token end.
     pub revocations: auth::Revocations,
+    /// `[cti] allow_private_webhooks`: webhook URLs may point at loopback/private addresses.
+    pub allow_private_webhooks: bool,
 }
 
 /// The whole HTTP application.

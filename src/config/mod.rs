@@ -63,6 +63,8 @@ pub struct Config {
     pub queues: Vec<QueueSection>,
     /// Agent feature codes.
     pub features: FeaturesSection,
+    /// Toll-fraud policy for calls out through trunks (`[outbound]`).
+    pub outbound: crate::security::outbound::OutboundConfig,
 }
 
 impl Default for Config {
@@ -78,6 +80,7 @@ impl Default for Config {
             cti: CtiConfig::default(),
             queues: routing::demo_queues(),
             features: FeaturesSection::default(),
+            outbound: Default::default(),
         }
     }
 }

@@ -30,6 +30,7 @@ mod safe_defaults;
 mod screen_pop;
 mod screen_pop_timing;
 mod support;
+mod toll_fraud;
 mod transfer;
 mod trunks;
 mod webhooks;

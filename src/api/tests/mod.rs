@@ -46,8 +46,11 @@ impl TestApi {
         Self::start_with(lenient()).await
     }
 
+    /// Webhooks to the test's loopback receivers are allowed.
     pub async fn start_with(policy: LimitPolicy) -> TestApi {
-        Self::start_configured(Config::default(), policy).await
+        let mut config = Config::default();
+        config.cti.allow_private_webhooks = true;
+        Self::start_configured(config, policy).await
     }
 
     /// On `config` (its queues, agents and tokens).
@@ -81,6 +84,7 @@ impl TestApi {
             limiter: Arc::new(Mutex::new(FailureLimiter::new(policy))),
             metrics_token_hash: None,
             revocations: Default::default(),
+            allow_private_webhooks: config.cti.allow_private_webhooks,
         });
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -9,6 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod bans;
 mod baresip;
 mod call_control;
 mod callbacks;

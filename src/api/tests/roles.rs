@@ -108,6 +108,8 @@ fn routes() -> Vec<(Method, &'static str, Option<Value>, u8)> {
         (Method::GET, "/api/v1/cdrs", None, SU | AD | IN),
         (Method::GET, "/api/v1/registrations", None, SU | AD | IN),
         (Method::GET, "/api/v1/events", None, any),
+        (Method::GET, "/api/v1/bans", None, SU | AD),
+        (Method::DELETE, "/api/v1/bans/192.0.2.1", None, AD),
     ]
 }
 

@@ -4,6 +4,7 @@
 //! null on the last page). Errors are `{"error": {"code", "message"}}` (see `api::error`).
 
 pub(super) mod agents;
+pub(super) mod bans;
 pub(super) mod calls;
 pub(super) mod customers;
 pub(super) mod queues;
@@ -18,7 +19,7 @@ use axum::middleware;
 use axum::routing::{MethodRouter, delete, get, post, put};
 use serde::{Deserialize, Serialize};
 
-use super::auth::{self, ADMINS, ANY, CALLERS, INTEGRATORS, OBSERVERS, Role, STAFF};
+use super::auth::{self, ADMINS, ANY, CALLERS, INTEGRATORS, MANAGERS, OBSERVERS, Role, STAFF};
 use super::{ApiError, ApiState};
 
 /// The routes, each with the roles it admits.
@@ -29,6 +30,8 @@ pub(super) fn router(state: ApiState) -> Router<ApiState> {
             gated(ADMINS, get(tokens::list)).merge(gated(ADMINS, post(tokens::create))),
         )
         .route("/tokens/{id}", gated(ADMINS, delete(tokens::revoke)))
+        .route("/bans", gated(MANAGERS, get(bans::list)))
+        .route("/bans/{address}", gated(ADMINS, delete(bans::lift)))
         .route("/agents", gated(ANY, get(agents::list)))
         .route("/agents/{number}", gated(ANY, get(agents::one)))
         .route("/agents/{number}/login", gated(STAFF, post(agents::login)))

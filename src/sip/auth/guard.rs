@@ -140,6 +140,20 @@ impl AuthGuard {
         self.lock().is_banned(now, source)
     }
 
+    /// Addresses banned now with the time each ban has left (the ban API).
+    pub fn bans(&self, now: Instant) -> Vec<(IpAddr, Duration)> {
+        self.lock().banned(now)
+    }
+
+    /// Lifts the ban of `ip`; `false` when it was not banned.
+    pub fn lift_ban(&self, now: Instant, ip: IpAddr) -> bool {
+        let lifted = self.lock().lift(now, ip);
+        if lifted {
+            tracing::info!(address = %ip, "ban lifted through the API");
+        }
+        lifted
+    }
+
     /// Addresses banned now (metric).
     pub fn banned_count(&self, now: Instant) -> usize {
         self.lock().banned_count(now)

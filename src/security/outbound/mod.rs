@@ -135,3 +135,23 @@ impl Drop for OutboundSlot {
         self.gate.lock().release(&self.extension, &self.trunk);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_section_parses() {
+        let text = "[outbound]\nhome_country = \"48\"\npremium_prefixes = [\"70\", \"900\"]\n\
+                    allow = [\"internal\", \"national\"]\n\
+                    roles = { supervisor = [\"internal\", \"national\", \"international\"] }\n\
+                    extensions = { \"2001\" = [\"international\"] }\n\
+                    trunks = { international = [\"carrier\"] }\n\
+                    max_concurrent_per_extension = 4\nmax_daily_per_extension = 0\n";
+        let config = crate::config::Config::parse(text, "t.toml").unwrap();
+        let outbound = config.outbound;
+        assert_eq!(outbound.roles["supervisor"].len(), 3);
+        assert_eq!(outbound.trunks[&NumberClass::International], ["carrier"]);
+        assert!(crate::config::Config::parse("[outbound]\nallow = [\"moon\"]\n", "t").is_err());
+    }
+}

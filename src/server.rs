@@ -120,6 +120,7 @@ impl Server {
             }))),
             metrics_token_hash: http.metrics_token.as_deref().map(api::auth::hash_token),
             revocations: Default::default(),
+            allow_private_webhooks: config.cti.allow_private_webhooks,
         });
         let pages = web::router(WebState::new(store_for_pages, &config.extensions, false));
         let app = app.merge(pages);
@@ -280,6 +281,7 @@ async fn start_sip(
             recordings_dir: config.media.recordings_dir.clone(),
             features: config.features.codes(),
             limits: config.calls.clone(),
+            outbound: crate::security::outbound::OutboundGate::new(config.outbound.clone()),
         },
         dialplan,
         prompts: Arc::new(prompts),

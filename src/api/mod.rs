@@ -16,6 +16,7 @@ mod extract;
 mod limiter;
 mod openapi;
 pub mod session;
+pub mod scope;
 mod v1;
 mod ws;
 
@@ -62,6 +63,8 @@ pub struct ApiState {
     pub revocations: auth::Revocations,
     /// Customers and the digital channels.
     pub channels: crate::channels::Channels,
+    /// `[cti] allow_private_webhooks`: webhook URLs may point at loopback/private addresses.
+    pub allow_private_webhooks: bool,
 }
 
 /// The whole HTTP application.

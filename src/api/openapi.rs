@@ -70,6 +70,7 @@ pub enum Errors {
                         integration."),
     paths(
         v1::tokens::list, v1::tokens::create, v1::tokens::revoke,
+        v1::bans::list, v1::bans::lift,
         v1::agents::list, v1::agents::one, v1::agents::login, v1::agents::logout,
         v1::agents::set_state,
         v1::calls::create, v1::calls::list, v1::calls::hangup, v1::calls::recording,

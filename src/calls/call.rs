@@ -298,7 +298,7 @@ impl Call {
 
     async fn drive(mut self, mut rx: mpsc::UnboundedReceiver<TuEvent>) {
         self.endpoint.metrics().active_calls.inc();
-        tracing::info!(callee = %self.cdr.callee, origin = %self.cdr.origin, "call offered");
+        tracing::info!(callee = %crate::security::pii::masked(&self.cdr.callee), origin = %self.cdr.origin, "call offered");
         if self.cdr.origin == "extension" {
             let caller = self.caller_name.clone();
             self.phones.mark(&caller);

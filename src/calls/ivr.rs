@@ -111,7 +111,7 @@ impl Call {
         };
         media.set_inband_dtmf(MediaSide::A, true);
         ivr.answer = Some(answer.to_string());
-        tracing::info!(number = %self.cdr.callee, "dialplan runs the call");
+        tracing::info!(number = %crate::security::pii::masked(&self.cdr.callee), "dialplan runs the call");
         self.run_dialplan();
         true
     }

@@ -79,6 +79,8 @@ pub struct CallsConfig {
     pub features: crate::routing::FeatureCodes,
     /// Call limits and session timers (`[calls]`).
     pub limits: crate::config::CallsSection,
+    /// Toll-fraud policy for extensions' calls out through trunks (`security::outbound`).
+    pub outbound: Arc<crate::security::outbound::OutboundGate>,
 }
 
 /// Decides what happens to each new INVITE and REGISTER. Built by `server` from the running
@@ -186,6 +188,28 @@ impl CallManager {
         }
     }
 
+    /// Security (owned by `security`): an extension's call out through a trunk passes the
+    /// outbound policy; the slot counts it until dropped. The `Err` is the 403 reason phrase.
+    fn outbound_slot(
+        &self,
+        origin: &Origin,
+        target: &Target,
+    ) -> Result<Option<crate::security::outbound::OutboundSlot>, &'static str> {
+        let (Origin::Extension(user), Target::Trunk { trunk, number }) = (origin, target) else {
+            return Ok(None);
+        };
+        let role = self.config.extensions.get(user).map(|e| e.role);
+        let role = crate::security::outbound::role_name(role.unwrap_or_default());
+        let unix_secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        self.config
+            .outbound
+            .admit(user, role, &trunk.name, number, unix_secs)
+            .map(Some)
+            .map_err(|refusal| refusal.reason_phrase())
+    }
+
     /// Where to record this call, when either party's extension says `record = "always"`.
     fn recording_for(&self, origin: &Origin, target: &Target) -> Option<std::path::PathBuf> {
         let always = |number: &str| {
@@ -243,6 +267,16 @@ impl RequestHandler for CallManager {
                 return None;
             }
         };
+        // Security (owned by `security`): toll-fraud policy where an extension dials out.
+        let outbound_slot = match self.outbound_slot(&origin, &target) {
+            Ok(slot) => slot,
+            Err(reason) => {
+                let response = MessageBuilder::response_to(&request.msg, 403, reason, Some(&tag));
+                endpoint.reply(request.txn, response);
+                self.metrics.call_finished(target::result_of_status(403));
+                return None;
+            }
+        };
         let recording = self.recording_for(&origin, &target);
         let vars = call_variables(&origin, &target, &request.msg);
         let ivr = self.flow_for(&target, &vars, dialplan);
@@ -267,6 +301,7 @@ impl RequestHandler for CallManager {
         call.control = Some(self.live.enrol(&call.cdr, self.control_services()));
         let running = self.tasks.enter();
         tokio::spawn(async move {
+            let _outbound_slot = outbound_slot; // counted until the call ends
             call.run(rx).await;
             drop(running);
         });

@@ -7,6 +7,7 @@
 //! national_number_digits = 9      # 9 digits = national; longer and starting 48 = international
 //! screen_pop_deadline_ms = 300    # longest an agent's phone waits for their screen pop
 //! ca_file = "/etc/centrala/crm-ca.pem"  # extra trusted CA (PEM) for https:// CRMs and webhooks
+//! allow_private_webhooks = false  # webhooks to loopback/private/link-local addresses
 //!
 //! [cti.breaker]
 //! failures_to_open = 5            # consecutive failures that open the circuit
@@ -81,6 +82,9 @@ pub struct CtiConfig {
     /// A PEM file of CA certificates trusted for `https://` lookups and webhooks, on top of
     /// the system's roots (or `SSL_CERT_FILE`'s). Certificates are always verified.
     pub ca_file: Option<std::path::PathBuf>,
+    /// Allow webhook URLs on loopback, private or link-local addresses (config and API);
+    /// refused by default, so an API user cannot make the PBX call into its own network.
+    pub allow_private_webhooks: bool,
 }
 
 impl Default for CtiConfig {
@@ -94,6 +98,7 @@ impl Default for CtiConfig {
             delivery: DeliveryConfig::default(),
             screen_pop_deadline_ms: 300,
             ca_file: None,
+            allow_private_webhooks: false,
         }
     }
 }
@@ -246,6 +251,14 @@ impl CtiConfig {
                 return Err(format!("duplicate cti webhook {:?}", hook.name));
             }
             hook.validate()?;
+            let inside = crate::security::destination::private_destination(&hook.url);
+            if let Some(class) = inside.filter(|_| !self.allow_private_webhooks) {
+                return Err(format!(
+                    "cti webhook {:?}: {} points at a {class} address; set \
+                     cti.allow_private_webhooks = true to allow it",
+                    hook.name, hook.url
+                ));
+            }
         }
         Ok(())
     }

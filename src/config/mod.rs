@@ -76,6 +76,8 @@ pub struct Config {
     pub sms: SmsConfig,
     /// E-mail (`[email]`).
     pub email: EmailConfig,
+    /// Toll-fraud policy for calls out through trunks (`[outbound]`).
+    pub outbound: crate::security::outbound::OutboundConfig,
 }
 
 impl Default for Config {
@@ -95,6 +97,7 @@ impl Default for Config {
             customers: CustomersConfig::default(),
             sms: SmsConfig::default(),
             email: EmailConfig::default(),
+            outbound: Default::default(),
         }
     }
 }

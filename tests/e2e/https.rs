@@ -109,7 +109,7 @@ fn setup(test: &str, trusted: &str, served: &str) -> (Pbx, Proc, PathBuf) {
     let port = ports.port(6);
     let (stub, received) = https_stub(&certs, port, served);
     let extra = format!(
-        "[cti]\nca_file = \"{ca}\"\n\
+        "[cti]\nca_file = \"{ca}\"\nallow_private_webhooks = true\n\
          [[cti.lookups]]\nname = \"crm\"\n\
          url = \"https://127.0.0.1:{port}/customers/by-phone/{{number}}\"\n\
          timeout_ms = 3000\nmapping = {{ name = \"/name\" }}\n\

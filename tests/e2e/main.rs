@@ -10,6 +10,7 @@
 mod common;
 
 mod agent_busy;
+mod bans;
 mod baresip;
 mod call_control;
 mod call_limits;
@@ -39,6 +40,7 @@ mod screen_pop;
 mod screen_pop_timing;
 mod shutdown;
 mod support;
+mod toll_fraud;
 mod transfer;
 mod trunks;
 mod webhooks;

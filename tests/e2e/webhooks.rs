@@ -67,7 +67,7 @@ fn events_survive_a_crm_outage_and_a_kill_9_and_arrive_once_in_order() {
     let ports = PortBlock::claim();
     let hook_port = ports.port(6);
     let extra = format!(
-        "[[cti.webhooks]]\nname = \"crm\"\nurl = \"http://127.0.0.1:{hook_port}/hook\"\n\
+        "[cti]\nallow_private_webhooks = true\n[[cti.webhooks]]\nname = \"crm\"\nurl = \"http://127.0.0.1:{hook_port}/hook\"\n\
          secret = \"{SECRET}\"\nevents = [\"agent.state_changed\"]\n\
          [cti.delivery]\ninitial_backoff_ms = 100\nmax_backoff_secs = 1\ntimeout_ms = 1000\n"
     );
@@ -136,7 +136,7 @@ fn a_stored_tasks_event_commits_with_it_and_survives_a_kill_9_once() {
     let ports = PortBlock::claim();
     let hook_port = ports.port(6);
     let extra = format!(
-        "[[cti.webhooks]]\nname = \"crm\"\nurl = \"http://127.0.0.1:{hook_port}/hook\"\n\
+        "[cti]\nallow_private_webhooks = true\n[[cti.webhooks]]\nname = \"crm\"\nurl = \"http://127.0.0.1:{hook_port}/hook\"\n\
          secret = \"{SECRET}\"\nevents = [\"task.queued\"]\n\
          [cti.delivery]\ninitial_backoff_ms = 100\nmax_backoff_secs = 1\ntimeout_ms = 1000\n"
     );

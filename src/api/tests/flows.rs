@@ -162,6 +162,7 @@ async fn a_chat_is_offered_accepted_and_completed_by_its_agent_only() {
 #[tokio::test]
 async fn a_chat_waiting_past_its_service_level_is_a_breach_event() {
     let mut config = crate::config::Config::default();
+    config.cti.allow_private_webhooks = true; // the test's loopback subscription
     for queue in &mut config.queues {
         queue.sla_secs.insert("chat".into(), 1);
     }
@@ -317,7 +318,7 @@ async fn customer_history_lists_their_calls_and_call_ended_is_an_event() {
         .await
         .unwrap();
     let (status, history) = api
-        .get("/api/v1/customers/+48600100200/history", AGENT_1001)
+        .get("/api/v1/customers/+48600100200/history", SUPERVISOR)
         .await;
     assert_eq!(status, 200);
     let ids: Vec<&str> = history["calls"]
@@ -333,6 +334,51 @@ async fn customer_history_lists_their_calls_and_call_ended_is_an_event() {
         (&events[0]["call_id"], &events[0]["data"]["billsec_ms"]),
         (&json!("c1"), &json!(95))
     );
-    let (status, _) = api.get("/api/v1/customers/lookup", AGENT_1001).await;
+    let (status, _) = api.get("/api/v1/customers/lookup", SUPERVISOR).await;
     assert_eq!(status, 400, "number or email needed");
+}
+
+#[tokio::test]
+async fn an_agent_sees_only_their_own_calls_with_a_customer() {
+    let api = TestApi::start().await;
+    let cdr = |id: &str, callee: &str| CdrRecord {
+        id: id.into(),
+        call_id: format!("{id}@sip"),
+        caller: "+48600100200".into(),
+        callee: callee.into(),
+        origin: "trunk:pstn".into(),
+        started_at_ms: 10,
+        answered_at_ms: Some(15),
+        ended_at_ms: 100,
+        result: "answered".into(),
+        hangup_cause: "normal_clearing".into(),
+        hangup_side: "caller".into(),
+        transferred_to: None,
+        caller_quality: None,
+        callee_quality: None,
+    };
+    api.store
+        .insert_cdrs(&[cdr("to-1001", "1001"), cdr("to-1002", "1002")])
+        .await
+        .unwrap();
+    let (status, history) = api
+        .get("/api/v1/customers/+48600100200/history", AGENT_1001)
+        .await;
+    assert_eq!(status, 200);
+    let ids: Vec<&str> = history["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["call_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["to-1001"], "not agent 1002's call");
+    assert_eq!(history["tasks"], json!([]));
+    let (status, _) = api
+        .get("/api/v1/customers/lookup?number=%2B48999000111", AGENT_1001)
+        .await;
+    assert_eq!(status, 403, "not a customer of theirs");
+    let (status, _) = api
+        .get("/api/v1/customers/lookup?number=%2B48600100200", AGENT_1001)
+        .await;
+    assert_ne!(status, 403, "their own customer (no CRM configured here)");
 }

@@ -48,8 +48,11 @@ impl TestApi {
         Self::start_with(lenient()).await
     }
 
+    /// Webhooks to the test's loopback receivers are allowed.
     pub async fn start_with(policy: LimitPolicy) -> TestApi {
-        Self::start_configured(Config::default(), policy).await
+        let mut config = Config::default();
+        config.cti.allow_private_webhooks = true;
+        Self::start_configured(config, policy).await
     }
 
     /// On `config` (its queues, agents and tokens).
@@ -92,6 +95,7 @@ impl TestApi {
             metrics_token_hash: None,
             revocations: Default::default(),
             channels,
+            allow_private_webhooks: config.cti.allow_private_webhooks,
         });
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -81,11 +81,12 @@ fn routes() -> Vec<(Method, &'static str, Option<Value>, u8)> {
             None,
             SU | AD | IN,
         ),
+        // An agent only for the customers of their own calls (none here): 403.
         (
             Method::GET,
             "/api/v1/customers/lookup?number=600100200",
             None,
-            any,
+            SU | AD | IN,
         ),
         (
             Method::GET,
@@ -114,6 +115,8 @@ fn routes() -> Vec<(Method, &'static str, Option<Value>, u8)> {
         (Method::GET, REPORT_AGENTS, None, SU | AD),
         (Method::GET, REPORT_CHANNELS, None, SU | AD),
         (Method::GET, "/api/v1/events", None, any),
+        (Method::GET, "/api/v1/bans", None, SU | AD),
+        (Method::DELETE, "/api/v1/bans/192.0.2.1", None, AD),
     ]
 }
 
@@ -302,4 +305,27 @@ async fn tokens_are_created_once_and_revoked() {
             .await;
         assert_eq!(status, 400, "{bad}: {answer}");
     }
+}
+
+#[tokio::test]
+async fn webhooks_into_the_private_network_are_refused_unless_allowed() {
+    let api = TestApi::start_configured(crate::config::Config::default(), super::lenient()).await;
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.0.0.8/hook",
+        "http://localhost/hook",
+    ] {
+        let body = json!({"url": url, "events": ["call.ended"]});
+        let (status, answer) = api
+            .call(Method::POST, "/api/v1/webhooks", ADMIN, Some(body))
+            .await;
+        assert_eq!(status, 400, "{url}: {answer}");
+        assert_eq!(answer["error"]["code"], "bad_request", "{answer}");
+    }
+    let body = json!({"url": "https://crm.example.com/hook", "events": ["call.ended"]});
+    let (status, answer) = api
+        .call(Method::POST, "/api/v1/webhooks", ADMIN, Some(body))
+        .await;
+    assert_eq!(status, 201, "{answer}");
 }

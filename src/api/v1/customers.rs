@@ -2,12 +2,13 @@
 //! timeout apply), and the customer's interaction history from the CDRs and stored tasks.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::api::auth::Principal;
 use crate::api::extract::{Id, Params};
-use crate::api::{ApiError, ApiState};
+use crate::api::{ApiError, ApiState, scope};
 use crate::cti::events::interaction_history;
 use crate::cti::lookup::LookupError;
 
@@ -56,8 +57,12 @@ pub struct HistoryDto {
     responses((status = 200, body = CustomerDto), crate::api::openapi::Errors))]
 pub async fn lookup(
     State(state): State<ApiState>,
+    Extension(who): Extension<Principal>,
     Params(query): Params<LookupQuery>,
 ) -> Result<Json<CustomerDto>, ApiError> {
+    if let Some(agent) = who.own_agent() {
+        agent_may_look_up(&state, agent, query.number.as_deref()).await?;
+    }
     let mut params = Map::new();
     if let Some(number) = query.number.filter(|n| !n.trim().is_empty()) {
         params.insert("number".into(), Value::from(number));
@@ -92,6 +97,7 @@ pub async fn lookup(
     responses((status = 200, body = HistoryDto), crate::api::openapi::Errors))]
 pub async fn history(
     State(state): State<ApiState>,
+    Extension(who): Extension<Principal>,
     Id(id): Id<String>,
     Params(query): Params<HistoryQuery>,
 ) -> Result<Json<HistoryDto>, ApiError> {
@@ -100,11 +106,44 @@ pub async fn history(
         return Err(ApiError::BadRequest("limit must be 1..=100".into()));
     }
     let mut found = interaction_history(&state.store, &id, limit).await?;
+    let (mut calls, mut tasks) = (found["calls"].take(), found["tasks"].take());
+    if let Some(agent) = who.own_agent() {
+        calls = scope::own_calls(agent, calls);
+        tasks = Value::Array(Vec::new());
+    }
     Ok(Json(HistoryDto {
         customer: id,
-        calls: found["calls"].take(),
-        tasks: found["tasks"].take(),
+        calls,
+        tasks,
     }))
+}
+
+/// An agent asks the CRM only about a number on one of their live calls or in their own
+/// history (see `api::scope`); 403 otherwise (and for e-mail lookups).
+async fn agent_may_look_up(
+    state: &ApiState,
+    agent: &str,
+    number: Option<&str>,
+) -> Result<(), ApiError> {
+    let forbidden =
+        || ApiError::Forbidden("an agent may look up only the customers of their own calls".into());
+    let Some(number) = number.filter(|n| !n.trim().is_empty()) else {
+        return Err(forbidden());
+    };
+    let live = state
+        .calls
+        .as_ref()
+        .map(|c| c.live.list())
+        .unwrap_or_default();
+    if scope::on_live_call(agent, number, &live) {
+        return Ok(());
+    }
+    let mut past = interaction_history(&state.store, number, 100).await?;
+    let own = scope::own_calls(agent, past["calls"].take());
+    if own.as_array().is_some_and(|calls| !calls.is_empty()) {
+        return Ok(());
+    }
+    Err(forbidden())
 }
 
 fn lookup_error(err: LookupError) -> ApiError {

@@ -4,6 +4,7 @@
 //! null on the last page). Errors are `{"error": {"code", "message"}}` (see `api::error`).
 
 pub(super) mod agents;
+pub(super) mod bans;
 pub(super) mod calls;
 pub(super) mod conversations;
 pub(super) mod customer_profiles;
@@ -33,6 +34,8 @@ pub(super) fn router(state: ApiState) -> Router<ApiState> {
             gated(ADMINS, get(tokens::list)).merge(gated(ADMINS, post(tokens::create))),
         )
         .route("/tokens/{id}", gated(ADMINS, delete(tokens::revoke)))
+        .route("/bans", gated(MANAGERS, get(bans::list)))
+        .route("/bans/{address}", gated(ADMINS, delete(bans::lift)))
         .route("/agents", gated(ANY, get(agents::list)))
         .route("/agents/{number}", gated(ANY, get(agents::one)))
         .route("/agents/{number}/login", gated(STAFF, post(agents::login)))

@@ -73,7 +73,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<WebhookDto>), ApiError> {
     let row = SubscriptionRow {
         id: format!("whk_{}", hex::encode(rand::random::<[u8; 8]>())),
-        url: checked_url(&new.url)?,
+        url: checked_url(&new.url, state.allow_private_webhooks)?,
         secret: checked_secret(new.secret)?,
         events: checked_events(new.events)?,
         active: true,
@@ -105,7 +105,7 @@ pub async fn update(
 ) -> Result<Json<WebhookDto>, ApiError> {
     let mut row = editable(&state, &id).await?;
     if let Some(url) = change.url {
-        row.url = checked_url(&url)?;
+        row.url = checked_url(&url, state.allow_private_webhooks)?;
     }
     if let Some(events) = change.events {
         row.events = checked_events(events)?;
@@ -165,7 +165,17 @@ fn dto(row: SubscriptionRow, with_secret: bool) -> WebhookDto {
     }
 }
 
-fn checked_url(url: &str) -> Result<String, ApiError> {
+/// An http(s) URL, not pointing at a loopback, private or link-local address unless
+/// `allow_private` (`[cti] allow_private_webhooks`).
+fn checked_url(url: &str, allow_private: bool) -> Result<String, ApiError> {
+    if let Some(class) = crate::security::destination::private_destination(url)
+        && !allow_private
+    {
+        return Err(ApiError::BadRequest(format!(
+            "{url:?} points at a {class} address; webhooks there are not allowed \
+             (cti.allow_private_webhooks)"
+        )));
+    }
     match reqwest::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(u.to_string()),
         _ => Err(ApiError::BadRequest(format!(

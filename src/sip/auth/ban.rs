@@ -125,6 +125,29 @@ impl BanList {
             .count()
     }
 
+    /// The addresses banned at `now`, each with the time its ban has left, by address.
+    pub fn banned(&self, now: Instant) -> Vec<(IpAddr, Duration)> {
+        let mut banned: Vec<(IpAddr, Duration)> = self
+            .entries
+            .iter()
+            .filter_map(|(ip, e)| {
+                let until = e.banned_until.filter(|&until| now < until)?;
+                Some((*ip, until - now))
+            })
+            .collect();
+        banned.sort_unstable();
+        banned
+    }
+
+    /// Lifts the ban of `ip` (and forgets its failures); `false` when it was not banned.
+    pub fn lift(&mut self, now: Instant, ip: IpAddr) -> bool {
+        let was_banned = self.is_banned(now, ip);
+        if was_banned {
+            self.entries.remove(&ip);
+        }
+        was_banned
+    }
+
     /// Addresses tracked (banned or with recent failures).
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::replay::NonceCounts;
 use super::{BanList, Credentials, DigestServer, Verdict, parse_credentials};
-use crate::sip::message::{Message, MessageBuilder};
+use crate::sip::message::{Message, MessageBuilder, Uri};
 
 /// What to do with a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,6 +140,20 @@ impl AuthGuard {
         self.lock().is_banned(now, source)
     }
 
+    /// Addresses banned now with the time each ban has left (the ban API).
+    pub fn bans(&self, now: Instant) -> Vec<(IpAddr, Duration)> {
+        self.lock().banned(now)
+    }
+
+    /// Lifts the ban of `ip`; `false` when it was not banned.
+    pub fn lift_ban(&self, now: Instant, ip: IpAddr) -> bool {
+        let lifted = self.lock().lift(now, ip);
+        if lifted {
+            tracing::info!(address = %ip, "ban lifted through the API");
+        }
+        lifted
+    }
+
     /// Addresses banned now (metric).
     pub fn banned_count(&self, now: Instant) -> usize {
         self.lock().banned_count(now)
@@ -188,13 +202,26 @@ impl AuthGuard {
 }
 
 /// Whether the digest's `uri` is the request's Request-URI (RFC 7616 section 3.4.6), so a
-/// header captured from one request does not authenticate a request for another target.
+/// header made for one target does not authenticate a request for another. One relaxation:
+/// a `uri` without a user part naming the Request-URI's own host and port is accepted,
+/// because SIPp 3.6 (our test peer, and a common load tester) sends `sip:host:port` for every
+/// request. Replays are stopped by the nonce-count either way; an on-path attacker who
+/// rewrites a request before it arrives is TLS's job (digest does not cover the message).
 fn names_request_uri(creds: &Credentials<'_>, msg: &Message) -> bool {
     let Some(target) = msg.request_uri() else {
         return false;
     };
     let uri: &str = &creds.uri;
-    uri == target || uri.eq_ignore_ascii_case(target)
+    if uri == target || uri.eq_ignore_ascii_case(target) {
+        return true;
+    }
+    let (Ok(digest), Ok(request)) = (Uri::parse(uri), Uri::parse(target)) else {
+        return false;
+    };
+    digest.user.is_none()
+        && digest.scheme == request.scheme
+        && digest.host.eq_ignore_ascii_case(request.host)
+        && digest.port == request.port
 }
 
 #[cfg(test)]

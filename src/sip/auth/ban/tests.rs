@@ -129,3 +129,17 @@ fn zero_max_failures_bans_on_first_failure() {
     let mut b = BanList::new(0, WINDOW, BAN_FOR);
     assert!(b.record_failure(Instant::now(), ip(9)));
 }
+
+#[test]
+fn bans_are_listed_and_lifted() {
+    let mut bans = BanList::new(1, Duration::from_secs(60), Duration::from_secs(600));
+    let t0 = Instant::now();
+    let ip: IpAddr = [10, 0, 0, 9].into();
+    assert!(bans.record_failure(t0, ip));
+    let later = t0 + Duration::from_secs(100);
+    assert_eq!(bans.banned(later), [(ip, Duration::from_secs(500))]);
+    assert!(bans.lift(later, ip));
+    assert!(!bans.is_banned(later, ip));
+    assert!(bans.banned(later).is_empty());
+    assert!(!bans.lift(later, ip), "nothing left to lift");
+}

@@ -109,9 +109,24 @@ fn the_phone_goes_on_with_the_next_nonce_count() {
 #[test]
 fn a_header_for_another_request_uri_is_refused() {
     let guard = guard();
-    let header = answered(&guard, "sip:centrala", 1);
+    let header = answered(&guard, "sip:1002@centrala", 1);
     assert_eq!(
         check(&guard, "sip:0048700123456@centrala", &header, ATTACKER),
+        Decision::Malformed
+    );
+}
+
+#[test]
+fn a_uri_without_user_for_the_same_host_is_accepted_as_sipp_sends_it() {
+    let guard = guard();
+    let header = answered(&guard, "sip:centrala", 1);
+    assert!(matches!(
+        check(&guard, "sip:1002@centrala", &header, PHONE),
+        Decision::Authenticated(_)
+    ));
+    let header = answered(&guard, "sip:centrala", 2);
+    assert_eq!(
+        check(&guard, "sip:1002@elsewhere", &header, PHONE),
         Decision::Malformed
     );
 }

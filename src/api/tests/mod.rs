@@ -3,6 +3,7 @@
 
 mod flows;
 mod reports;
+mod reports_day;
 mod roles;
 mod stream;
 

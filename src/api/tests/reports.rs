@@ -186,6 +186,26 @@ async fn csv_is_the_same_computation_and_agents_are_refused() {
         .unwrap();
     assert_eq!(accept.text().await.unwrap(), text);
 
+    let xlsx = api
+        .raw(
+            reqwest::Method::GET,
+            &format!("/api/v1/reports/agents?{PERIOD}&format=xlsx"),
+        )
+        .bearer_auth(SUPERVISOR)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status(), 200);
+    let kind = xlsx.headers()["content-type"].to_str().unwrap().to_string();
+    assert_eq!(kind, crate::reports::xlsx::MEDIA_TYPE);
+    let bytes = xlsx.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"PK"), "a zip container");
+    let names = String::from_utf8_lossy(&bytes);
+    assert!(
+        names.contains("xl/worksheets/sheet1.xml"),
+        "an XLSX workbook"
+    );
+
     let (status, body) = api
         .get(&format!("/api/v1/reports/queues?{PERIOD}"), AGENT_1001)
         .await;

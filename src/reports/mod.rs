@@ -3,7 +3,7 @@
 //! docs/REPORTS.md.
 //!
 //! Owns: the formulas (`formula`), the period and time zones (`period`), agents' time
-//! (`timeline`), the one computation (`compute`) and the CSV export (`csv`).
+//! (`timeline`), the one computation (`compute`) and the CSV and XLSX exports (`csv`, `xlsx`).
 //! Must not touch: routing state or live counters; it reads only what the store holds, so a
 //! report of last March is the same today and next year.
 //! Driven by: `api::v1::reports` (JSON and CSV) and tests.
@@ -16,6 +16,7 @@ pub mod csv;
 pub mod formula;
 pub mod period;
 pub mod timeline;
+pub mod xlsx;
 
 pub use compute::{AgentFigures, Report, ReportKind, ReportRequest, ReportRow, compute};
 pub use formula::{Counts, FORMULA_VERSION, QueueFigures, ServiceLevels, SlVariant};

@@ -4,6 +4,7 @@
 mod customers;
 mod flows;
 mod reports;
+mod reports_day;
 mod roles;
 mod stream;
 

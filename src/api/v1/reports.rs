@@ -1,6 +1,6 @@
 //! `/api/v1/reports/{queues,agents,channels}`: figures for any past period, recomputed from the
-//! stored queue log by `reports::compute`; JSON, or CSV with `Accept: text/csv` or
-//! `format=csv`. Supervisors and admins only.
+//! stored queue log by `reports::compute`; JSON, CSV (`Accept: text/csv` or `format=csv`) or
+//! XLSX (`format=xlsx`). Supervisors and admins only.
 
 use axum::Json;
 use axum::extract::State;
@@ -29,8 +29,9 @@ pub(crate) struct ReportQuery {
     /// Abandons shorter than this many seconds are short abandons (default 5, at most 3600).
     #[param(minimum = 0, maximum = 3600)]
     short_abandon_secs: Option<i64>,
-    /// `json` (default) or `csv`; `Accept: text/csv` also selects CSV.
-    #[param(pattern = "^(json|csv)$")]
+    /// `json` (default), `csv` or `xlsx`; `Accept: text/csv` or the XLSX media type also
+    /// selects them.
+    #[param(pattern = "^(json|csv|xlsx)$")]
     format: Option<String>,
 }
 
@@ -53,16 +54,18 @@ async fn report(
             "short_abandon_secs must be from 0 to 3600".into(),
         ));
     }
-    let csv = match q.format.as_deref() {
-        None => headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/csv")),
-        Some("csv") => true,
-        Some("json") => false,
+    let accept = (headers.get(header::ACCEPT))
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let format = match q.format.as_deref() {
+        None if accept.contains("text/csv") => Export::Csv,
+        None if accept.contains(reports::xlsx::MEDIA_TYPE) => Export::Xlsx,
+        None | Some("json") => Export::Json,
+        Some("csv") => Export::Csv,
+        Some("xlsx") => Export::Xlsx,
         Some(other) => {
             return Err(ApiError::BadRequest(format!(
-                "format must be json or csv, not {other:?}"
+                "format must be json, csv or xlsx, not {other:?}"
             )));
         }
     };
@@ -79,22 +82,34 @@ async fn report(
         queues,
     };
     let report = reports::compute(&state.store, &request).await?;
-    if csv {
-        let mut response = reports::csv::render(&report).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/csv; charset=utf-8"),
-        );
-        return Ok(response);
-    }
-    Ok(Json(report).into_response())
+    let (body, kind) = match format {
+        Export::Json => return Ok(Json(report).into_response()),
+        Export::Csv => (
+            reports::csv::render(&report).into_bytes(),
+            "text/csv; charset=utf-8",
+        ),
+        Export::Xlsx => (
+            reports::xlsx::render(&report).map_err(|e| ApiError::Internal(e.to_string()))?,
+            reports::xlsx::MEDIA_TYPE,
+        ),
+    };
+    let mut response = body.into_response();
+    (response.headers_mut()).insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    Ok(response)
+}
+
+enum Export {
+    Json,
+    Csv,
+    Xlsx,
 }
 
 /// Per queue and interval: offered, answered, abandoned, service levels, ASA, AHT, callbacks.
 #[utoipa::path(get, operation_id = "reports_queues", path = "/api/v1/reports/queues", tag = "reports",
     params(ReportQuery),
     responses((status = 200, description = "The report: JSON, or CSV when asked",
-        content((Report = "application/json"), (String = "text/csv"))),
+        content((Report = "application/json"), (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         crate::api::openapi::Errors))]
 pub async fn queues(
     State(state): State<ApiState>,
@@ -108,7 +123,8 @@ pub async fn queues(
 #[utoipa::path(get, operation_id = "reports_agents", path = "/api/v1/reports/agents", tag = "reports",
     params(ReportQuery),
     responses((status = 200, description = "The report: JSON, or CSV when asked",
-        content((Report = "application/json"), (String = "text/csv"))),
+        content((Report = "application/json"), (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         crate::api::openapi::Errors))]
 pub async fn agents(
     State(state): State<ApiState>,
@@ -122,7 +138,8 @@ pub async fn agents(
 #[utoipa::path(get, operation_id = "reports_channels", path = "/api/v1/reports/channels", tag = "reports",
     params(ReportQuery),
     responses((status = 200, description = "The report: JSON, or CSV when asked",
-        content((Report = "application/json"), (String = "text/csv"))),
+        content((Report = "application/json"), (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         crate::api::openapi::Errors))]
 pub async fn channels(
     State(state): State<ApiState>,

@@ -241,6 +241,10 @@ fn invalid_routing_config_is_rejected_with_a_reason() {
             "keep_place_key",
         ),
         ("[[queues]]\nname = \"a b\"\n", "name must be"),
+        (
+            "[[queues]]\nname = \"a\"\nservice_level_variant = \"most\"\n",
+            "service_level_variant",
+        ),
         ("[features]\nlogin = \"*12\"\n", "codes must differ"),
         ("[features]\nlogin = \"log\"\n", "digits"),
     ];
@@ -249,4 +253,13 @@ fn invalid_routing_config_is_rejected_with_a_reason() {
         let err = config.validate().unwrap_err();
         assert!(err.contains(expected), "{text}: {err}");
     }
+}
+
+#[test]
+fn a_queue_picks_its_reports_headline_service_level() {
+    let text = "[[queues]]\nname = \"a\"\nservice_level_variant = \"offered_without_short\"\n";
+    let config = Config::parse(text, "c.toml").unwrap();
+    let setup = config.routing_setup().unwrap();
+    let variant = setup.queue("a").unwrap().service_level_variant;
+    assert_eq!(variant, crate::reports::SlVariant::OfferedWithoutShort);
 }

@@ -15,8 +15,8 @@ mod error;
 mod extract;
 mod limiter;
 mod openapi;
-pub mod session;
 pub mod scope;
+pub mod session;
 mod v1;
 mod ws;
 

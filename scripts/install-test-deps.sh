@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a Debian machine: real SIP peers (SIPp from
-# sip-tester, baresip), tcpdump for loopback captures, sox, libopus for the Opus codec, the
-# openssl command line (test CAs for the HTTPS stubs), and a
-# PostgreSQL server when none answers on 127.0.0.1:5432. Safe to run again.
+# sip-tester, baresip), tcpdump for loopback captures, sox, the openssl command line (test
+# CAs for the HTTPS stubs), Chromium with Node.js and playwright-core for the pages, and a
+# PostgreSQL server when none answers on 127.0.0.1:5432. Safe to run again. Building Centrala
+# itself needs none of this; libopus-dev and pkg-config are here only for the `system-opus`
+# feature, whose interop tests (the default pure-Rust Opus against libopus) scripts/test.sh runs.
 set -euo pipefail
 
-packages=(sip-tester baresip baresip-core tcpdump sox libopus-dev pkg-config postgresql-client sqlite3 openssl)
+packages=(sip-tester baresip baresip-core tcpdump sox libopus-dev pkg-config postgresql-client sqlite3
+  openssl chromium fonts-liberation)
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -14,6 +18,13 @@ if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The pages' tests drive Debian's Chromium with playwright-core (pinned in
+# tests/browser/package-lock.json; it downloads no browser of its own).
+if ! cmp -s tests/browser/package-lock.json tests/browser/node_modules/.installed-lock.json; then
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error &&
+    cp package-lock.json node_modules/.installed-lock.json)
 fi
 
 # PostgreSQL: the suite also runs the store against it.

@@ -17,6 +17,8 @@ cargo clippy --all-targets --locked -- -D warnings
 cargo build --locked --examples
 export CENTRALA_E2E=1
 cargo test --locked --all-targets
+# The pure-Rust Opus codec (default) against the system libopus, both ways.
+cargo test --locked --lib --features system-opus media::codec::opus
 
 echo "== store and end-to-end tests again on PostgreSQL =="
 export CENTRALA_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432

@@ -35,6 +35,7 @@ use crate::sip::registration_client::{self, RegistrationConfig};
 use crate::sip::transport;
 use crate::store::Store;
 use crate::telemetry::Metrics;
+use crate::web::{self, WebState};
 
 /// Callback offers the dialler has not taken yet (the ACD drops beyond, its ring timer
 /// recovers them).
@@ -47,6 +48,10 @@ pub struct Server {
     http_task: JoinHandle<()>,
     /// The webhook delivery worker (stops when dropped).
     _delivery: DeliveryHandle,
+    /// The call layer, drained on shutdown.
+    calls: Arc<CallManager>,
+    /// How long live calls may go on after a shutdown signal.
+    drain: Duration,
 }
 
 impl Server {
@@ -78,13 +83,36 @@ impl Server {
             .with_context(|| format!("binding HTTP {}", config.http.listen))?;
         let http_addr = listener.local_addr()?;
         let http = &config.http;
+        let store_for_pages = store.clone();
+        let channels = crate::channels::Channels::new(
+            &config,
+            store.clone(),
+            sip.lookups.clone(),
+            sip.acd.clone(),
+            publisher.clone(),
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
+        channels
+            .intake
+            .recover(crate::cti::webhook::WallClock::now_ms(
+                &crate::cti::webhook::SystemClock,
+            ))
+            .await;
+        if let Some(email) = &channels.email {
+            let smtp = TcpListener::bind(config.email.listen)
+                .await
+                .with_context(|| format!("binding the SMTP listener {}", config.email.listen))?;
+            tracing::info!(smtp = %config.email.listen, "e-mail listener running");
+            tokio::spawn(crate::channels::email::smtp::serve(smtp, email.clone()));
+        }
         let app = api::app(ApiState {
+            channels,
             store,
             metrics,
             acd: sip.acd,
             lookups: sip.lookups,
             publisher,
-            calls: Some(sip.calls),
+            calls: Some(sip.calls.clone()),
             limiter: Arc::new(Mutex::new(FailureLimiter::new(LimitPolicy {
                 max_failures: http.auth_max_failures,
                 window: Duration::from_secs(http.auth_window_secs),
@@ -94,6 +122,8 @@ impl Server {
             revocations: Default::default(),
             allow_private_webhooks: config.cti.allow_private_webhooks,
         });
+        let pages = web::router(WebState::new(store_for_pages, &config.extensions, false));
+        let app = app.merge(pages);
         let http_task = tokio::spawn(async move {
             let app = app.into_make_service_with_connect_info::<SocketAddr>();
             if let Err(err) = axum::serve(listener, app).await {
@@ -105,6 +135,8 @@ impl Server {
             sip_addr: sip.addr,
             http_task,
             _delivery: delivery,
+            calls: sip.calls,
+            drain: Duration::from_secs(config.calls.drain_secs),
         })
     }
 
@@ -118,8 +150,10 @@ impl Server {
         self.sip_addr
     }
 
-    /// Stops accepting work and ends the tasks.
+    /// Stops accepting work, drains the calls (each ends with BYE and its CDR written, see
+    /// `calls::shutdown`), and ends the tasks.
     pub async fn shutdown(self) {
+        self.calls.shutdown(self.drain).await;
         self.http_task.abort();
     }
 }
@@ -247,6 +281,7 @@ async fn start_sip(
             recordings_dir: config.media.recordings_dir.clone(),
             features: config.features.codes(),
             outbound: crate::security::outbound::OutboundGate::new(config.outbound.clone()),
+            limits: config.calls.clone(),
         },
         dialplan,
         prompts: Arc::new(prompts),
@@ -259,6 +294,7 @@ async fn start_sip(
         store: Arc::new(StoreCalls::new(store)),
         metrics,
         live: Default::default(),
+        tasks: Default::default(),
     });
     endpoint.set_handler(calls.clone());
     callback_dialler::spawn(calls.clone(), callback_offers);

@@ -1,6 +1,7 @@
 //! Who is calling: bearer tokens with roles, checked on every `/api/v1` request.
 //!
-//! Owns: `Role`, `Principal`, the `authenticate` middleware (token -> principal, failures
+//! Owns: `Role`, `Principal`, the `authenticate` middleware (token -> principal; the token
+//! comes as a bearer header, or as the pages' session cookie, see `api::session`; failures
 //! counted per client IP by `limiter::FailureLimiter`, which refuses a failing IP's wrong
 //! credentials but never a right one), the per-route role gate `allow`, and
 //! seeding the config file's tokens into the store.
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::limiter::FailureLimiter;
+use super::session;
 use super::{ApiError, ApiState};
 use crate::config::HttpConfig;
 use crate::store::{Store, StoreError, TokenRow};
@@ -126,7 +128,16 @@ pub async fn authenticate(
     next: Next,
 ) -> Result<Response, ApiError> {
     let ip = client_ip(&request);
-    let presented = bearer(&request).or_else(|| query_token(&request));
+    let presented = match bearer(&request).or_else(|| query_token(&request)) {
+        Some(token) => Some(token),
+        None => match session::cookie_secret(request.headers()) {
+            Some(secret) => {
+                session::require_csrf(request.method(), request.headers(), &secret)?;
+                Some(secret)
+            }
+            None => None,
+        },
+    };
     let row = match presented {
         Some(token) => state.store.token_by_hash(&hash_token(&token)).await?,
         None => None,
@@ -134,7 +145,7 @@ pub async fn authenticate(
     let Some(principal) = row.and_then(|row| principal_of(&row)) else {
         let mut limiter = lock(&state.limiter);
         let now = Instant::now();
-        if let Some(retry_after) = limiter.blocked_for(now, ip) {
+        if let Some(retry_after) = limiter.blocked_for(now, &ip) {
             return Err(ApiError::TooManyRequests { retry_after });
         }
         return Err(match limiter.handle_failure(now, ip) {

@@ -109,6 +109,7 @@ impl IntoResponse for ApiError {
 
 fn rejection_code(status: StatusCode) -> &'static str {
     match status {
+        StatusCode::UNAUTHORIZED => "unauthorized",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
         StatusCode::RANGE_NOT_SATISFIABLE => "range_not_satisfiable",

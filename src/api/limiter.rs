@@ -1,8 +1,10 @@
-//! Rate limit of failed authentications per client IP (core: no clock, no I/O).
+//! Rate limit of failed authentications per key: a client IP for API tokens, an account for
+//! the pages' sign-in (core: no clock, no I/O).
 //!
-//! Owns: `FailureLimiter`, the count of recent failures per IP and the blocks they earn.
+//! Owns: `FailureLimiter`, the count of recent failures per key and the blocks they earn.
 //! Must not touch: HTTP, tokens; `api::auth` asks it after a presented token turned out not
-//! to be valid, and tells it about each failure, passing the current time.
+//! to be valid (the pages' sign-in after a wrong password), and tells it about each failure,
+//! passing the current time.
 //!
 //! A client that fails `max_failures` times within `window` has its failing requests refused
 //! for `block` (429 with `Retry-After`, and not counted further); a right token is still
@@ -11,6 +13,7 @@
 //! when the table grows past `MAX_TRACKED`.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -28,11 +31,11 @@ pub struct LimitPolicy {
     pub block: Duration,
 }
 
-/// Failed authentications per client IP.
+/// Failed authentications per key (by default a client IP).
 #[derive(Debug)]
-pub struct FailureLimiter {
+pub struct FailureLimiter<K = IpAddr> {
     policy: LimitPolicy,
-    clients: HashMap<IpAddr, Client>,
+    clients: HashMap<K, Client>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -42,28 +45,28 @@ struct Client {
     blocked_until: Option<Instant>,
 }
 
-impl FailureLimiter {
+impl<K: Eq + Hash> FailureLimiter<K> {
     /// An empty limiter.
-    pub fn new(policy: LimitPolicy) -> FailureLimiter {
+    pub fn new(policy: LimitPolicy) -> FailureLimiter<K> {
         FailureLimiter {
             policy,
             clients: HashMap::new(),
         }
     }
 
-    /// How long `ip` must still wait, if it is blocked at `now`.
-    pub fn blocked_for(&self, now: Instant, ip: IpAddr) -> Option<Duration> {
-        let until = self.clients.get(&ip)?.blocked_until?;
+    /// How long `key` must still wait, if it is blocked at `now`.
+    pub fn blocked_for(&self, now: Instant, key: &K) -> Option<Duration> {
+        let until = self.clients.get(key)?.blocked_until?;
         (until > now).then(|| until - now)
     }
 
-    /// Counts a failure of `ip` at `now`; returns the block it earned, if any.
-    pub fn handle_failure(&mut self, now: Instant, ip: IpAddr) -> Option<Duration> {
+    /// Counts a failure of `key` at `now`; returns the block it earned, if any.
+    pub fn handle_failure(&mut self, now: Instant, key: K) -> Option<Duration> {
         if self.clients.len() >= MAX_TRACKED {
             self.sweep(now);
         }
         let policy = self.policy;
-        let client = self.clients.entry(ip).or_insert(Client {
+        let client = self.clients.entry(key).or_insert(Client {
             window_start: now,
             failures: 0,
             blocked_until: None,
@@ -103,7 +106,7 @@ mod tests {
 
     #[test]
     fn a_client_over_the_limit_is_blocked_then_released() {
-        let mut limiter = FailureLimiter::new(POLICY);
+        let mut limiter: FailureLimiter = FailureLimiter::new(POLICY);
         let ip: IpAddr = [10, 0, 0, 1].into();
         let other: IpAddr = [10, 0, 0, 2].into();
         let t0 = Instant::now();
@@ -113,20 +116,20 @@ mod tests {
                 None
             );
         }
-        assert_eq!(limiter.blocked_for(t0, ip), None);
+        assert_eq!(limiter.blocked_for(t0, &ip), None);
         let fourth = t0 + Duration::from_secs(4);
         assert_eq!(limiter.handle_failure(fourth, ip), Some(POLICY.block));
         assert_eq!(
-            limiter.blocked_for(fourth + Duration::from_secs(10), ip),
+            limiter.blocked_for(fourth + Duration::from_secs(10), &ip),
             Some(Duration::from_secs(20))
         );
-        assert_eq!(limiter.blocked_for(fourth, other), None, "per IP");
-        assert_eq!(limiter.blocked_for(fourth + POLICY.block, ip), None);
+        assert_eq!(limiter.blocked_for(fourth, &other), None, "per IP");
+        assert_eq!(limiter.blocked_for(fourth + POLICY.block, &ip), None);
     }
 
     #[test]
     fn failures_outside_the_window_are_forgotten() {
-        let mut limiter = FailureLimiter::new(POLICY);
+        let mut limiter: FailureLimiter = FailureLimiter::new(POLICY);
         let ip: IpAddr = [10, 0, 0, 1].into();
         let t0 = Instant::now();
         for n in 0..3 {
@@ -134,6 +137,6 @@ mod tests {
         }
         let later = t0 + Duration::from_secs(120);
         assert_eq!(limiter.handle_failure(later, ip), None);
-        assert_eq!(limiter.blocked_for(later, ip), None);
+        assert_eq!(limiter.blocked_for(later, &ip), None);
     }
 }

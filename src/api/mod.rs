@@ -16,6 +16,7 @@ mod extract;
 mod limiter;
 mod openapi;
 pub mod scope;
+pub mod session;
 mod v1;
 mod ws;
 
@@ -62,6 +63,8 @@ pub struct ApiState {
     pub revocations: auth::Revocations,
     /// `[cti] allow_private_webhooks`: webhook URLs may point at loopback/private addresses.
     pub allow_private_webhooks: bool,
+    /// Customers and the digital channels.
+    pub channels: crate::channels::Channels,
 }
 
 /// The whole HTTP application.
@@ -71,6 +74,7 @@ pub fn app(state: ApiState) -> Router {
         .route("/metrics", get(metrics))
         .route("/api/v1/openapi.json", get(openapi::serve))
         .nest("/api/v1", v1::router(state.clone()))
+        .nest("/channels/v1", v1::sms_generic::router())
         .fallback(|| async { ApiError::NotFound("no such resource".into()) })
         .method_not_allowed_fallback(|| async {
             ApiError::Rejected {

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use super::call::{Call, Leg, Pending, Phase, sdp_of};
 use super::cdr::{Outcome, Side};
 use super::codecs;
+use super::core_link::leg_index;
 use crate::media::relay;
 use crate::media::sdp::{
     OriginState, SessionDescription, anchored_answer, anchored_offer, remote_audio,
@@ -39,6 +40,14 @@ impl Call {
                 }
                 self.transfer_response(pending, Some(&msg));
             }
+            Pending::Refresh(leg) => {
+                let leg = *leg;
+                if status >= 200 {
+                    self.pending.remove(&tag);
+                }
+                let cseq = msg.cseq().ok().map(|c| c.seq);
+                self.core_reinvite_response_to(leg, Some(status), cseq);
+            }
             Pending::Relay { .. } | Pending::Reinvite { .. } if status < 200 => {}
             Pending::Relay { .. } => {
                 if let Some(Pending::Relay { txn, request, .. }) = self.pending.remove(&tag) {
@@ -63,13 +72,23 @@ impl Call {
     pub fn on_failed(&mut self, tag: u64) {
         match self.pending.remove(&tag) {
             Some(Pending::ForkInvite(index)) => self.fork_failed(index, 408),
-            Some(Pending::Relay { txn, request, .. })
-            | Some(Pending::Reinvite { txn, request, .. }) => {
+            Some(Pending::Relay { txn, request, .. }) => {
                 self.endpoint.reply(
                     txn,
                     MessageBuilder::response_to(&request, 408, "Request Timeout", None),
                 );
             }
+            Some(Pending::Reinvite {
+                from, txn, request, ..
+            }) => {
+                self.core_reinvite_answered(from, &request, 408);
+                self.endpoint.reply(
+                    txn,
+                    MessageBuilder::response_to(&request, 408, "Request Timeout", None),
+                );
+                self.core_reinvite_response(other(from), None);
+            }
+            Some(Pending::Refresh(leg)) => self.core_reinvite_response(leg, None),
             Some(Pending::Transfer(pending)) => self.transfer_response(pending, None),
             Some(Pending::Teardown) | None => {}
         }
@@ -98,7 +117,6 @@ impl Call {
                 };
                 tracing::info!(?side, "hang-up");
                 self.cdr.end(Outcome::Answered, "normal_clearing", side);
-                self.ack_wait = None;
                 self.send_in_dialog(other(leg), &Method::Bye, None, Pending::Teardown);
                 self.ending();
             }
@@ -109,7 +127,14 @@ impl Call {
                     MessageBuilder::response_to(&msg, 200, "OK", None).header("Server", SERVER);
                 self.endpoint.reply(txn, response);
             }
-            Some(Method::Update) if !msg.body().is_empty() => {
+            Some(Method::Update) if msg.body().is_empty() => {
+                let mut response = MessageBuilder::response_to(&msg, 200, "OK", None);
+                for (name, value) in self.core_update_refresh(leg, &msg) {
+                    response = response.header(name, value);
+                }
+                self.endpoint.reply(txn, response);
+            }
+            Some(Method::Update) => {
                 let response = MessageBuilder::response_to(&msg, 488, "Not Acceptable Here", None);
                 self.endpoint.reply(txn, response);
             }
@@ -140,34 +165,32 @@ impl Call {
     }
 
     fn reinvite(&mut self, leg: Leg, msg: Message, txn: ServerTxn) {
+        if !self.core_accepts_reinvite(leg, &msg, txn) {
+            return;
+        }
         let transferring = self.control.as_ref().is_some_and(|c| c.transfer.is_some());
-        if transferring
-            || self
-                .pending
-                .values()
-                .any(|p| matches!(p, Pending::Reinvite { .. }))
-        {
-            let response = MessageBuilder::response_to(&msg, 491, "Request Pending", None);
-            return self.endpoint.reply(txn, response);
+        if transferring || !self.core_relay_starts(other(leg)) {
+            return self.reject_reinvite(leg, &msg, txn, 491, "Request Pending");
         }
         let (Some(offer), Some(media)) = (sdp_of(&msg), self.media.as_ref()) else {
-            let response = MessageBuilder::response_to(&msg, 488, "Not Acceptable Here", None);
-            return self.endpoint.reply(txn, response);
+            self.core_reinvite_response(other(leg), Some(488));
+            return self.reject_reinvite(leg, &msg, txn, 488, "Not Acceptable Here");
         };
         let toward = side_of(other(leg));
         let relayed = anchored_offer(&offer, media.local(toward), self.origin_mut(other(leg)));
         let (Some(relayed), Some(remote)) = (relayed, remote_audio(&offer)) else {
-            let response = MessageBuilder::response_to(&msg, 488, "Not Acceptable Here", None);
-            return self.endpoint.reply(txn, response);
+            self.core_reinvite_response(other(leg), Some(488));
+            return self.reject_reinvite(leg, &msg, txn, 488, "Not Acceptable Here");
         };
         if let Some(media) = &self.media {
             media.set_remote(side_of(leg), remote.rtp);
         }
+        let held = remote.direction != crate::media::sdp::Direction::SendRecv;
+        self.core_hold(leg, held);
         tracing::info!(direction = %remote.direction.as_str(), "re-INVITE relayed");
-        let body = Some((
-            "application/sdp".to_owned(),
-            Bytes::from(relayed.to_string()),
-        ));
+        let relayed = Bytes::from(relayed.to_string());
+        self.core.last_sdp[leg_index(other(leg))] = Some(relayed.clone());
+        let body = Some(("application/sdp".to_owned(), relayed));
         let pending = Pending::Reinvite {
             from: leg,
             txn,
@@ -186,7 +209,9 @@ impl Call {
         response: &Message,
     ) {
         let status = response.status().unwrap_or(500);
+        self.core_reinvite_response(other(from), Some(status));
         if !(200..300).contains(&status) {
+            self.core_reinvite_answered(from, request, status);
             return self.relay_response(txn, request, response);
         }
         if let Ok(cseq) = response.cseq() {
@@ -202,9 +227,11 @@ impl Call {
         };
         let local = media.local(side_of(from));
         let (Some(answer), Some(origin)) = (answer, Some(self.origin_mut(from))) else {
+            self.core_reinvite_answered(from, request, status);
             return self.relay_response(txn, request, response);
         };
         let Some(ours) = anchored_answer(&answer, offer, local, origin) else {
+            self.core_reinvite_answered(from, request, status);
             return self.relay_response(txn, request, response);
         };
         if let (Some(remote), Some(media)) = (remote_audio(&answer), self.media.as_ref()) {
@@ -213,10 +240,29 @@ impl Call {
             codecs::apply(media, side_of(from), &ours);
         }
         let transport = self.dialog_mut(from).peer.transport;
-        let reply = MessageBuilder::response_to(request, 200, "OK", None)
-            .header("Contact", self.endpoint.contact(transport))
-            .body("application/sdp", Bytes::from(ours.to_string()));
-        self.endpoint.reply(txn, reply);
+        let ours = Bytes::from(ours.to_string());
+        self.core.last_sdp[leg_index(from)] = Some(ours.clone());
+        let mut reply = MessageBuilder::response_to(request, 200, "OK", None)
+            .header("Contact", self.endpoint.contact(transport));
+        for (name, value) in self.core_reinvite_answered(from, request, 200) {
+            reply = reply.header(name, value);
+        }
+        self.endpoint
+            .reply(txn, reply.body("application/sdp", ours));
+    }
+
+    /// Answers a re-INVITE from `leg` with an error the call decided.
+    fn reject_reinvite(
+        &mut self,
+        leg: Leg,
+        msg: &Message,
+        txn: ServerTxn,
+        status: u16,
+        reason: &str,
+    ) {
+        self.core_reinvite_answered(leg, msg, status);
+        let response = MessageBuilder::response_to(msg, status, reason, None);
+        self.endpoint.reply(txn, response);
     }
 
     fn relay_response(&mut self, txn: ServerTxn, request: &Message, response: &Message) {
@@ -269,6 +315,11 @@ impl Call {
         let dialog = &mut self.forks[index].dialog;
         let (builder, peer) = in_dialog(&endpoint, dialog, method, body);
         self.send(builder, peer, pending);
+    }
+
+    /// The dialog of `leg` (the caller's, or the bridged fork's).
+    pub(super) fn dialog_of(&mut self, leg: Leg) -> &Dialog {
+        self.dialog_mut(leg)
     }
 
     fn dialog_mut(&mut self, leg: Leg) -> &mut Dialog {

@@ -12,6 +12,8 @@ use tracing::Instrument;
 
 use super::cdr::{CallStore, CdrDraft, Outcome, Side, now_ms};
 use super::control::{CallControl, next_control};
+use super::core::session_timer::uac_headers;
+use super::core_link::{CallerTimer, CoreLegs};
 use super::fork::Fork;
 use super::ivr::Ivr;
 use super::ivr_tasks::next_callback_result;
@@ -49,6 +51,10 @@ pub(super) struct Setup {
     pub ivr: Option<Ivr>,
     pub registrar: Arc<RegistrarService>,
     pub events: TuSender,
+    /// Call limits and session timers (`[calls]`).
+    pub limits: crate::config::CallsSection,
+    /// The ACD, told which agents' phones are on this call.
+    pub acd: crate::routing::AcdHandle,
 }
 
 /// One of the two sides of a connected call.
@@ -70,6 +76,8 @@ pub(super) enum Pending {
     Relay { txn: ServerTxn, request: Message },
     /// A request a transfer sent (`calls::control`).
     Transfer(super::control::TransferPending),
+    /// A session refresh (UPDATE or re-INVITE) the core asked for on this leg.
+    Refresh(Leg),
     /// A re-INVITE relayed from the other leg.
     Reinvite {
         from: Leg,
@@ -105,14 +113,6 @@ pub(super) struct CallerLeg {
     pub final_sent: bool,
 }
 
-/// Our 2xx to the caller, retransmitted until the ACK comes (RFC 3261 13.3.1.4).
-pub(super) struct AckWait {
-    pub response: Message,
-    pub next: Instant,
-    pub interval: Duration,
-    pub give_up: Instant,
-}
-
 pub(super) struct Call {
     pub endpoint: Endpoint,
     pub events: TuSender,
@@ -133,7 +133,10 @@ pub(super) struct Call {
     pub no_answer_at: Option<Instant>,
     /// How long an extension may ring (also for the dialplan's `dial` without a timeout).
     pub no_answer_timeout: Duration,
-    pub ack_wait: Option<AckWait>,
+    /// The sans-IO core of the legs: 2xx/ACK, re-INVITE glare, session timers, watchdog.
+    pub core: super::core_link::CoreLegs,
+    /// The agents whose phones are on this call (busy in the ACD until it ends).
+    pub phones: super::phone_busy::PhoneBusy,
     pub end_by: Option<Instant>,
     pub pending: HashMap<u64, Pending>,
     next_tag: u64,
@@ -190,23 +193,30 @@ impl Call {
             ivr,
             registrar,
             events,
+            limits,
+            acd,
         } = setup;
         let IncomingRequest { msg, txn, from } = request;
-        let refuse = |status: u16, reason: &str| {
-            endpoint.reply(
-                txn,
-                MessageBuilder::response_to(&msg, status, reason, Some(&local_tag)),
-            );
+        let refuse = |status: u16, reason: &str, header: Option<(&str, u32)>| {
+            let mut response = MessageBuilder::response_to(&msg, status, reason, Some(&local_tag));
+            if let Some((name, value)) = header {
+                response = response.header(name, value);
+            }
+            endpoint.reply(txn, response);
             endpoint.metrics().call_finished(result_of_status(status));
             None
         };
         let Ok(dialog) = Dialog::uas(&msg, &local_tag, from) else {
-            return refuse(400, "Bad Dialog Headers");
+            return refuse(400, "Bad Dialog Headers", None);
         };
         let offer = match sdp_of(&msg) {
             Some(offer) => offer,
-            None => return refuse(488, "Not Acceptable Here (SDP offer required)"),
+            None => return refuse(488, "Not Acceptable Here (SDP offer required)", None),
         };
+        let mut core = CoreLegs::new(&limits, endpoint.t1());
+        if let CallerTimer::TooSmall(min_se) = core.caller_timer(&msg) {
+            return refuse(422, "Session Interval Too Small", Some(("Min-SE", min_se)));
+        }
         let caller = match &origin {
             Origin::Extension(user) => user.clone(),
             Origin::Trunk(_) => msg
@@ -246,7 +256,8 @@ impl Call {
             media: None,
             origin_a: OriginState::new(),
             origin_b: OriginState::new(),
-            ack_wait: None,
+            core,
+            phones: super::phone_busy::PhoneBusy::new(acd),
             end_by: None,
             pending: HashMap::new(),
             next_tag: 0,
@@ -288,6 +299,10 @@ impl Call {
     async fn drive(mut self, mut rx: mpsc::UnboundedReceiver<TuEvent>) {
         self.endpoint.metrics().active_calls.inc();
         tracing::info!(callee = %crate::security::pii::masked(&self.cdr.callee), origin = %self.cdr.origin, "call offered");
+        if self.cdr.origin == "extension" {
+            let caller = self.caller_name.clone();
+            self.phones.mark(&caller);
+        }
         if self.start().await {
             while self.phase != Phase::Done {
                 let deadline = self.next_deadline();
@@ -377,7 +392,8 @@ impl Call {
         };
         let body = Bytes::from(b_offer.to_string());
         self.round = self.forks.len();
-        for fork in Fork::for_target(self, target) {
+        for mut fork in Fork::for_target(self, target) {
+            fork.headers = uac_headers(&self.core.session);
             self.forks.push(fork);
             let index = self.forks.len() - 1;
             self.send_fork_invite(index, body.clone(), None);
@@ -401,7 +417,7 @@ impl Call {
             }
             TuEvent::Ack { msg } => {
                 if msg.call_id().ok() == Some(self.a.dialog.call_id.as_str()) {
-                    self.ack_wait = None;
+                    self.core.a.handle_ack(Instant::now());
                 }
             }
             TuEvent::StrayResponse { msg } => self.reack(&msg),
@@ -431,18 +447,7 @@ impl Call {
                 self.ending();
             }
         }
-        if let Some(wait) = &mut self.ack_wait {
-            if wait.give_up <= now {
-                tracing::warn!("caller never acknowledged the answer; hanging up");
-                self.ack_wait = None;
-                self.hang_up_both(Outcome::Failed, "no_ack");
-            } else if wait.next <= now {
-                self.endpoint
-                    .send_stateless(&wait.response, self.a.dialog.peer);
-                wait.interval = (wait.interval * 2).min(Duration::from_secs(4));
-                wait.next = now + wait.interval;
-            }
-        }
+        self.core_timer(now);
         self.consult_timer(now);
         if self.end_by.is_some_and(|at| at <= now) {
             self.phase = Phase::Done;
@@ -452,7 +457,7 @@ impl Call {
     fn next_deadline(&self) -> Option<Instant> {
         [
             self.no_answer_at,
-            self.ack_wait.as_ref().map(|w| w.next.min(w.give_up)),
+            self.core.poll_timeout().map(|(at, _)| at),
             self.end_by,
             self.ivr.as_ref().and_then(|ivr| ivr.run.poll_timeout()),
             self.voicemail_deadline(),
@@ -467,6 +472,7 @@ impl Call {
     pub fn ending(&mut self) {
         self.phase = Phase::Ending;
         self.no_answer_at = None;
+        self.core.stop(Instant::now());
         self.end_by.get_or_insert(Instant::now() + END_GRACE);
     }
 
@@ -521,6 +527,7 @@ impl Call {
         self.finish_voicemail().await;
         self.stop_recording().await;
         self.leave_queue().await;
+        self.phones.release().await;
         let media_stats = self.media.as_ref().map(MediaSession::stats);
         if let Some(media) = self.media.take() {
             media.close().await;

@@ -34,7 +34,7 @@ pub fn spawn(manager: Arc<CallManager>, mut notices: Notices) {
                     attempt,
                     ..
                 } => {
-                    tracing::info!(%task, %agent, attempt, "callback offered; ringing the agent");
+                    tracing::info!(%task, agent = %agent_number, attempt, "callback offered; ringing the agent");
                     let customer = customer.unwrap_or_default();
                     let purpose = Purpose::Callback { task, agent };
                     match manager.place(&agent_number, &customer, purpose) {

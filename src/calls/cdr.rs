@@ -33,6 +33,10 @@ pub(super) enum Outcome {
     Cancelled,
     Unavailable,
     Failed,
+    /// The caller hung up while waiting in a queue (before an agent answered).
+    Abandoned,
+    /// The caller kept their place in the queue: a callback follows.
+    KeptPlace,
 }
 
 impl Outcome {
@@ -44,6 +48,8 @@ impl Outcome {
             Outcome::Cancelled => "cancelled",
             Outcome::Unavailable => "unavailable",
             Outcome::Failed => "failed",
+            Outcome::Abandoned => "abandoned",
+            Outcome::KeptPlace => "kept_place",
         }
     }
 }

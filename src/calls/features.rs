@@ -66,10 +66,15 @@ impl CallManager {
             ivr: None,
             registrar: self.registrar.clone(),
             events: tx.clone(),
+            limits: self.config.limits.clone(),
+            acd: self.acd.clone(),
         };
         let acd = self.acd.clone();
         let confirmation = self.prompts.get(CONFIRMATION).map(Playback::prompt);
+        let running = self.tasks.enter();
+        let number = user.to_owned();
         tokio::spawn(async move {
+            let _running = running;
             let refusal = match acd.agent(agent, action).await {
                 Ok(()) => None,
                 Err(err @ (AcdError::Routing(_) | AcdError::Invalid(_))) => {
@@ -78,12 +83,12 @@ impl CallManager {
                 Err(err) => Some((500, "Server Internal Error", err)),
             };
             if let Some((status, reason, err)) = refusal {
-                tracing::info!(%agent, ?action, %err, "feature code refused");
+                tracing::info!(agent = %number, ?action, %err, "feature code refused");
                 let tag = Some(setup.local_tag.as_str());
                 let response = MessageBuilder::response_to(&setup.request.msg, status, reason, tag);
                 return setup.endpoint.reply(setup.request.txn, response);
             }
-            tracing::info!(%agent, ?action, "feature code");
+            tracing::info!(agent = %number, ?action, "feature code");
             if let Some(mut call) = Call::new(setup) {
                 call.confirmation = Some(confirmation.unwrap_or_default());
                 call.run(rx).await;

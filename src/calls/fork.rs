@@ -40,6 +40,8 @@ pub(super) struct Fork {
     pub auth_tried: bool,
     /// The SDP offer body, for an authenticated retry.
     pub offer: Bytes,
+    /// Extra headers of the INVITE (RFC 4028 `Supported`, `Session-Expires`, `Min-SE`).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl Fork {
@@ -82,6 +84,7 @@ impl Fork {
             credentials,
             auth_tried: false,
             offer: Bytes::new(),
+            headers: Vec::new(),
         }
     }
 
@@ -107,6 +110,9 @@ impl Fork {
             .header("Allow", ALLOW)
             .header("User-Agent", SERVER);
         if let Some((name, value)) = authorization {
+            builder = builder.header(name, value);
+        }
+        for (name, value) in &self.headers {
             builder = builder.header(name, value);
         }
         let Ok(msg) = builder.body("application/sdp", offer).build_message() else {
@@ -248,6 +254,7 @@ impl Call {
             101..=199 => self.fork_provisional(index, &msg),
             200..=299 => self.fork_answered(index, &msg),
             401 | 407 if self.retry_with_credentials(index, &msg) => {}
+            422 if self.retry_with_interval(index, &msg) => {}
             _ => self.fork_failed(index, status),
         }
     }
@@ -361,7 +368,7 @@ impl Call {
             };
             media.set_remote(relay::Side::B, remote.rtp);
             codecs::apply(media, relay::Side::B, &answer);
-            return self.answer_caller(index, String::new());
+            return self.answer_caller(index, String::new(), msg);
         }
         let a_answer = anchored_answer(
             &answer,
@@ -376,15 +383,16 @@ impl Call {
         media.set_remote(relay::Side::B, remote.rtp);
         codecs::apply(media, relay::Side::A, &a_answer);
         codecs::apply(media, relay::Side::B, &answer);
-        self.answer_caller(index, a_answer.to_string());
+        self.answer_caller(index, a_answer.to_string(), msg);
     }
 
-    fn answer_caller(&mut self, winner: usize, sdp: String) {
+    fn answer_caller(&mut self, winner: usize, sdp: String, answer: &Message) {
         for index in 0..self.forks.len() {
             if index != winner && !self.forks[index].is_final() {
                 self.cancel_fork(index);
             }
         }
+        self.core_bridged(winner, Some(answer));
         if self.phase == Phase::Dialing {
             return self.dial_connected(winner);
         }
@@ -393,6 +401,29 @@ impl Call {
         self.no_answer_at = None;
         self.cdr.answered();
         tracing::info!("answered");
+    }
+
+    /// RFC 4028 §7.3: after a 422, asks again with the callee's larger `Min-SE`.
+    fn retry_with_interval(&mut self, index: usize, msg: &Message) -> bool {
+        use super::core::session_timer::{parse_min_se, retry_after_422};
+        let fork = &mut self.forks[index];
+        let asked = fork
+            .headers
+            .iter()
+            .find(|(name, _)| *name == "Session-Expires")
+            .and_then(|(_, value)| value.parse().ok());
+        let min_se = msg.header("Min-SE").and_then(parse_min_se);
+        let Some(interval) = asked.and_then(|asked| retry_after_422(asked, min_se)) else {
+            return false;
+        };
+        for (name, value) in &mut fork.headers {
+            if *name == "Session-Expires" || *name == "Min-SE" {
+                *value = interval.to_string();
+            }
+        }
+        let offer = fork.offer.clone();
+        self.send_fork_invite(index, offer, None);
+        true
     }
 
     fn retry_with_credentials(&mut self, index: usize, msg: &Message) -> bool {

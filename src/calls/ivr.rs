@@ -154,9 +154,13 @@ impl Call {
             Some(Method::Bye) => {
                 self.endpoint
                     .reply(txn, MessageBuilder::response_to(&msg, 200, "OK", None));
-                self.cdr
-                    .end(Outcome::Answered, "normal_clearing", Side::Caller);
-                self.ack_wait = None;
+                let abandoned = self.queued.as_ref().is_some_and(|q| !q.accepted);
+                let outcome = if abandoned {
+                    Outcome::Abandoned
+                } else {
+                    Outcome::Answered
+                };
+                self.cdr.end(outcome, "normal_clearing", Side::Caller);
                 self.flow_event(Event::HangUp);
                 self.cancel_forks();
                 self.ending();
@@ -391,7 +395,6 @@ impl Call {
     /// Ends the call from our side: BYE when answered, 480 when not.
     pub fn hang_up_caller(&mut self) {
         if self.a.final_sent {
-            self.ack_wait = None;
             let via = self.endpoint.via(self.a.dialog.peer.transport);
             let builder = self.a.dialog.request(&Method::Bye, &via);
             let peer = self.a.dialog.peer;
@@ -408,26 +411,24 @@ impl Call {
 impl Call {
     pub fn send_200(&mut self, sdp: String) {
         let transport = self.a.dialog.peer.transport;
-        let response =
+        let sdp = Bytes::from(sdp);
+        let mut response =
             MessageBuilder::response_to(&self.a.invite, 200, "OK", Some(&self.a.dialog.local_tag))
                 .header("Contact", self.endpoint.contact(transport))
                 .header("Allow", crate::sip::endpoint::ALLOW)
-                .header("Server", crate::sip::endpoint::SERVER)
-                .body("application/sdp", Bytes::from(sdp))
-                .build_message();
+                .header("Server", crate::sip::endpoint::SERVER);
+        for (name, value) in self.core.answer_headers() {
+            response = response.header(name, value);
+        }
+        let response = response
+            .body("application/sdp", sdp.clone())
+            .build_message();
         let Ok(response) = response else {
             tracing::error!("we built an unparsable 200");
             return;
         };
         self.a.final_sent = true;
         self.endpoint.respond(self.a.txn, response.clone());
-        let t1 = self.endpoint.t1();
-        let now = Instant::now();
-        self.ack_wait = Some(super::call::AckWait {
-            response,
-            next: now + t1,
-            interval: t1,
-            give_up: now + t1 * 64,
-        });
+        self.core_answered(response, sdp);
     }
 }

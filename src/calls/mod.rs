@@ -16,14 +16,19 @@ mod cdr;
 mod cdr_writer;
 mod codecs;
 pub mod control;
+pub mod core;
+mod core_link;
+mod core_reinvite;
 mod features;
 mod fork;
 mod ivr;
 mod ivr_tasks;
 pub mod originate;
+mod phone_busy;
 mod queue;
 mod queue_hold;
 mod recording;
+pub mod shutdown;
 mod target;
 mod voicemail;
 
@@ -74,6 +79,8 @@ pub struct CallsConfig {
     pub features: crate::routing::FeatureCodes,
     /// Toll-fraud policy for extensions' calls out through trunks (`security::outbound`).
     pub outbound: Arc<crate::security::outbound::OutboundGate>,
+    /// Call limits and session timers (`[calls]`).
+    pub limits: crate::config::CallsSection,
 }
 
 /// Decides what happens to each new INVITE and REGISTER. Built by `server` from the running
@@ -103,6 +110,8 @@ pub struct CallManager {
     pub metrics: Arc<Metrics>,
     /// The calls running now, for the API's call control.
     pub live: control::LiveCalls,
+    /// The call tasks still running, and whether new calls are refused (shutdown).
+    pub tasks: shutdown::CallTasks,
 }
 
 impl CallManager {
@@ -216,12 +225,23 @@ impl CallManager {
 }
 
 impl RequestHandler for CallManager {
+    fn accepting(&self) -> bool {
+        !self.tasks.draining()
+    }
+
     fn invite(&self, endpoint: &Endpoint, request: IncomingRequest) -> Option<TuSender> {
         endpoint.reply(
             request.txn,
             MessageBuilder::response_to(&request.msg, 100, "Trying", None),
         );
         let tag = new_tag();
+        if self.tasks.draining() {
+            let response =
+                MessageBuilder::response_to(&request.msg, 503, "Service Unavailable", Some(&tag))
+                    .header("Retry-After", 30);
+            endpoint.reply(request.txn, response);
+            return None;
+        }
         let origin = self.origin(endpoint, &request, &tag)?;
         if let (Origin::Extension(user), Some(code)) =
             (&origin, features::feature_code_of(&request))
@@ -229,13 +249,15 @@ impl RequestHandler for CallManager {
             return self.feature_code(endpoint, request, tag, user, code);
         }
         let dialplan = self.dialplan.current();
-        let target = match target::resolve(
-            &self.config,
-            &self.registrar,
-            &dialplan,
-            &origin,
-            &request.msg,
-        ) {
+        let target = match self.ports.admission().and_then(|()| {
+            target::resolve(
+                &self.config,
+                &self.registrar,
+                &dialplan,
+                &origin,
+                &request.msg,
+            )
+        }) {
             Ok(target) => target,
             Err((status, reason)) => {
                 let response =
@@ -273,11 +295,15 @@ impl RequestHandler for CallManager {
             ivr,
             registrar: self.registrar.clone(),
             events: tx.clone(),
+            limits: self.config.limits.clone(),
+            acd: self.acd.clone(),
         })?;
         call.control = Some(self.live.enrol(&call.cdr, self.control_services()));
+        let running = self.tasks.enter();
         tokio::spawn(async move {
             let _outbound_slot = outbound_slot; // counted until the call ends
             call.run(rx).await;
+            drop(running);
         });
         Some(tx)
     }

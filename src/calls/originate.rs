@@ -82,6 +82,9 @@ pub enum OriginateError {
     /// The number is empty or not a phone number.
     #[error("invalid number {0:?}")]
     InvalidNumber(String),
+    /// Centrala is shutting down and places no new calls.
+    #[error("shutting down")]
+    ShuttingDown,
 }
 
 /// An originated call's handle: its id (the CDR's id) and a way to stop ringing the agent.
@@ -157,6 +160,8 @@ struct Originated {
     origin_a: OriginState,
     origin_b: OriginState,
     acd: AcdHandle,
+    /// The agent's phone on a click-to-dial call (a callback is busy through its task).
+    phones: super::phone_busy::PhoneBusy,
     reports: Vec<Report>,
     prompts: Arc<PromptCache>,
     cdr: CdrDraft,
@@ -212,6 +217,7 @@ impl Originated {
             origin_a: OriginState::new(),
             origin_b: OriginState::new(),
             acd: manager.acd.clone(),
+            phones: super::phone_busy::PhoneBusy::new(manager.acd.clone()),
             reports: Vec::new(),
             prompts: manager.prompts.clone(),
             cdr,
@@ -226,6 +232,10 @@ impl Originated {
         let Some(mut rx) = self.rx.take() else { return };
         self.endpoint.metrics().active_calls.inc();
         tracing::info!("ringing the agent");
+        if self.purpose == Purpose::ClickToDial {
+            let agent = self.agent.clone();
+            self.phones.mark(&agent);
+        }
         self.ring_agent();
         while self.stage != Stage::Done {
             let deadline = [self.ring_until, self.end_by].into_iter().flatten().min();
@@ -365,7 +375,7 @@ impl Originated {
                     .acd
                     .callback_outcome(task, outcome)
                     .await
-                    .map(|verdict| tracing::info!(?outcome, ?verdict, "callback attempt")),
+                    .map(|verdict| tracing::info!(?outcome, %verdict, "callback attempt")),
                 Report::Completed => self.acd.completed(task).await,
             };
             if let Err(err) = result {
@@ -387,6 +397,7 @@ impl Originated {
         self.finish_recording().await;
         self.control = None;
         self.send_reports().await;
+        self.phones.release().await;
         let media_stats = self.media.as_ref().map(|media| media.stats());
         if let Some(media) = self.media.take() {
             media.close().await;

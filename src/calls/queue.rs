@@ -220,10 +220,14 @@ impl Call {
         let Some((task, agent)) = q.offer else { return };
         q.accepted = true;
         let acd = q.acd.clone();
+        let number = acd.setup().agent_by_id(agent).map(|a| a.number.clone());
         tokio::spawn(async move {
             let _ = acd.offer_accepted(task, agent).await;
         });
-        tracing::info!(%agent, "agent answered the queued call");
+        tracing::info!(
+            agent = number.as_deref().unwrap_or("?"),
+            "agent answered the queued call"
+        );
     }
 
     /// Tells the ACD how the call ended: completed after an agent, else abandoned (unless
@@ -264,7 +268,7 @@ impl Call {
         if contacts.is_empty() {
             return self.queue_offer_failed("agent has no registered phone");
         }
-        tracing::info!(%agent, "offering the call");
+        tracing::info!(agent = %number, "offering the call");
         if let Some(guard) = self.control.as_ref().and_then(|c| c.guard.as_ref()) {
             guard.set_agent(number);
         }

@@ -206,7 +206,7 @@ impl Call {
             Event::Digit(_) => true,
             Event::PlaybackFinished if q.hold.leaving => {
                 self.cdr
-                    .end(Outcome::Answered, "kept_place_callback", Side::Caller);
+                    .end(Outcome::KeptPlace, "kept_place_callback", Side::Caller);
                 self.hang_up_caller();
                 true
             }
@@ -252,12 +252,14 @@ impl Call {
         }
         q.hold.leaving = true;
         tracing::info!("place kept; the caller will be called back");
+        self.cdr
+            .end(Outcome::KeptPlace, "kept_place_callback", Side::Caller);
         let confirmation = q.hold.speak(&["callback_confirmed".to_owned()]);
         match (&self.media, confirmation) {
             (Some(media), Some(playback)) => media.play(MediaSide::A, playback),
             _ => {
                 self.cdr
-                    .end(Outcome::Answered, "kept_place_callback", Side::Caller);
+                    .end(Outcome::KeptPlace, "kept_place_callback", Side::Caller);
                 self.hang_up_caller();
             }
         }

@@ -37,7 +37,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Deserialize;
 
 /// The event kinds a webhook may subscribe to (see `cti::webhook::EventKind`).
-pub const EVENT_KINDS: [&str; 12] = [
+pub const EVENT_KINDS: [&str; 18] = [
     "call.ringing",
     "call.answered",
     "call.ended",
@@ -50,6 +50,12 @@ pub const EVENT_KINDS: [&str; 12] = [
     "agent.state_changed",
     "recording.ready",
     "callback.attempted",
+    "conversation.created",
+    "message.received",
+    "message.sent",
+    "message.failed",
+    "customer.merged",
+    "followup.scheduled",
 ];
 
 /// `[cti]`: CRM integration.
@@ -87,7 +93,7 @@ impl Default for CtiConfig {
             default_country_code: "48".into(),
             national_number_digits: Some(9),
             breaker: BreakerConfig::default(),
-            lookups: vec![demo_lookup()],
+            lookups: vec![demo_lookup(), demo_email_lookup()],
             webhooks: Vec::new(),
             delivery: DeliveryConfig::default(),
             screen_pop_deadline_ms: 300,
@@ -316,6 +322,9 @@ fn demo_lookup() -> LookupConfig {
         ("debt", "/debt"),
         ("last_order", "/last_order"),
         ("vip", "/vip"),
+        ("crm_id", "/id"),
+        ("phones", "/phones"),
+        ("emails", "/emails"),
     ];
     LookupConfig {
         name: "customer_by_phone".into(),
@@ -330,6 +339,15 @@ fn demo_lookup() -> LookupConfig {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
     }
+}
+
+/// The demo CRM by e-mail address (customer linking for e-mail contacts); sorts after
+/// `customer_by_phone`, which stays the default lookup.
+fn demo_email_lookup() -> LookupConfig {
+    let mut lookup = demo_lookup();
+    lookup.name = "customer_email".into();
+    lookup.url = "http://127.0.0.1:8090/customers/by-email/{email}".into();
+    lookup
 }
 
 fn default_method() -> LookupMethod {
@@ -386,7 +404,9 @@ mod tests {
     #[test]
     fn default_is_the_demo_lookup() {
         let config = CtiConfig::default();
-        assert_eq!(config.lookups.len(), 1);
+        assert_eq!(config.lookups.len(), 2);
+        assert_eq!(config.lookups[1].name, "customer_email");
+        assert_eq!(config.lookups[1].placeholders(), ["email"]);
         let lookup = &config.lookups[0];
         assert_eq!(lookup.name, "customer_by_phone");
         assert_eq!(lookup.placeholders(), ["number"]);

@@ -13,7 +13,10 @@
 //! the few settings deployments set: `DATABASE_URL`, `CENTRALA_SIP_LISTEN`,
 //! `CENTRALA_HTTP_LISTEN`, `CENTRALA_PUBLIC_IP`.
 
+mod calls;
+mod channels;
 mod cti;
+pub mod demo_assets;
 mod routing;
 mod sections;
 
@@ -22,6 +25,8 @@ use std::path::Path;
 use serde::Deserialize;
 use thiserror::Error;
 
+pub use calls::CallsSection;
+pub use channels::{CustomersConfig, EmailConfig, MailboxConfig, SmsConfig, SmsGenericConfig};
 pub use cti::{
     BreakerConfig, CtiConfig, DeliveryConfig, EVENT_KINDS, LookupAuth, LookupConfig, LookupMethod,
     WebhookConfig,
@@ -65,6 +70,14 @@ pub struct Config {
     pub features: FeaturesSection,
     /// Toll-fraud policy for calls out through trunks (`[outbound]`).
     pub outbound: crate::security::outbound::OutboundConfig,
+    /// Call limits (RTP inactivity, session timers, maximum duration).
+    pub calls: CallsSection,
+    /// Customer linking (`[customers]`).
+    pub customers: CustomersConfig,
+    /// SMS channels (`[sms.generic]`).
+    pub sms: SmsConfig,
+    /// E-mail (`[email]`).
+    pub email: EmailConfig,
 }
 
 impl Default for Config {
@@ -81,6 +94,10 @@ impl Default for Config {
             queues: routing::demo_queues(),
             features: FeaturesSection::default(),
             outbound: Default::default(),
+            calls: CallsSection::default(),
+            customers: CustomersConfig::default(),
+            sms: SmsConfig::default(),
+            email: EmailConfig::default(),
         }
     }
 }
@@ -118,25 +135,27 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Loads `path` (or the built-in demo when `None`), applies the environment overrides and
-    /// validates the result.
+    /// Loads `path` (or the built-in demo when `None`), applies the environment overrides,
+    /// validates the result and settles the dialplan and prompt directories (a configured one
+    /// must exist; an absent default is the embedded demo, see [`demo_assets`]).
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
-        let (mut config, origin) = match path {
+        let (mut config, origin, text) = match path {
             Some(path) => {
                 let origin = path.display().to_string();
                 let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
                     path: origin.clone(),
                     source,
                 })?;
-                (Config::parse(&text, &origin)?, origin)
+                (Config::parse(&text, &origin)?, origin, Some(text))
             }
-            None => (Config::default(), "built-in defaults".to_string()),
+            None => (Config::default(), "built-in defaults".to_string(), None),
         };
         config.apply_env(|name| std::env::var(name).ok());
         config.validate().map_err(|message| ConfigError::Invalid {
-            path: origin,
+            path: origin.clone(),
             message,
         })?;
+        demo_assets::resolve(&mut config, &origin, text.as_deref())?;
         Ok(config)
     }
 
@@ -173,9 +192,11 @@ impl Config {
     pub fn validate(&self) -> Result<(), String> {
         self.media.validate()?;
         self.sip.validate()?;
+        self.calls.validate()?;
         sections::validate_extensions(&self.extensions)?;
         sections::validate_trunks(&self.trunks)?;
         self.cti.validate()?;
+        self.sms.generic.validate()?;
         routing::validate(&self.features, &self.queues, &self.extensions)
     }
 

@@ -66,6 +66,10 @@ pub struct QueueSection {
     /// Position announcements to waiting callers (0: never).
     #[serde(default)]
     pub announce_every_secs: u64,
+    /// The headline service-level formula of reports (docs/REPORTS.md): `answered`,
+    /// `offered`, `offered_without_short` or `abandoned_after_threshold` (the default).
+    #[serde(default)]
+    pub service_level_variant: Option<String>,
 }
 
 /// `overflow = { to = "...", after_secs = N }`.
@@ -166,6 +170,7 @@ impl QueueSection {
             sla_secs: default_sla(),
             callback: CallbackSection::default(),
             announce_every_secs: 60,
+            service_level_variant: None,
         }
     }
 }
@@ -335,6 +340,10 @@ fn queue_setup(
     };
     setup.announce_every =
         (q.announce_every_secs > 0).then(|| Duration::from_secs(q.announce_every_secs));
+    if let Some(name) = &q.service_level_variant {
+        setup.service_level_variant = crate::reports::SlVariant::parse(name)
+            .ok_or_else(|| format!("unknown service_level_variant {name:?}"))?;
+    }
     let key = &cb.keep_place_key;
     let dtmf = |c: char| c.is_ascii_digit() || c == '*' || c == '#';
     if key.chars().count() > 1 || !key.chars().all(dtmf) {

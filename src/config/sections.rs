@@ -145,6 +145,8 @@ impl Default for HttpConfig {
             api_token: "demo-admin-token".to_string(),
             tokens: vec![
                 demo("agent-1001", "agent", Some("1001")),
+                demo("agent-1002", "agent", Some("1002")),
+                demo("agent-1003", "agent", Some("1003")),
                 demo("supervisor", "supervisor", None),
                 demo("integration", "integration", None),
             ],
@@ -291,6 +293,10 @@ pub struct Extension {
     /// Proficiency per channel (`voice`, `chat`, `email`, ...; higher is preferred).
     #[serde(default)]
     pub proficiency: BTreeMap<String, u8>,
+    /// The password for the pages' sign-in, as an argon2 PHC string (`centrala
+    /// hash-password` makes one). Without it the account signs in with its SIP `password`.
+    #[serde(default)]
+    pub web_password: Option<String>,
 }
 
 /// Recording policy of an extension.
@@ -359,6 +365,7 @@ pub(super) fn demo_extensions() -> Vec<Extension> {
         record: RecordPolicy::Never,
         skills: skills.iter().map(|s| (s.to_string(), 5)).collect(),
         proficiency: BTreeMap::new(),
+        web_password: None,
     };
     vec![
         user("1001", "Agent Anna", Role::Agent, &["sales", "support"]),
@@ -392,6 +399,15 @@ pub(super) fn validate_extensions(extensions: &[Extension]) -> Result<(), String
         }
         if !seen.insert(ext.number.as_str()) {
             return Err(format!("duplicate extension {}", ext.number));
+        }
+        if let Some(hash) = &ext.web_password
+            && argon2::PasswordHash::new(hash).is_err()
+        {
+            return Err(format!(
+                "extension {}: web_password must be an argon2 hash (make one with \
+                 `centrala hash-password`)",
+                ext.number
+            ));
         }
     }
     Ok(())

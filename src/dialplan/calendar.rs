@@ -1,13 +1,17 @@
-//! Business-hours calendars: opening hours per weekday, holidays, a fixed UTC offset.
+//! Business-hours calendars: opening hours per weekday, holidays, in a time zone (an IANA
+//! zone such as `Europe/Warsaw`, with daylight saving, or a fixed offset).
 //!
 //! Owns: deciding whether a moment (Unix seconds, given by the caller: this module never
-//! reads a clock) falls inside business hours. Must not touch: I/O or the interpreter.
+//! reads a clock) falls inside business hours. Dates and zones are `crate::civil`'s.
+//! Must not touch: I/O or the interpreter.
+
+use crate::civil::{self, TimeZone};
 
 /// A calendar of opening hours.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Calendar {
-    /// Offset of local time from UTC, in minutes (e.g. 60 for CET).
-    pub utc_offset_minutes: i32,
+    /// The zone the hours and dates are local to.
+    pub zone: TimeZone,
     /// Open intervals per weekday, Monday = 0; minutes since local midnight, `[start, end)`.
     pub hours: [Vec<(u16, u16)>; 7],
     /// Closed local dates `(year, month, day)`.
@@ -20,15 +24,12 @@ pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"
 impl Calendar {
     /// Whether the calendar is open at `unix_secs`.
     pub fn is_open(&self, unix_secs: i64) -> bool {
-        let local = unix_secs + i64::from(self.utc_offset_minutes) * 60;
-        let days = local.div_euclid(86_400);
-        let minute = (local.rem_euclid(86_400) / 60) as u16;
-        if self.holidays.contains(&civil_from_days(days)) {
+        let (days, second) = civil::local_day_second(&self.zone, unix_secs);
+        let minute = (second / 60) as u16;
+        if self.holidays.contains(&civil::civil_from_days(days)) {
             return false;
         }
-        // 1970-01-01 was a Thursday (index 3 with Monday = 0).
-        let weekday = (days + 3).rem_euclid(7) as usize;
-        self.hours[weekday]
+        self.hours[civil::weekday(days)]
             .iter()
             .any(|&(start, end)| start <= minute && minute < end)
     }
@@ -46,49 +47,13 @@ pub fn parse_interval(text: &str) -> Result<(u16, u16), String> {
     Ok((start, end))
 }
 
-/// Parses `YYYY-MM-DD`.
-pub fn parse_date(text: &str) -> Option<(i32, u32, u32)> {
-    let mut parts = text.trim().splitn(3, '-');
-    let y = parts.next()?.parse().ok()?;
-    let m = parts.next()?.parse().ok()?;
-    let d = parts.next()?.parse().ok()?;
-    ((1..=12).contains(&m) && (1..=31).contains(&d)).then_some((y, m, d))
-}
-
-/// Parses an offset like `+01:00`, `-05:30` or `Z` into minutes.
-pub fn parse_offset(text: &str) -> Option<i32> {
-    let text = text.trim();
-    if text == "Z" || text == "UTC" {
-        return Some(0);
-    }
-    let (sign, rest) = match text.as_bytes().first()? {
-        b'+' => (1, &text[1..]),
-        b'-' => (-1, &text[1..]),
-        _ => return None,
-    };
-    let minutes = i32::from(parse_hhmm(rest)?);
-    (minutes <= 14 * 60).then_some(sign * minutes)
-}
+pub use crate::civil::parse_date;
 
 fn parse_hhmm(text: &str) -> Option<u16> {
     let (h, m) = text.split_once(':')?;
     let h: u16 = h.parse().ok()?;
     let m: u16 = m.parse().ok()?;
     (h < 24 && m < 60 || h == 24 && m == 0).then_some(h * 60 + m)
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
-pub(crate) fn civil_from_days(days: i64) -> (i32, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = (yoe + era * 400 + i64::from(m <= 2)) as i32;
-    (y, m, d)
 }
 
 #[cfg(test)]
@@ -98,7 +63,7 @@ mod tests {
     fn office() -> Calendar {
         let weekday = vec![(8 * 60, 18 * 60)];
         Calendar {
-            utc_offset_minutes: 60,
+            zone: civil::parse_zone("Europe/Warsaw").unwrap(),
             hours: [
                 weekday.clone(),
                 weekday.clone(),
@@ -113,10 +78,19 @@ mod tests {
     }
 
     #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_089), (2025, 1, 1));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+    fn summer_hours_follow_daylight_saving() {
+        let cal = office();
+        // 2026-07-06 is a Monday; local is UTC+2 (CEST): 08:00-18:00 = 06:00-16:00 UTC.
+        let monday = civil::days_from_civil(2026, 7, 6).unwrap() * 86_400;
+        assert!(cal.is_open(monday + 6 * 3600 + 60), "08:01 CEST");
+        assert!(!cal.is_open(monday + 5 * 3600 + 59 * 60), "07:59 CEST");
+        assert!(!cal.is_open(monday + 16 * 3600 + 60), "18:01 CEST");
+        // Monday after the spring change (2026-03-29) and after the autumn one (10-25).
+        let spring = civil::days_from_civil(2026, 3, 30).unwrap() * 86_400;
+        assert!(cal.is_open(spring + 6 * 3600 + 60), "08:01 CEST");
+        let autumn = civil::days_from_civil(2026, 10, 26).unwrap() * 86_400;
+        assert!(!cal.is_open(autumn + 6 * 3600 + 60), "07:01 CET");
+        assert!(cal.is_open(autumn + 7 * 3600 + 60), "08:01 CET");
     }
 
     #[test]
@@ -145,8 +119,5 @@ mod tests {
         assert_eq!(parse_interval("00:00-24:00"), Ok((0, 1440)));
         assert_eq!(parse_date("2025-12-25"), Some((2025, 12, 25)));
         assert_eq!(parse_date("2025-13-01"), None);
-        assert_eq!(parse_offset("+01:00"), Some(60));
-        assert_eq!(parse_offset("-05:30"), Some(-330));
-        assert_eq!(parse_offset("01:00"), None);
     }
 }

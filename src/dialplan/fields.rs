@@ -196,7 +196,8 @@ pub(crate) fn is_dtmf(c: char) -> bool {
     c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D')
 }
 
-fn parse_duration(s: &str) -> Option<Duration> {
+/// `5`, `5s`, `500ms`, `2m`, `1h` (whole numbers); `None` for anything else.
+pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let value: u64 = s[..split].parse().ok()?;
@@ -204,6 +205,7 @@ fn parse_duration(s: &str) -> Option<Duration> {
         "" | "s" => Some(Duration::from_secs(value)),
         "ms" => Some(Duration::from_millis(value)),
         "m" | "min" => Some(Duration::from_secs(value.checked_mul(60)?)),
+        "h" => Some(Duration::from_secs(value.checked_mul(3600)?)),
         _ => None,
     }
 }

@@ -312,7 +312,7 @@ fn lookup_failure_and_timeout_fall_back_to_menu() {
 
 #[test]
 fn closed_hours_offer_callback_then_voicemail() {
-    let (mut sim, _) = Sim::start(demo(), "5000", CLOSED);
+    let (mut sim, _) = Sim::start(demo(), "5001", CLOSED);
     sim.send(Event::Answered);
     sim.send(Event::PlaybackFinished);
     assert_eq!(
@@ -337,7 +337,7 @@ fn closed_hours_offer_callback_then_voicemail() {
     );
     assert_eq!(sim.run.vars()["callback_error"], json!("database down"));
 
-    let (mut sim, _) = Sim::start(demo(), "5000", CLOSED);
+    let (mut sim, _) = Sim::start(demo(), "5001", CLOSED);
     sim.send(Event::Answered);
     sim.send(Event::PlaybackFinished);
     sim.send(Event::Digit('1'));
@@ -357,6 +357,29 @@ fn closed_hours_offer_callback_then_voicemail() {
         "demo's 120 s and the default 5 s of silence: {out:?}"
     );
     assert_eq!(played(&sim.send(Event::RecordingFinished)), ["goodbye"]);
+}
+
+#[test]
+fn demo_5000_takes_the_main_path_out_of_hours_and_5101_is_the_crm_debtor() {
+    let (mut sim, _) = Sim::start(demo(), "5000", CLOSED);
+    sim.send(Event::Answered);
+    sim.send(Event::PlaybackFinished);
+    let out = sim.send(Event::Digit('2'));
+    assert!(
+        out.iter()
+            .any(|a| matches!(a, Action::Lookup { name, .. } if name == "customer_by_phone")),
+        "5000 looks the caller up even when the office is closed: {out:?}"
+    );
+
+    let (mut sim, _) = Sim::start(demo(), "5101", CLOSED);
+    sim.send(Event::Answered);
+    sim.send(Event::PlaybackFinished);
+    let out = sim.send(Event::Digit('2'));
+    assert!(
+        out.iter().any(|a| matches!(a, Action::Lookup { params, .. }
+            if params["number"] == json!("+48221112233"))),
+        "5101 presents the example CRM's debtor: {out:?}"
+    );
 }
 
 #[test]

@@ -44,7 +44,10 @@ fn demo_dialplan_loads_and_routes() {
         None,
         "DID only via its trunk"
     );
-    assert_eq!(dp.route("5001", None), None);
+    assert_eq!(dp.route("5001", None), Some("main"));
+    assert_eq!(dp.route("5101", None), Some("as_debtor"));
+    assert_eq!(dp.route("5102", None), Some("as_order_customer"));
+    assert_eq!(dp.route("5002", None), None);
     assert!(matches!(dp.flows["main"].steps[0].kind, StepKind::Answer));
 }
 
@@ -216,6 +219,23 @@ fn errors_from_several_files_keep_their_names() {
     );
     assert!(
         errs.contains(&"a.yaml:2: step #1 (goto) goes to unknown flow 'other'".to_owned()),
+        "{errs:#?}"
+    );
+}
+
+#[test]
+fn calendars_take_iana_time_zones_and_name_the_line_of_an_unknown_one() {
+    let plan = |zone: &str| {
+        format!(
+            "calendars:\n  office:\n    time_zone: {zone}\n    hours: {{mon-fri: \"08:00-18:00\"}}\n\
+             flows:\n  main:\n    - hangup\n"
+        )
+    };
+    assert!(errors(&plan("Europe/Warsaw")).is_empty());
+    let errs = errors(&plan("Europe/Atlantis"));
+    assert!(
+        errs.iter()
+            .any(|e| e.starts_with("t.yaml:3: 'time_zone': 'Europe/Atlantis' is neither")),
         "{errs:#?}"
     );
 }

@@ -16,7 +16,7 @@
 //!   - number: "5000"             # or numbers: [..], pattern: "_1XXX", trunk: pstn + dids: [..]
 //!     flow: main
 //! calendars:
-//!   office: { utc_offset: "+01:00", hours: { mon-fri: "08:00-18:00" }, holidays: [2025-12-25] }
+//!   office: { time_zone: Europe/Warsaw, hours: { mon-fri: "08:00-18:00" }, holidays: [2025-12-25] }
 //! flows:
 //!   main:
 //!     language: pl               # optional
@@ -68,11 +68,11 @@ pub mod pattern;
 pub mod say;
 pub mod validate;
 
-mod fields;
+pub(crate) mod fields;
 mod parse;
 mod parse_params;
 mod parse_step;
-mod yaml;
+pub(crate) mod yaml;
 
 use std::fmt;
 

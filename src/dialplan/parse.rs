@@ -134,17 +134,25 @@ fn parse_route(cx: &mut Ctx<'_>, n: &Node) -> Option<Route> {
 
 fn parse_calendar(cx: &mut Ctx<'_>, name: &str, n: &Node) -> Option<Calendar> {
     let what = format!("calendar '{name}'");
-    let f = cx.fields(n, &what, &["utc_offset", "hours", "holidays"])?;
+    let f = cx.fields(n, &what, &["time_zone", "utc_offset", "hours", "holidays"])?;
     let mut cal = Calendar {
-        utc_offset_minutes: 0,
+        zone: crate::civil::TimeZone::UTC,
         hours: Default::default(),
         holidays: Vec::new(),
     };
     if let Some(n) = f.get("utc_offset") {
         let text = cx.text(n, "'utc_offset'").unwrap_or_default();
-        match calendar::parse_offset(&text) {
-            Some(m) => cal.utc_offset_minutes = m,
-            None => cx.err(n.line, format!("'utc_offset' '{text}' is not like +01:00")),
+        match crate::civil::parse_offset_minutes(&text).map(|m| crate::civil::fixed_offset(m * 60))
+        {
+            Some(Ok(zone)) => cal.zone = zone,
+            _ => cx.err(n.line, format!("'utc_offset' '{text}' is not like +01:00")),
+        }
+    }
+    if let Some(n) = f.get("time_zone") {
+        let text = cx.text(n, "'time_zone'").unwrap_or_default();
+        match crate::civil::parse_zone(&text) {
+            Ok(zone) => cal.zone = zone,
+            Err(message) => cx.err(n.line, format!("'time_zone': {message}")),
         }
     }
     if let Some(hours) = cx.need(&f, "hours", &what) {

@@ -23,6 +23,7 @@
 use std::collections::VecDeque;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -36,6 +37,11 @@ pub const DEFAULT_RANGE: (u16, u16) = (10000, 20000);
 /// How long a freed pair stays parked before it is handed out again (unless nothing else is
 /// free).
 const QUARANTINE: Duration = Duration::from_millis(500);
+
+/// Port pairs one call may take: a leg towards each side.
+pub const PAIRS_PER_CALL: usize = 2;
+/// The share of the range kept free at admission: one in this many pairs.
+const RESERVE_SHARE: usize = 50;
 
 /// A pool of RTP/RTCP port pairs on one local IP.
 #[derive(Debug, Clone)]
@@ -92,6 +98,8 @@ impl PortPool {
                 first,
                 quarantine,
                 state: Mutex::new(state),
+                leased: AtomicUsize::new(0),
+                slots,
             }),
         }
     }
@@ -111,6 +119,31 @@ impl PortPool {
             .count()
     }
 
+    /// Pairs not handed out (free or parked).
+    pub fn free_pairs(&self) -> usize {
+        let leased = self.inner.leased.load(Ordering::Relaxed);
+        self.inner.slots.saturating_sub(leased)
+    }
+
+    /// Whether a new call may be accepted: after it takes the pairs a call may need
+    /// ([`PAIRS_PER_CALL`]: its two legs), a reserve of [`RESERVE_SHARE`] of the range (at
+    /// least one call's worth) stays free for calls already accepted (a consultation leg,
+    /// calls admitted in the same instant). Checked at INVITE admission, so that a full range
+    /// sheds new calls with 503 instead of failing accepted ones for want of a port.
+    pub fn admits_new_call(&self) -> bool {
+        let reserve = (self.inner.slots / RESERVE_SHARE).max(PAIRS_PER_CALL);
+        self.free_pairs() >= PAIRS_PER_CALL + reserve
+    }
+
+    /// [`Self::admits_new_call`] as the SIP status a refused INVITE gets.
+    pub fn admission(&self) -> Result<(), (u16, &'static str)> {
+        if self.admits_new_call() {
+            Ok(())
+        } else {
+            Err((503, "Service Unavailable"))
+        }
+    }
+
     /// Hands out a parked pair that has been free long enough, else binds the next free pair
     /// after the last one handed out (else takes the longest-parked pair).
     ///
@@ -124,10 +157,7 @@ impl PortPool {
             let Some(slot) = self.inner.reserve_next() else {
                 break;
             };
-            let lease = Lease {
-                pool: Arc::clone(&self.inner),
-                slot,
-            };
+            let lease = Lease::new(&self.inner, slot);
             let port = self.inner.port_of(slot);
             match bind_pair(self.inner.ip, port) {
                 Ok((rtp, rtcp)) => {
@@ -181,10 +211,7 @@ impl PortPool {
                 };
                 (slot, rtp, rtcp)
             };
-            let lease = Lease {
-                pool: Arc::clone(&self.inner),
-                slot,
-            };
+            let lease = Lease::new(&self.inner, slot);
             // Someone still holds a socket of the old pair (a task that outlived its session):
             // leave the sockets to it and bind this slot afresh next time round.
             if Arc::strong_count(&rtp) > 1 || Arc::strong_count(&rtcp) > 1 {
@@ -213,10 +240,7 @@ impl PortPool {
             }
             state.slots[slot] = Slot::InUse(None);
         }
-        let lease = Lease {
-            pool: Arc::clone(&self.inner),
-            slot,
-        };
+        let lease = Lease::new(&self.inner, slot);
         let (rtp, rtcp) = bind_pair(self.inner.ip, port)?;
         let (rtp, rtcp) = (Arc::new(rtp), Arc::new(rtcp));
         self.inner.lock().slots[slot] = Slot::InUse(Some((Arc::clone(&rtp), Arc::clone(&rtcp))));
@@ -244,6 +268,11 @@ struct Inner {
     first: u16,
     quarantine: Duration,
     state: Mutex<State>,
+    /// Pairs handed out (live `Lease`s), kept apart from the table so that the admission
+    /// check of every INVITE reads one atomic instead of scanning the range.
+    leased: AtomicUsize,
+    /// Pairs in the range.
+    slots: usize,
 }
 
 type Sockets = (Arc<UdpSocket>, Arc<UdpSocket>);
@@ -273,8 +302,20 @@ struct Lease {
     slot: usize,
 }
 
+impl Lease {
+    /// The lease of `slot`, which the caller has just marked in use.
+    fn new(pool: &Arc<Inner>, slot: usize) -> Lease {
+        pool.leased.fetch_add(1, Ordering::Relaxed);
+        Lease {
+            pool: Arc::clone(pool),
+            slot,
+        }
+    }
+}
+
 impl Drop for Lease {
     fn drop(&mut self) {
+        self.pool.leased.fetch_sub(1, Ordering::Relaxed);
         let closing = {
             let mut state = self.pool.lock();
             let parking = state.parked.len() < state.max_parked;
@@ -353,7 +394,7 @@ fn out_of_descriptors(err: &io::Error) -> bool {
 }
 
 /// The soft open-files limit (Linux, from `/proc/self/limits`).
-fn open_files_limit() -> Option<usize> {
+pub(crate) fn open_files_limit() -> Option<usize> {
     let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
     let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
     line["Max open files".len()..]
@@ -504,5 +545,31 @@ mod tests {
             Err(MediaError::PortsExhausted { .. })
         ));
         drop(blocker);
+    }
+
+    #[tokio::test]
+    async fn new_calls_are_refused_while_a_reserve_of_pairs_is_still_free() {
+        // 10 pairs: a call may take 2, and 2 more stay in reserve.
+        let pool = PortPool::new(loopback(), 47100, 47119);
+        assert_eq!(pool.free_pairs(), 10);
+        let mut held = Vec::new();
+        while pool.admits_new_call() {
+            held.push(pool.allocate().await.unwrap());
+        }
+        assert_eq!(held.len(), 7, "admitted while at least 4 pairs were free");
+        assert_eq!(pool.free_pairs(), 3);
+        for _ in 0..3 {
+            held.push(pool.allocate().await.unwrap());
+        }
+        assert_eq!(
+            pool.free_pairs(),
+            0,
+            "the reserve is there for accepted calls"
+        );
+        held.truncate(7);
+        assert_eq!(pool.free_pairs(), 3);
+        assert!(!pool.admits_new_call());
+        held.truncate(6);
+        assert!(pool.admits_new_call(), "freed pairs count again at once");
     }
 }

@@ -1,5 +1,5 @@
-//! Business-hours calendar for SLA clocks: opening hours per weekday, holidays, and a fixed
-//! UTC offset.
+//! Business-hours calendar for SLA clocks: opening hours per weekday, holidays, and the time
+//! zone they are local to (an IANA zone with daylight saving, or a fixed offset).
 //!
 //! Owns: `Calendar`, `Weekday`, `CalendarError`; the arithmetic of "N business hours after T".
 //! Must not touch: clocks. Every wall-clock value is passed in (`SystemTime`), so the
@@ -7,13 +7,16 @@
 //! Driven by: the shell that queues a task (it turns a business-time SLA into an `Instant`
 //! deadline through `Calendar::deadline_instant` or `Engine::sla_deadline`).
 //!
-//! The offset is fixed (from config), so daylight-saving changes need a config reload.
-//! TODO: named time zones would need a tz database crate.
+//! Local days and times go through `crate::civil` (jiff's tz database): a day of a named zone
+//! may be 23 or 25 hours long, and an SLA deadline that spans a daylight-saving change counts
+//! the business hours that really pass.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use thiserror::Error;
+
+use crate::civil::{self, TimeZone};
 
 const DAY: i64 = 86_400;
 /// How far ahead the calendar searches before giving up (ten years of holidays).
@@ -68,11 +71,11 @@ pub enum CalendarError {
     NeverOpen,
 }
 
-/// Opening hours per weekday, holidays, and the UTC offset they are expressed in.
+/// Opening hours per weekday, holidays, and the zone they are local to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Calendar {
-    /// Local time = UTC + this many seconds.
-    utc_offset_secs: i32,
+    /// The zone of the hours and holidays.
+    zone: TimeZone,
     /// Open intervals per weekday (Monday first), in seconds after local midnight, sorted.
     hours: [Vec<(u32, u32)>; 7],
     /// Closed local days, as days since 1970-01-01.
@@ -80,10 +83,16 @@ pub struct Calendar {
 }
 
 impl Calendar {
-    /// A calendar that is never open, in the given offset; add hours with `with_hours`.
+    /// A calendar that is never open, in a fixed offset from UTC (an offset out of range is
+    /// UTC); add hours with `with_hours`.
     pub fn closed(utc_offset_secs: i32) -> Calendar {
+        Calendar::closed_in(civil::fixed_offset(utc_offset_secs).unwrap_or(TimeZone::UTC))
+    }
+
+    /// A calendar that is never open, in `zone` (e.g. `Europe/Warsaw`).
+    pub fn closed_in(zone: TimeZone) -> Calendar {
         Calendar {
-            utc_offset_secs,
+            zone,
             hours: Default::default(),
             holidays: BTreeSet::new(),
         }
@@ -135,7 +144,7 @@ impl Calendar {
         month: u32,
         day: u32,
     ) -> Result<Calendar, CalendarError> {
-        let days = days_from_civil(year, month, day).ok_or(CalendarError::InvalidDate {
+        let days = civil::days_from_civil(year, month, day).ok_or(CalendarError::InvalidDate {
             year,
             month,
             day,
@@ -208,19 +217,23 @@ impl Calendar {
     }
 
     fn local_day(&self, unix: i64) -> i64 {
-        (unix + i64::from(self.utc_offset_secs)).div_euclid(DAY)
+        civil::local_day_second(&self.zone, unix).0
     }
 
-    /// Open intervals of local `day` as unix-second ranges (none on a holiday).
+    /// Open intervals of local `day` as unix-second ranges (none on a holiday). Local times
+    /// are converted one by one: on the day the clocks change, 08:00-18:00 lasts 10 hours of
+    /// real time unless the change falls inside it.
     fn open_intervals(&self, day: i64) -> impl Iterator<Item = (i64, i64)> + '_ {
         let closed = self.holidays.contains(&day);
-        // 1970-01-01 was a Thursday (index 3 with Monday = 0).
-        let weekday = (day + 3).rem_euclid(7) as usize;
-        let base = day * DAY - i64::from(self.utc_offset_secs);
-        self.hours[weekday]
+        self.hours[civil::weekday(day)]
             .iter()
             .filter(move |_| !closed)
-            .map(move |&(from, to)| (base + i64::from(from), base + i64::from(to)))
+            .map(move |&(from, to)| {
+                (
+                    civil::unix_at(&self.zone, day, i64::from(from)),
+                    civil::unix_at(&self.zone, day, i64::from(to)),
+                )
+            })
     }
 }
 
@@ -233,29 +246,6 @@ fn unix_secs(t: SystemTime) -> Result<i64, CalendarError> {
 
 fn from_unix(secs: i64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date, or `None` if the date is invalid.
-fn days_from_civil(year: i32, month: u32, day: u32) -> Option<i64> {
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let month_len = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if day == 0 || day > month_len {
-        return None;
-    }
-    // Count from 0000-03-01 so that the leap day is the last day of the counted year.
-    let y = i64::from(year) - i64::from(month <= 2);
-    let era = y.div_euclid(400);
-    let year_of_era = y - era * 400;
-    let m = i64::from(month);
-    let day_of_year = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    Some(era * 146_097 + day_of_era - 719_468)
 }
 
 #[cfg(test)]

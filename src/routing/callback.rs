@@ -87,6 +87,17 @@ pub enum Verdict {
     GaveUp,
 }
 
+impl std::fmt::Display for Verdict {
+    /// For logs: `reached`, `retry scheduled` or `gave up` (no clock values).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Verdict::Reached => "reached",
+            Verdict::RetryAt(_) => "retry scheduled",
+            Verdict::GaveUp => "gave up",
+        })
+    }
+}
+
 /// Callbacks waiting for their next attempt. See the module docs.
 #[derive(Debug, Default)]
 pub struct CallbackScheduler {

@@ -375,6 +375,7 @@ pub(crate) enum AcdCommand {
     CallbackOutcome(TaskId, AttemptOutcome, Reply<Verdict>),
     Completed(TaskId, Reply<()>),
     Transfer(TaskId, String, Reply<()>),
+    AgentOnCall(AgentId, bool, Reply<()>),
     QueueStatus(String, oneshot::Sender<Option<QueueStatus>>),
     AgentStatus(AgentId, oneshot::Sender<AgentStatus>),
     TaskStatus(TaskId, oneshot::Sender<Option<(TaskStatus, Option<usize>)>>),

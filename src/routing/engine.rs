@@ -53,6 +53,7 @@
 
 mod agents;
 mod config;
+mod outside;
 mod query;
 mod route;
 mod timers;

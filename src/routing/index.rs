@@ -145,6 +145,9 @@ pub(crate) struct AgentRecord {
     pub indexed: [bool; Channel::COUNT],
     /// The `idle_since` used in the agent's current `FreeAgents` keys.
     pub indexed_idle: Instant,
+    /// Calls the agent's phone is on outside routing (direct, placed, originated); each
+    /// also counts as voice load (`Engine::handle_agent_on_call`).
+    pub outside_calls: u8,
 }
 
 impl AgentRecord {
@@ -160,6 +163,7 @@ impl AgentRecord {
             idle_since: now,
             indexed: [false; Channel::COUNT],
             indexed_idle: now,
+            outside_calls: 0,
         }
     }
 

@@ -70,6 +70,8 @@ pub struct QueueSetup {
     /// The key a waiting caller presses to keep their place and be called back (`None`: not
     /// offered), unless the dialplan's `queue` step names its own.
     pub keep_place_key: Option<char>,
+    /// The headline service-level formula of this queue's reports.
+    pub service_level_variant: crate::reports::SlVariant,
 }
 
 impl QueueSetup {
@@ -82,6 +84,7 @@ impl QueueSetup {
             callback: CallbackPolicy::default(),
             announce_every: None,
             keep_place_key: None,
+            service_level_variant: crate::reports::SlVariant::default(),
         }
     }
 

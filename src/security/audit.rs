@@ -121,7 +121,11 @@ mod tests {
             demo.extensions[0].password, "demo1001",
             "the demo keeps its own"
         );
-        assert_eq!(demo.http.tokens.len(), 3);
+        assert_eq!(
+            demo.http.tokens.len(),
+            5,
+            "every demo agent, the supervisor, the CRM"
+        );
     }
 
     #[test]

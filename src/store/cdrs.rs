@@ -5,7 +5,7 @@ use sqlx::Row;
 use super::{OutboxEvent, Store, StoreError};
 
 /// One finished call.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CdrRecord {
     /// Our id of the call.
     pub id: String,
@@ -39,7 +39,7 @@ pub struct CdrRecord {
 }
 
 /// Media quality of one side of a call, as Centrala received it.
-#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct MediaQuality {
     /// RTP packets received.
     pub packets: i64,
@@ -114,6 +114,26 @@ impl Store {
                 Ok(())
             }
         }
+    }
+
+    /// Those of `ids` that already have a CDR row: a batch whose commit failed to answer may
+    /// still have committed, so the CDR writer retries only the others (no duplicate CDR or
+    /// `call.ended` event).
+    pub async fn stored_cdr_ids(
+        &self,
+        ids: &[&str],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut found = std::collections::HashSet::new();
+        for chunk in ids.chunks(100) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!("SELECT id FROM cdrs WHERE id IN ({})", marks.join(", "));
+            let mut query = sqlx::query_scalar::<_, String>(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            found.extend(query.fetch_all(self.pool()).await?);
+        }
+        Ok(found)
     }
 
     /// The newest CDRs first, at most `limit`, skipping `offset`.

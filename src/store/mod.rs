@@ -2,7 +2,8 @@
 //!
 //! Owns: the connection pool, migrations (`migrations/`), and the repositories for registrar
 //! bindings, call detail records, recordings, survey answers, the webhook outbox, routing
-//! tasks, the queue log, API tokens and dispositions.
+//! tasks, the queue log, API tokens and dispositions, customers (identities, notes, merges),
+//! conversations and messages, and the customer timeline.
 //! Must not touch: SIP, media, routing logic. Other modules hand it plain row structs.
 //! Driven by: `main` (connect, migrate) and the subsystems that persist state.
 //!
@@ -11,12 +12,18 @@
 //! database-specific types; `ON CONFLICT` upserts work on both).
 
 mod bindings;
+pub mod cdr_journal;
 mod cdrs;
+mod conversations;
+mod customers;
+mod email;
 mod outbox;
 mod queue_log;
 mod recordings;
+mod report_slots;
 mod surveys;
 mod tasks;
+mod timeline;
 mod tokens;
 
 use std::path::Path;
@@ -28,11 +35,16 @@ use thiserror::Error;
 
 pub use bindings::StoredBinding;
 pub use cdrs::{CdrRecord, MediaQuality};
+pub use conversations::{ConversationFilter, ConversationRow, MessageRow};
+pub use customers::{AuditRow, CustomerRow, IdentityRow, NoteRow};
+pub use email::EmailRow;
 pub use outbox::{OutboxDelivery, OutboxEvent, StoreTransaction, SubscriptionRow};
 pub use queue_log::{QueueLogRow, QueueReport};
 pub use recordings::RecordingRow;
+pub use report_slots::{GroupBy, SLOT_MS, SlotCounts, SlotQuery};
 pub use surveys::SurveyAnswerRow;
 pub use tasks::TaskRow;
+pub use timeline::{TimelineKeys, TimelineRow};
 pub use tokens::{DispositionRow, TokenRow};
 
 /// A storage failure. Always our side's problem (the database is part of the deployment).
@@ -181,6 +193,38 @@ pub(crate) mod testing {
             Err(_) => format!("sqlite://{}/t.db", dir.path().display()),
         };
         (Store::connect(&url).await.expect("connect"), dir)
+    }
+
+    /// A CDR of an answered call between extensions, with id `id`.
+    pub fn sample_cdr(id: &str) -> super::CdrRecord {
+        super::CdrRecord {
+            id: id.into(),
+            call_id: format!("{id}@test"),
+            caller: "1001".into(),
+            callee: "1002".into(),
+            origin: "extension".into(),
+            started_at_ms: 1,
+            answered_at_ms: Some(2),
+            ended_at_ms: 3,
+            result: "answered".into(),
+            hangup_cause: "normal_clearing".into(),
+            hangup_side: "caller".into(),
+            transferred_to: None,
+            caller_quality: None,
+            callee_quality: None,
+        }
+    }
+
+    /// Another connection to the SQLite database at `url` holding its write lock (writers
+    /// elsewhere wait, then fail) until `ROLLBACK` is executed on it or it is dropped.
+    pub async fn hold_sqlite_write_lock(url: &str) -> sqlx::AnyConnection {
+        use sqlx::{Connection, Executor};
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(url)
+            .await
+            .expect("second connection");
+        conn.execute("BEGIN EXCLUSIVE").await.expect("write lock");
+        conn
     }
 
     async fn create_pg_database(server: &str) -> String {

@@ -181,7 +181,7 @@ impl Store {
     }
 }
 
-fn log_row(row: &sqlx::any::AnyRow) -> Result<QueueLogRow, StoreError> {
+pub(super) fn log_row(row: &sqlx::any::AnyRow) -> Result<QueueLogRow, StoreError> {
     Ok(QueueLogRow {
         id: row.try_get(0)?,
         ts_ms: row.try_get(1)?,

@@ -78,6 +78,18 @@ impl Centrala {
         self.launch()
     }
 
+    /// SIGTERM to the PBX itself (a graceful shutdown; see `wait_exit`).
+    pub fn sigterm(&mut self) {
+        if let Some(proc) = self.proc.as_mut() {
+            proc.signal(crate::common::process::SIGTERM);
+        }
+    }
+
+    /// Waits at most `timeout` for the PBX to exit: its status, or `None` when it still runs.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        self.proc.as_mut()?.wait_timeout(timeout).ok().flatten()
+    }
+
     /// Whether the process is still alive.
     pub fn is_running(&mut self) -> bool {
         self.proc
@@ -141,6 +153,36 @@ pub fn http_request(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Result<(u16, String)> {
+    let raw = http_raw(addr, method, path, headers, body)?;
+    parse_response(&raw)
+}
+
+/// `http_request` that also answers the response's header block (e.g. for `Set-Cookie`):
+/// (status, head, body).
+pub fn http_exchange(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Result<(u16, String, String)> {
+    let raw = http_raw(addr, method, path, headers, body)?;
+    let (status, body) = parse_response(&raw)?;
+    let text = String::from_utf8_lossy(&raw);
+    let head = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(h, _)| h)
+        .to_string();
+    Ok((status, head, body))
+}
+
+fn http_raw(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Result<Vec<u8>> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
     s.set_read_timeout(Some(Duration::from_secs(5)))?;
     let extra: String = headers
@@ -155,7 +197,7 @@ pub fn http_request(
     )?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
-    parse_response(&raw)
+    Ok(raw)
 }
 
 /// Splits a whole HTTP/1.1 response into status and body (de-chunking if needed).

@@ -174,7 +174,7 @@ fn names(list: &[&str]) -> Vec<String> {
 
 /// Whether the caller received the prompt: its loudest 20 ms appear in what the caller
 /// decoded, each sample within the G.711 µ-law quantisation of the original.
-fn heard(stream: &RtpStream, lang: &str, name: &str) -> bool {
+pub(crate) fn heard(stream: &RtpStream, lang: &str, name: &str) -> bool {
     let samples = prompt(lang, name).mono();
     let energy = |w: &[i16]| w.iter().map(|&s| i64::from(s).pow(2)).sum::<i64>();
     let Some(loudest) = samples.windows(160).step_by(40).max_by_key(|w| energy(w)) else {

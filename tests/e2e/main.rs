@@ -9,27 +9,36 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod agent_busy;
 mod bans;
 mod baresip;
 mod call_control;
+mod call_limits;
 mod callbacks;
 mod calls;
+mod cdr_faults;
 mod click_to_dial;
 mod cti;
 mod demo;
+mod desktop;
 mod dialplan;
 mod digest_replay;
 mod dtmf;
 mod features;
+mod first_run;
 mod https;
 mod media;
+mod omni_email;
+mod omnichannel;
 mod openapi;
 mod queues;
 mod registrar;
 mod robustness;
+mod rtp_shedding;
 mod safe_defaults;
 mod screen_pop;
 mod screen_pop_timing;
+mod shutdown;
 mod support;
 mod toll_fraud;
 mod transfer;

@@ -82,10 +82,22 @@ impl Pbx {
         extra_top: &str,
         dialplan_dir: &Path,
     ) -> Pbx {
+        let rtp = ports.rtp_range();
+        Self::start_in_range(ports, test, extra_sip, extra_top, dialplan_dir, rtp)
+    }
+
+    /// Like `start_in` with RTP ports `rtp` (a part of the block's RTP range).
+    pub fn start_in_range(
+        ports: PortBlock,
+        test: &str,
+        extra_sip: &str,
+        extra_top: &str,
+        dialplan_dir: &Path,
+        (rtp_min, rtp_max): (u16, u16),
+    ) -> Pbx {
         let dir = TestDir::new(test).expect("test dir");
         let sip: SocketAddr = format!("127.0.0.1:{}", ports.sip()).parse().unwrap();
         let http: SocketAddr = format!("127.0.0.1:{}", ports.http()).parse().unwrap();
-        let (rtp_min, rtp_max) = ports.rtp_range();
         let db = database_url(test);
         let config = format!(
             "[sip]\nlisten = \"{sip}\"\n{extra_sip}\n\
@@ -99,7 +111,13 @@ impl Pbx {
              skills = {{ support = 5, collections = 5 }}\n\
              [[extensions]]\nnumber = \"1003\"\npassword = \"pw1003\"\nrole = \"agent\"\n\
              skills = {{ sales = 5, collections = 5 }}\n\
-             {extra_top}",
+             {email}{extra_top}",
+            // The demo's SMTP port is shared; a test that needs e-mail sets its own `[email]`.
+            email = if extra_top.contains("[email]") {
+                ""
+            } else {
+                "[email]\nenabled = false\n"
+            },
             db = db,
             sounds = repo("sounds").display(),
             dialplans = dialplan_dir.display(),

@@ -1,7 +1,9 @@
 //! API tests: the real router on a loopback listener, a real store (SQLite, or PostgreSQL
 //! with `CENTRALA_TEST_POSTGRES`), the real ACD shell and event bridge, HTTP through reqwest.
 
+mod customers;
 mod flows;
+mod reports;
 mod roles;
 mod stream;
 
@@ -74,6 +76,14 @@ impl TestApi {
         )
         .await
         .unwrap();
+        let channels = crate::channels::Channels::new(
+            &config,
+            store.clone(),
+            lookups.clone(),
+            acd.clone(),
+            publisher.clone(),
+        )
+        .unwrap();
         let router = app(ApiState {
             store: store.clone(),
             metrics: Metrics::new(),
@@ -85,6 +95,7 @@ impl TestApi {
             metrics_token_hash: None,
             revocations: Default::default(),
             allow_private_webhooks: config.cti.allow_private_webhooks,
+            channels,
         });
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

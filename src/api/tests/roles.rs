@@ -8,6 +8,10 @@ use serde_json::{Value, json};
 use super::{ADMIN, AGENT_1001, INTEGRATION, SUPERVISOR, TestApi};
 use crate::api::LimitPolicy;
 
+const REPORT_QUEUES: &str = "/api/v1/reports/queues?from=2026-12-07&to=2026-12-08";
+const REPORT_AGENTS: &str = "/api/v1/reports/agents?from=2026-12-07&to=2026-12-08";
+const REPORT_CHANNELS: &str = "/api/v1/reports/channels?from=2026-12-07&to=2026-12-08";
+
 const AG: u8 = 1;
 const SU: u8 = 2;
 const AD: u8 = 4;
@@ -107,6 +111,9 @@ fn routes() -> Vec<(Method, &'static str, Option<Value>, u8)> {
         (Method::DELETE, "/api/v1/webhooks/whk_none", None, AD | IN),
         (Method::GET, "/api/v1/cdrs", None, SU | AD | IN),
         (Method::GET, "/api/v1/registrations", None, SU | AD | IN),
+        (Method::GET, REPORT_QUEUES, None, SU | AD),
+        (Method::GET, REPORT_AGENTS, None, SU | AD),
+        (Method::GET, REPORT_CHANNELS, None, SU | AD),
         (Method::GET, "/api/v1/events", None, any),
         (Method::GET, "/api/v1/bans", None, SU | AD),
         (Method::DELETE, "/api/v1/bans/192.0.2.1", None, AD),

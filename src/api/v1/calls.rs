@@ -65,6 +65,7 @@ pub async fn create(
             OriginateError::AgentUnavailable(_) | OriginateError::NoRoute => {
                 ApiError::Conflict(err.to_string())
             }
+            OriginateError::ShuttingDown => ApiError::Unavailable(err.to_string()),
         })?;
     let placed = PlacedCall {
         call_id,

@@ -6,10 +6,14 @@
 pub(super) mod agents;
 pub(super) mod bans;
 pub(super) mod calls;
+pub(super) mod conversations;
+pub(super) mod customer_profiles;
 pub(super) mod customers;
 pub(super) mod queues;
 pub(super) mod recordings;
 pub(super) mod records;
+pub(super) mod reports;
+pub(super) mod sms_generic;
 pub(super) mod tasks;
 pub(super) mod tokens;
 pub(super) mod webhooks;
@@ -85,6 +89,30 @@ pub(super) fn router(state: ApiState) -> Router<ApiState> {
             "/customers/{id}/history",
             gated(ANY, get(customers::history)),
         )
+        .route("/customers/{id}", gated(ANY, get(customer_profiles::one)))
+        .route(
+            "/customers/{id}/timeline",
+            gated(ANY, get(customer_profiles::timeline)),
+        )
+        .route(
+            "/customers/{id}/notes",
+            gated(STAFF, post(customer_profiles::add_note)),
+        )
+        .route(
+            "/customers/{id}/merge",
+            gated(STAFF, post(customer_profiles::merge)),
+        )
+        .route(
+            "/customers/{id}/unmerge",
+            gated(STAFF, post(customer_profiles::unmerge)),
+        )
+        .route("/conversations", gated(ANY, get(conversations::list)))
+        .route("/conversations/{id}", gated(ANY, get(conversations::one)))
+        .route(
+            "/conversations/{id}/messages",
+            gated(ANY, get(conversations::messages))
+                .merge(gated(STAFF, post(conversations::reply))),
+        )
         .route(
             "/webhooks",
             gated(INTEGRATORS, get(webhooks::list))
@@ -102,6 +130,9 @@ pub(super) fn router(state: ApiState) -> Router<ApiState> {
             gated(OBSERVERS, get(records::list_registrations)),
         )
         .route("/events", gated(ANY, get(super::ws::events)))
+        .route("/reports/queues", gated(MANAGERS, get(reports::queues)))
+        .route("/reports/agents", gated(MANAGERS, get(reports::agents)))
+        .route("/reports/channels", gated(MANAGERS, get(reports::channels)))
         .layer(middleware::from_fn_with_state(state, auth::authenticate))
 }
 

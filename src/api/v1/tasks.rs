@@ -36,6 +36,10 @@ pub struct TaskDto {
     state: String,
     /// The agent offered or holding it.
     agent: Option<String>,
+    /// The customer (`cus_…`), when linked.
+    customer_id: Option<String>,
+    /// The conversation of a digital task (SMS, e-mail, chat).
+    conversation_id: Option<String>,
 }
 
 /// `?queue=&agent=` filters of the task list.
@@ -172,7 +176,9 @@ pub async fn transfer(
     current(&state, task).await
 }
 
-/// Completes a held task with a disposition (stored); the agent goes to wrap-up.
+/// Completes a held task with a disposition (stored); the agent goes to wrap-up. A call's
+/// task, which ends with the call, takes its disposition afterwards (once, from the agent
+/// who answered it).
 #[utoipa::path(post, operation_id = "tasks_complete", path = "/api/v1/tasks/{id}/complete", tag = "tasks",
     params(("id" = u64, Path, description = "The task's id")), request_body = CompleteRequest,
     responses((status = 200, body = TaskDto), crate::api::openapi::Errors))]
@@ -188,7 +194,13 @@ pub async fn complete(
             "disposition code must be 1..=64 characters".into(),
         ));
     }
-    let (task, agent, view) = assigned(&state, &who, &id).await?;
+    let (task, agent, view) = match assigned(&state, &who, &id).await {
+        Ok(held) => held,
+        Err(ApiError::NotFound(_)) => {
+            return dispose_ended_call(&state, &who, &id, code, done.disposition.note).await;
+        }
+        Err(err) => return Err(err),
+    };
     let row = DispositionRow {
         id: format!("dsp_{}", hex::encode(rand::random::<[u8; 8]>())),
         task_id: i64::try_from(task.0).unwrap_or(-1),
@@ -198,10 +210,74 @@ pub async fn complete(
         created_at_ms: now_ms(),
     };
     state.store.insert_disposition(&row).await?;
+    if let Some(customer) = super::conversations::customer_of_task(&state, &view).await {
+        state
+            .store
+            .set_disposition_customer(&row.id, &customer)
+            .await?;
+    }
     state.acd.completed(task).await?;
+    state
+        .channels
+        .intake
+        .task_completed(task.0, now_ms())
+        .await
+        .map_err(super::sms_generic::channel_error)?;
     let mut dto = live_dto(&state, &view);
     dto.state = "completed".into();
     Ok(Json(dto))
+}
+
+/// A call's task ends with the call, and its agent gives the disposition during wrap-up,
+/// after the task has left the ACD: admitted once, for the agent who answered it (by the
+/// queue log); 404 for a task no agent answered.
+async fn dispose_ended_call(
+    state: &ApiState,
+    who: &Principal,
+    id: &str,
+    code: &str,
+    note: Option<String>,
+) -> Result<Json<TaskDto>, ApiError> {
+    let task =
+        i64::try_from(parse_id(id)?.0).map_err(|_| ApiError::NotFound(format!("no task {id}")))?;
+    let log = state.store.task_log(task).await?;
+    let (Some(first), Some(answer)) = (log.first(), log.iter().rev().find(|r| r.event == "answer"))
+    else {
+        return Err(ApiError::NotFound(format!("no live or answered task {id}")));
+    };
+    let agent = answer.agent.clone().unwrap_or_default();
+    who.require_self(&agent)?;
+    if !state.store.dispositions_of_task(task).await?.is_empty() {
+        return Err(ApiError::Conflict(format!(
+            "task {id} already has a disposition"
+        )));
+    }
+    state
+        .store
+        .insert_disposition(&DispositionRow {
+            id: format!("dsp_{}", hex::encode(rand::random::<[u8; 8]>())),
+            task_id: task,
+            agent: Some(agent.clone()),
+            code: code.to_string(),
+            note,
+            created_at_ms: now_ms(),
+        })
+        .await?;
+    Ok(Json(TaskDto {
+        id: id.to_string(),
+        channel: answer.channel.clone(),
+        queue: answer.queue.clone(),
+        customer: None,
+        priority: 0,
+        attributes: BTreeMap::new(),
+        arrived_at_ms: first.ts_ms,
+        deadline_ms: None,
+        attempts: 0,
+        state: "completed".into(),
+        agent: Some(agent),
+        customer_id: None,
+        conversation_id: None,
+    }))
 }
 
 /// The task `id`, offered (not a call) to an agent the caller may act for.
@@ -314,17 +390,23 @@ fn live_dto(state: &ApiState, v: &TaskView) -> TaskDto {
         attempts: v.attempts,
         state: status.to_string(),
         agent: agent.map(|a| number_of(state, a)),
+        customer_id: v.attributes.get("customer_id").cloned(),
+        conversation_id: v.attributes.get("conversation_id").cloned(),
     }
 }
 
 fn stored_dto(row: TaskRow) -> TaskDto {
+    let attributes: BTreeMap<String, String> =
+        serde_json::from_str(&row.attributes).unwrap_or_default();
     TaskDto {
         id: row.id.to_string(),
         channel: row.channel,
         queue: row.queue,
         customer: row.customer,
         priority: u32::try_from(row.priority).unwrap_or(0),
-        attributes: serde_json::from_str(&row.attributes).unwrap_or_default(),
+        customer_id: attributes.get("customer_id").cloned(),
+        conversation_id: attributes.get("conversation_id").cloned(),
+        attributes,
         arrived_at_ms: row.arrived_at_ms,
         deadline_ms: row.deadline_ms,
         attempts: u32::try_from(row.attempts).unwrap_or(0),

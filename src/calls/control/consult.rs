@@ -98,6 +98,7 @@ impl Call {
             call_media.play(MediaSide::A, music);
             call_media.set_direction(MediaSide::B, Direction::Inactive);
         }
+        self.core_hold(Leg::A, true);
         let body = Some(sdp_body(&agent_offer.to_string()));
         self.send_in_dialog(
             Leg::B,
@@ -263,6 +264,7 @@ impl Call {
             self.release_agent(winner, &target, true);
         }
         self.phase = Phase::Connected { winner: fork };
+        self.core_bridged(fork, None);
         // The call's side B is the target's from now on: later offers continue its SDP origin.
         if let Some(consult) = self.consult_mut() {
             self.origin_b = std::mem::take(&mut consult.origin);
@@ -296,6 +298,7 @@ impl Call {
             media.set_direction(MediaSide::B, Direction::SendRecv);
             media.stop_playback(MediaSide::A);
         }
+        self.core_hold(Leg::A, false);
         let target = self.transfer_target_of_consultation();
         if let Some(control) = self.control.as_mut() {
             control.transfer = None;
@@ -343,6 +346,7 @@ impl Call {
             media.set_direction(MediaSide::B, Direction::SendRecv);
             media.stop_playback(MediaSide::A);
         }
+        self.core_hold(Leg::A, false);
         if let Some(control) = self.control.as_mut() {
             control.transfer = None;
         }

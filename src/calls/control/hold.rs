@@ -42,6 +42,7 @@ impl Call {
         media.set_direction(side_of(other(leg)), Direction::RecvOnly);
         control.held = Some(leg);
         tracing::info!(?leg, "call held");
+        self.core_hold(leg, true);
         Ok(())
     }
 
@@ -66,6 +67,7 @@ impl Call {
             media.stop_playback(side_of(leg));
             media.set_direction(side_of(other(leg)), Direction::SendRecv);
         }
+        self.core_hold(leg, false);
         true
     }
 

@@ -66,6 +66,8 @@ pub enum CallCommand {
     CompleteTransfer,
     /// Attended transfer: drop the consultation, the agent is back with the held party.
     CancelTransfer,
+    /// End the call because Centrala is shutting down (like `Hangup`, cause `shutdown`).
+    Shutdown,
 }
 
 /// A recording command.
@@ -319,7 +321,8 @@ impl Call {
     /// Carries out one command and reports its outcome.
     pub(super) async fn on_control(&mut self, request: ControlRequest) {
         let outcome = match request.command {
-            CallCommand::Hangup => self.api_hangup(),
+            CallCommand::Hangup => self.hang_up_for("api_hangup"),
+            CallCommand::Shutdown => self.hang_up_for("shutdown"),
             CallCommand::Recording(action) => self.control_recording(action).await,
             CallCommand::Hold { by } => self.hold(by.as_deref()),
             CallCommand::Unhold => self.unhold(),
@@ -333,16 +336,17 @@ impl Call {
         let _ = request.reply.send(outcome);
     }
 
-    fn api_hangup(&mut self) -> Result<(), ControlError> {
+    /// Ends the call from our side with `cause` (the API, or shutdown).
+    fn hang_up_for(&mut self, cause: &str) -> Result<(), ControlError> {
         self.drop_consultation();
         match self.phase {
             Phase::Connected { .. } => {
-                tracing::info!("hung up through the API");
-                self.hang_up_both(Outcome::Answered, "api_hangup");
+                tracing::info!(cause, "hung up by Centrala");
+                self.hang_up_both(Outcome::Answered, cause);
             }
             Phase::Ringing | Phase::Ivr | Phase::Dialing => {
-                tracing::info!("hung up through the API before the answer");
-                self.cdr.end(Outcome::Cancelled, "api_hangup", Side::System);
+                tracing::info!(cause, "hung up by Centrala before the answer");
+                self.cdr.end(Outcome::Cancelled, cause, Side::System);
                 self.cancel_forks();
                 if self.a.final_sent {
                     self.bye_caller();

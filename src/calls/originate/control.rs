@@ -79,7 +79,8 @@ impl Originated {
                 let action = *action;
                 self.control_recording(action).await
             }
-            CallCommand::Hangup => self.api_hangup(),
+            CallCommand::Hangup => self.hang_up_for("api_hangup"),
+            CallCommand::Shutdown => self.hang_up_for("shutdown"),
             CallCommand::Hold { .. } => self.hold(true),
             CallCommand::Unhold => self.hold(false),
             CallCommand::Transfer {
@@ -97,25 +98,27 @@ impl Originated {
         request.answer(outcome);
     }
 
-    fn api_hangup(&mut self) -> Result<(), ControlError> {
-        tracing::info!("originated call hung up through the API");
+    fn hang_up_for(&mut self, cause: &str) -> Result<(), ControlError> {
+        tracing::info!(cause, "originated call hung up by Centrala");
         match self.stage {
             Stage::RingingAgent => {
-                self.cdr.end(Outcome::Cancelled, "api_hangup", Side::System);
+                self.cdr.end(Outcome::Cancelled, cause, Side::System);
                 self.cancel_all(Leg::Agent);
             }
             Stage::Briefing { winner } | Stage::DialingCustomer { winner } => {
-                self.cdr.end(Outcome::Cancelled, "api_hangup", Side::System);
+                self.cdr.end(Outcome::Cancelled, cause, Side::System);
                 self.cancel_all(Leg::Customer);
                 self.bye(Leg::Agent, winner);
             }
             Stage::Connected { winner, customer } => {
-                self.cdr.end(Outcome::Answered, "api_hangup", Side::System);
+                self.cdr.end(Outcome::Answered, cause, Side::System);
                 self.bye(Leg::Agent, winner);
                 self.bye(Leg::Customer, customer);
+                // A callback answered and ended: its task completes (wrap-up), as on BYE.
+                self.reports.push(super::Report::Completed);
             }
             Stage::Transferring { customer } => {
-                self.cdr.end(Outcome::Answered, "api_hangup", Side::System);
+                self.cdr.end(Outcome::Answered, cause, Side::System);
                 self.cancel_all(Leg::Agent);
                 self.bye(Leg::Customer, customer);
             }

@@ -34,6 +34,9 @@ impl CallManager {
         customer: &str,
         purpose: Purpose,
     ) -> Result<Placed, OriginateError> {
+        if self.tasks.draining() {
+            return Err(OriginateError::ShuttingDown);
+        }
         if !self.config.extensions.contains_key(agent) {
             return Err(OriginateError::UnknownExtension(agent.to_owned()));
         }
@@ -83,12 +86,14 @@ impl CallManager {
         let ports = self.ports.clone();
         let media_ip = self.config.media_ip;
         let span = tracing::info_span!("originate", id = %id, agent);
+        let running = self.tasks.enter();
         tokio::spawn(
             async move {
                 match MediaSession::open(&ports, media_ip).await {
                     Ok(media) => call.run(media, withdrawn).await,
                     Err(err) => call.no_media(err.to_string()).await,
                 }
+                drop(running);
             }
             .instrument(span),
         );

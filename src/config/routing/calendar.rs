@@ -1,17 +1,21 @@
-//! `[queues.calendar]`: business hours in a fixed UTC offset, and holidays, parsed into the
-//! engine's `Calendar`.
+//! `[queues.calendar]`: business hours in a time zone (IANA name or fixed UTC offset), and
+//! holidays, parsed into the engine's `Calendar`.
 
 use serde::Deserialize;
 
+use crate::civil;
 use crate::routing::{Calendar, Weekday};
 
-/// `[queues.calendar]`: opening hours (`"HH:MM-HH:MM"`, several per day allowed) in a fixed
-/// UTC offset, and closed dates (`"YYYY-MM-DD"`).
+/// `[queues.calendar]`: opening hours (`"HH:MM-HH:MM"`, several per day allowed) in a time
+/// zone, and closed dates (`"YYYY-MM-DD"`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CalendarSection {
-    /// `"+01:00"`, `"-05:00"` or `"Z"`.
+    /// `"+01:00"`, `"-05:00"` or `"Z"`: a fixed offset (no daylight saving).
     pub utc_offset: Option<String>,
+    /// An IANA time zone, e.g. `"Europe/Warsaw"` (daylight saving included); wins over
+    /// `utc_offset`.
+    pub time_zone: Option<String>,
     /// Hours applied to Monday to Friday (before the per-day lists).
     pub weekdays: Vec<String>,
     /// Monday.
@@ -36,13 +40,17 @@ impl CalendarSection {
     /// The engine's calendar; errors name the bad value.
     pub fn to_calendar(&self) -> Result<Calendar, String> {
         let c = self;
-        let offset = match c.utc_offset.as_deref() {
-            None | Some("Z") => 0,
-            Some(text) => {
-                parse_offset(text).ok_or_else(|| format!("calendar: bad utc_offset {text:?}"))?
+        let mut cal = match (&c.time_zone, c.utc_offset.as_deref()) {
+            (Some(zone), _) => {
+                Calendar::closed_in(civil::parse_zone(zone).map_err(|e| format!("calendar: {e}"))?)
             }
+            (None, None) => Calendar::closed(0),
+            (None, Some(text)) => Calendar::closed(
+                civil::parse_offset_minutes(text)
+                    .ok_or_else(|| format!("calendar: bad utc_offset {text:?}"))?
+                    * 60,
+            ),
         };
-        let mut cal = Calendar::closed(offset);
         use Weekday::*;
         let mut days: Vec<(Weekday, &String)> = Vec::new();
         for day in [Monday, Tuesday, Wednesday, Thursday, Friday] {
@@ -67,7 +75,7 @@ impl CalendarSection {
                 .map_err(|e| format!("calendar: {e}"))?;
         }
         for date in &c.holidays {
-            let (y, m, d) = parse_date(date)
+            let (y, m, d) = civil::parse_date(date)
                 .ok_or_else(|| format!("calendar: bad date {date:?} (use YYYY-MM-DD)"))?;
             cal = cal
                 .with_holiday(y, m, d)
@@ -75,17 +83,6 @@ impl CalendarSection {
         }
         Ok(cal)
     }
-}
-
-/// `"+HH:MM"` / `"-HH:MM"` to seconds east of UTC.
-fn parse_offset(text: &str) -> Option<i32> {
-    let sign = match text.as_bytes().first()? {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let (h, m) = parse_time(&text[1..])?;
-    (h <= 14).then_some(sign * (h as i32 * 3600 + m as i32 * 60))
 }
 
 fn parse_time(text: &str) -> Option<(u32, u32)> {
@@ -97,12 +94,4 @@ fn parse_time(text: &str) -> Option<(u32, u32)> {
 fn parse_hours(text: &str) -> Option<((u32, u32), (u32, u32))> {
     let (from, to) = text.split_once('-')?;
     Some((parse_time(from.trim())?, parse_time(to.trim())?))
-}
-
-fn parse_date(text: &str) -> Option<(i32, u32, u32)> {
-    let mut parts = text.splitn(3, '-');
-    let y = parts.next()?.parse().ok()?;
-    let m = parts.next()?.parse().ok()?;
-    let d = parts.next()?.parse().ok()?;
-    Some((y, m, d))
 }

@@ -229,6 +229,10 @@ fn invalid_routing_config_is_rejected_with_a_reason() {
             "utc_offset",
         ),
         (
+            "[[queues]]\nname = \"a\"\n[queues.calendar]\ntime_zone = \"Mars/Olympus\"\n",
+            "'Mars/Olympus' is neither a time zone",
+        ),
+        (
             "[[queues]]\nname = \"a\"\n[queues.callback]\nmax_attempts = 0\n",
             "max_attempts",
         ),

@@ -59,11 +59,29 @@ pub enum EventKind {
     /// A callback was dialled.
     #[serde(rename = "callback.attempted")]
     CallbackAttempted,
+    /// A conversation (SMS, e-mail, chat, ...) started.
+    #[serde(rename = "conversation.created")]
+    ConversationCreated,
+    /// A customer's message was stored.
+    #[serde(rename = "message.received")]
+    MessageReceived,
+    /// An agent's message went out.
+    #[serde(rename = "message.sent")]
+    MessageSent,
+    /// An agent's message could not be delivered.
+    #[serde(rename = "message.failed")]
+    MessageFailed,
+    /// Two customers were merged.
+    #[serde(rename = "customer.merged")]
+    CustomerMerged,
+    /// A follow-up contact was planned.
+    #[serde(rename = "followup.scheduled")]
+    FollowupScheduled,
 }
 
 impl EventKind {
     /// Every kind, in documentation order.
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 18] = [
         EventKind::CallRinging,
         EventKind::CallAnswered,
         EventKind::CallEnded,
@@ -76,6 +94,12 @@ impl EventKind {
         EventKind::AgentStateChanged,
         EventKind::RecordingReady,
         EventKind::CallbackAttempted,
+        EventKind::ConversationCreated,
+        EventKind::MessageReceived,
+        EventKind::MessageSent,
+        EventKind::MessageFailed,
+        EventKind::CustomerMerged,
+        EventKind::FollowupScheduled,
     ];
 
     /// The wire name, e.g. `call.ended`.
@@ -93,6 +117,12 @@ impl EventKind {
             EventKind::AgentStateChanged => "agent.state_changed",
             EventKind::RecordingReady => "recording.ready",
             EventKind::CallbackAttempted => "callback.attempted",
+            EventKind::ConversationCreated => "conversation.created",
+            EventKind::MessageReceived => "message.received",
+            EventKind::MessageSent => "message.sent",
+            EventKind::MessageFailed => "message.failed",
+            EventKind::CustomerMerged => "customer.merged",
+            EventKind::FollowupScheduled => "followup.scheduled",
         }
     }
 }
@@ -171,27 +201,9 @@ impl Event {
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SS.mmmZ` for unix milliseconds (proleptic Gregorian, UTC), by Howard
-/// Hinnant's days-to-civil algorithm; a date crate for one format is not worth its weight.
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` for unix milliseconds (the one date module's).
 fn rfc3339_utc(unix_ms: i64) -> String {
-    let days = unix_ms.div_euclid(86_400_000);
-    let ms_of_day = unix_ms.rem_euclid(86_400_000);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        ms_of_day / 3_600_000,
-        ms_of_day / 60_000 % 60,
-        ms_of_day / 1000 % 60,
-        ms_of_day % 1000
-    )
+    crate::civil::rfc3339_utc_ms(unix_ms)
 }
 
 #[cfg(test)]

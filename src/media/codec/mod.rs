@@ -100,9 +100,9 @@ pub enum CodecError {
         /// Capacity needed.
         need: usize,
     },
-    /// libopus rejected the packet or the call.
+    /// The Opus library rejected the packet or the call (its own words).
     #[error("opus: {0}")]
-    Opus(#[from] ::opus::Error),
+    Opus(&'static str),
     /// Resampling misuse (a frame of the wrong size).
     #[error(transparent)]
     Resample(#[from] ResampleError),

@@ -1,11 +1,25 @@
 //! Opus (RFC 6716) for voice: a mono encoder tuned for VoIP and a decoder with loss
-//! concealment, over the `opus` crate (system libopus).
+//! concealment, behind one small internal trait pair so that the codec library is a build
+//! choice, not a rewrite.
 //!
-//! Owns one libopus encoder or decoder state per direction of a call leg. Works at 8, 16 or
-//! 48 kHz internally (the RTP clock of Opus is always 48 kHz, RFC 7587; that mapping is the
-//! RTP layer's business). Frames are 20 ms. Pure apart from the C library; no I/O.
+//! Owns [`OpusEncoder`] and [`OpusDecoder`], the per-direction Opus state of a call leg, and
+//! the [`EncoderEngine`]/[`DecoderEngine`] traits their backends implement:
+//! - `pure` (the default): the pure-Rust `opus-rs` crate, so the product builds on a machine
+//!   with only the Rust toolchain (no libopus, pkg-config or cmake);
+//! - `system` (cargo feature `system-opus`): the system libopus through the `opus` crate.
+//!   With the feature, calls use libopus and both backends are built, which is what the
+//!   interop tests (`interop_tests.rs`: each encoder against the other decoder) need.
+//!
+//! Works at 8, 16 or 48 kHz internally (the RTP clock of Opus is always 48 kHz, RFC 7587;
+//! that mapping is the RTP layer's business). Frames are 20 ms. Pure apart from the codec
+//! library; no I/O. Driven by [`crate::media::codec::Encoder`]/[`crate::media::codec::Decoder`].
 
-use opus::{Application, Channels};
+#[cfg(all(test, feature = "system-opus"))]
+mod interop_tests;
+#[cfg_attr(feature = "system-opus", allow(dead_code))]
+mod pure;
+#[cfg(feature = "system-opus")]
+mod system;
 
 use crate::media::codec::CodecError;
 use crate::media::resample::SampleRate;
@@ -17,10 +31,49 @@ pub const MAX_PACKET: usize = 1275;
 /// this project's benchmark box), which is what decides how many transcoded bridges a core
 /// holds (the media benchmark's transcode mode).
 const COMPLEXITY: i32 = 5;
+/// Expected loss the encoder protects against with in-band FEC, in percent.
+const PACKET_LOSS_PERC: i32 = 5;
+
+/// The target bitrate libopus picks by itself for mono 20 ms frames (`OPUS_AUTO`:
+/// 60 bits per frame-rate unit plus one bit per sample); both backends start from it so
+/// that they send the same amount of audio.
+fn auto_bitrate(rate: SampleRate) -> i32 {
+    60 * 50 + rate.hz() as i32
+}
+
+/// What a backend's mono VoIP encoder does for us.
+pub(crate) trait EncoderEngine: Sized {
+    /// A mono encoder at `rate` (application VoIP, in-band FEC on, [`COMPLEXITY`]).
+    fn new(rate: SampleRate) -> Result<Self, CodecError>;
+    /// Encode one frame of `pcm` into `out`; returns bytes written.
+    fn encode(&mut self, pcm: &[i16], out: &mut [u8]) -> Result<usize, CodecError>;
+    /// Set the target bitrate in bits per second.
+    fn set_bitrate(&mut self, bps: i32) -> Result<(), CodecError>;
+}
+
+/// What a backend's mono decoder does for us.
+pub(crate) trait DecoderEngine: Sized {
+    /// A mono decoder producing PCM at `rate`.
+    fn new(rate: SampleRate) -> Result<Self, CodecError>;
+    /// Decode one non-empty packet into `out`; returns samples.
+    fn decode(&mut self, packet: &[u8], out: &mut [i16]) -> Result<usize, CodecError>;
+    /// Conceal one lost frame of `out.len()` samples; returns samples.
+    fn conceal(&mut self, out: &mut [i16]) -> Result<usize, CodecError>;
+}
+
+#[cfg(not(feature = "system-opus"))]
+type EncoderImpl = pure::PureEncoder;
+#[cfg(not(feature = "system-opus"))]
+type DecoderImpl = pure::PureDecoder;
+#[cfg(feature = "system-opus")]
+type EncoderImpl = system::SystemEncoder;
+#[cfg(feature = "system-opus")]
+type DecoderImpl = system::SystemDecoder;
 
 /// A mono Opus encoder (application VoIP).
 pub struct OpusEncoder {
-    inner: opus::Encoder,
+    /// Boxed: the codec state is large and most legs are G.711.
+    inner: Box<EncoderImpl>,
     rate: SampleRate,
 }
 
@@ -35,10 +88,7 @@ impl std::fmt::Debug for OpusEncoder {
 impl OpusEncoder {
     /// An encoder for mono audio at `rate`, with in-band FEC enabled, at complexity 5.
     pub fn new(rate: SampleRate) -> Result<Self, CodecError> {
-        let mut inner = opus::Encoder::new(rate.hz(), Channels::Mono, Application::Voip)?;
-        inner.set_inband_fec(true)?;
-        inner.set_packet_loss_perc(5)?;
-        inner.set_complexity(COMPLEXITY)?;
+        let inner = Box::new(EncoderImpl::new(rate)?);
         Ok(OpusEncoder { inner, rate })
     }
 
@@ -49,18 +99,19 @@ impl OpusEncoder {
 
     /// Encode one frame (2.5-60 ms of samples; 20 ms in Centrala) into `out`; returns bytes.
     pub fn encode(&mut self, pcm: &[i16], out: &mut [u8]) -> Result<usize, CodecError> {
-        Ok(self.inner.encode(pcm, out)?)
+        self.inner.encode(pcm, out)
     }
 
     /// Set the target bitrate in bits per second.
     pub fn set_bitrate(&mut self, bps: i32) -> Result<(), CodecError> {
-        Ok(self.inner.set_bitrate(opus::Bitrate::Bits(bps))?)
+        self.inner.set_bitrate(bps)
     }
 }
 
 /// A mono Opus decoder with packet-loss concealment.
 pub struct OpusDecoder {
-    inner: opus::Decoder,
+    /// Boxed: the codec state is large and most legs are G.711.
+    inner: Box<DecoderImpl>,
     rate: SampleRate,
 }
 
@@ -75,7 +126,7 @@ impl std::fmt::Debug for OpusDecoder {
 impl OpusDecoder {
     /// A decoder producing mono audio at `rate`.
     pub fn new(rate: SampleRate) -> Result<Self, CodecError> {
-        let inner = opus::Decoder::new(rate.hz(), Channels::Mono)?;
+        let inner = Box::new(DecoderImpl::new(rate)?);
         Ok(OpusDecoder { inner, rate })
     }
 
@@ -89,13 +140,13 @@ impl OpusDecoder {
         if packet.is_empty() {
             return Err(CodecError::EmptyPayload);
         }
-        Ok(self.inner.decode(packet, out, false)?)
+        self.inner.decode(packet, out)
     }
 
     /// Conceal one lost frame: fills `out` (a multiple of 2.5 ms, e.g. 20 ms) from the
     /// decoder's state; returns samples.
     pub fn conceal(&mut self, out: &mut [i16]) -> Result<usize, CodecError> {
-        Ok(self.inner.decode(&[], out, false)?)
+        self.inner.conceal(out)
     }
 }
 
@@ -105,7 +156,7 @@ mod tests {
     use crate::media::dtmf::inband::goertzel_power;
     use crate::media::tone::{ToneGenerator, ToneSpec};
 
-    fn tone_frames(rate: SampleRate, frames: usize) -> Vec<Vec<i16>> {
+    pub(super) fn tone_frames(rate: SampleRate, frames: usize) -> Vec<Vec<i16>> {
         let spec = ToneSpec {
             freq1: 1000.0,
             freq2: None,
@@ -160,10 +211,10 @@ mod tests {
             dec.decode(&[], &mut out),
             Err(CodecError::EmptyPayload)
         ));
-        // A 120 ms packet does not fit a 20 ms buffer: libopus refuses, we report it.
+        // A 60 ms packet does not fit a 20 ms buffer: the decoder refuses, we report it.
         let mut enc = OpusEncoder::new(SampleRate::Hz8000).unwrap();
         let mut packet = [0u8; MAX_PACKET];
-        let n = enc.encode(&[0i16; 960], &mut packet).unwrap();
+        let n = enc.encode(&[0i16; 480], &mut packet).unwrap();
         assert!(dec.decode(&packet[..n], &mut out).is_err());
         // Garbage (TOC byte claiming an invalid frame count code 3 with zero frames).
         assert!(dec.decode(&[0x03, 0x00], &mut out).is_err());

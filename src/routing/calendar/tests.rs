@@ -1,4 +1,5 @@
 use super::*;
+use crate::civil::days_from_civil;
 
 fn at(y: i32, mo: u32, d: u32, h: i64, mi: i64) -> SystemTime {
     let days = days_from_civil(y, mo, d).expect("valid test date");
@@ -12,15 +13,6 @@ fn office() -> Calendar {
 }
 
 const HOUR: Duration = Duration::from_secs(3600);
-
-#[test]
-fn civil_dates_round_trip_known_values() {
-    assert_eq!(days_from_civil(1970, 1, 1), Some(0));
-    assert_eq!(days_from_civil(2000, 3, 1), Some(11_017));
-    assert_eq!(days_from_civil(2024, 2, 29), Some(19_782));
-    assert_eq!(days_from_civil(2023, 2, 29), None);
-    assert_eq!(days_from_civil(2023, 13, 1), None);
-}
 
 #[test]
 fn friday_afternoon_email_is_due_monday() {
@@ -141,4 +133,51 @@ mod props {
             prop_assert_eq!(spent, Duration::from_secs(secs));
         }
     }
+}
+
+fn warsaw_office() -> Calendar {
+    Calendar::closed_in(crate::civil::parse_zone("Europe/Warsaw").unwrap())
+        .with_weekday_hours((9, 0), (17, 0))
+        .expect("valid hours")
+}
+
+#[test]
+fn sla_deadlines_spanning_a_daylight_saving_change_count_local_hours() {
+    // Spring: Friday 2026-03-27 16:00 CET (15:00 UTC) + 2 business hours = 1 h on Friday and
+    // 1 h on Monday 03-30, 09:00-10:00 CEST: 08:00 UTC (a fixed +01:00 said 09:00 UTC).
+    let due = warsaw_office()
+        .deadline(at(2026, 3, 27, 15, 0), 2 * HOUR)
+        .unwrap();
+    assert_eq!(due, at(2026, 3, 30, 8, 0));
+    // Autumn: Friday 2026-10-23 16:00 CEST (14:00 UTC) + 2 h: Monday 10-26 10:00 CET.
+    let due = warsaw_office()
+        .deadline(at(2026, 10, 23, 14, 0), 2 * HOUR)
+        .unwrap();
+    assert_eq!(due, at(2026, 10, 26, 9, 0));
+    assert_eq!(
+        warsaw_office()
+            .business_time_between(at(2026, 3, 27, 15, 0), at(2026, 3, 30, 8, 0))
+            .unwrap(),
+        2 * HOUR
+    );
+}
+
+#[test]
+fn the_days_the_clocks_change_are_23_and_25_hours_long() {
+    let zone = crate::civil::parse_zone("Europe/Warsaw").unwrap();
+    let sundays = Calendar::closed_in(zone)
+        .with_hours(Weekday::Sunday, (0, 0), (24, 0))
+        .unwrap();
+    // Local midnight to midnight: 2026-03-28 23:00 UTC to 03-29 22:00 UTC.
+    let spring = sundays
+        .business_time_between(at(2026, 3, 28, 0, 0), at(2026, 3, 30, 0, 0))
+        .unwrap();
+    assert_eq!(spring, 23 * HOUR);
+    let autumn = sundays
+        .business_time_between(at(2026, 10, 24, 0, 0), at(2026, 10, 26, 0, 0))
+        .unwrap();
+    assert_eq!(autumn, 25 * HOUR);
+    // 20 business hours from Sunday 00:00 CET of the spring change end at 21:00 CEST.
+    let due = sundays.deadline(at(2026, 3, 28, 23, 0), 20 * HOUR).unwrap();
+    assert_eq!(due, at(2026, 3, 29, 19, 0));
 }

@@ -328,6 +328,10 @@ impl Actor {
                 self.channel_sinks[channel.index()] = Some(sink);
             }
             AcdCommand::FlushLog(done) => self.log.flush(done).await,
+            AcdCommand::AgentOnCall(agent, on, reply) => {
+                let result = self.engine.handle_agent_on_call(now, agent, on);
+                let _ = reply.send(result.map_err(AcdError::from));
+            }
             other => self.task_command(now, wall_ms, other).await,
         }
         self.drain(now, wall_ms);

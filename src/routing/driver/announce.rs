@@ -41,10 +41,11 @@ impl Announcer {
         Some(average.saturating_mul(rounds))
     }
 
-    /// Announces `task` every `every`, first at `now + every`.
+    /// Announces `task` now (right after it entered the queue, with the keep-place offer),
+    /// then every `every`.
     pub fn start(&mut self, now: Instant, task: TaskId, every: Duration) {
         self.stop(task);
-        let at = now + every.max(Duration::from_secs(1));
+        let at = now;
         self.due.insert((at, task));
         self.next.insert(task, (at, every));
     }
@@ -84,11 +85,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn announces_periodically_until_stopped() {
+    fn announces_at_once_then_periodically_until_stopped() {
         let t0 = Instant::now();
         let mut a = Announcer::default();
         a.start(t0, TaskId(1), Duration::from_secs(30));
         a.start(t0, TaskId(2), Duration::from_secs(45));
+        assert_eq!(a.poll_due(t0), Some(TaskId(1)));
+        assert_eq!(a.poll_due(t0), Some(TaskId(2)));
+        assert_eq!(a.poll_due(t0), None);
         assert_eq!(a.poll_due(t0 + Duration::from_secs(29)), None);
         let at30 = t0 + Duration::from_secs(30);
         assert_eq!(a.poll_due(at30), Some(TaskId(1)));

@@ -112,6 +112,12 @@ impl AcdHandle {
         self.ask(|r| AcdCommand::Completed(task, r)).await
     }
 
+    /// The agent's phone started (`on`) or ended a call outside routing (a direct call, one
+    /// the agent placed, a click-to-dial or callback leg): busy for voice meanwhile.
+    pub async fn agent_on_call(&self, agent: AgentId, on: bool) -> Result<(), AcdError> {
+        self.ask(|r| AcdCommand::AgentOnCall(agent, on, r)).await
+    }
+
     /// Moves an accepted task to another queue (blind transfer); it waits there anew.
     pub async fn transfer(&self, task: TaskId, queue: &str) -> Result<(), AcdError> {
         self.ask(|r| AcdCommand::Transfer(task, queue.to_string(), r))

@@ -45,7 +45,9 @@ impl Engine {
             Some(rec) => match rec.presence {
                 Presence::Break(reason) => AgentStatus::Break(reason),
                 Presence::Available if rec.wrap_up_until.is_some() => AgentStatus::WrapUp,
-                Presence::Available if !rec.holding.is_empty() => AgentStatus::Busy,
+                Presence::Available if !rec.holding.is_empty() || rec.outside_calls > 0 => {
+                    AgentStatus::Busy
+                }
                 Presence::Available => AgentStatus::Available,
             },
         }

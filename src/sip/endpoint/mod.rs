@@ -98,6 +98,11 @@ pub trait RequestHandler: Send + Sync + 'static {
     fn invite(&self, endpoint: &Endpoint, request: IncomingRequest) -> Option<TuSender>;
     /// A REGISTER.
     fn register(&self, endpoint: &Endpoint, request: IncomingRequest);
+    /// Whether new calls are taken; when not (shutting down), OPTIONS is answered 503 so
+    /// that a load balancer drains this node.
+    fn accepting(&self) -> bool {
+        true
+    }
 }
 
 /// Settings of the endpoint.

@@ -247,6 +247,18 @@ impl Shard {
                     );
                 }
             }
+            Some(Method::Options)
+                if !in_dialog && self.endpoint.handler().is_some_and(|h| !h.accepting()) =>
+            {
+                let response = MessageBuilder::response_to(
+                    &msg,
+                    503,
+                    "Service Unavailable",
+                    Some(&super::new_tag()),
+                )
+                .header("Retry-After", 30);
+                self.answer(txn, response);
+            }
             Some(Method::Options) if !in_dialog => {
                 let response =
                     MessageBuilder::response_to(&msg, 200, "OK", Some(&super::new_tag()))

@@ -43,7 +43,10 @@ fn the_demo_started_in_an_empty_folder_answers_5000_with_its_prompts() {
     let dir = TestDir::new("first_run_empty_folder").unwrap();
     assert!(!dir.join("dialplans").exists() && !dir.join("sounds").exists());
     let http = format!("127.0.0.1:{}", ports.http()).parse().unwrap();
-    let centrala = Centrala::start(&dir, bare_config(&ports), http).unwrap();
+    // A config file brings no demo extension (security): the caller is configured here.
+    let config = bare_config(&ports)
+        + "[[extensions]]\nnumber = \"1001\"\npassword = \"first-run-pw-1001\"\n";
+    let centrala = Centrala::start(&dir, config, http).unwrap();
     assert!(dir.join("data/demo/dialplans/demo.yaml").is_file());
 
     let capture = Capture::start(dir.path(), "lo", "lo", &ports.capture_filter()).unwrap();
@@ -54,7 +57,7 @@ fn the_demo_started_in_an_empty_folder_answers_5000_with_its_prompts() {
         .timeout(Duration::from_secs(30))
         .calls(1)
         .service("5000")
-        .auth("1001", "demo1001")
+        .auth("1001", "first-run-pw-1001")
         .key("caller", "1001")
         .set("secs", 5)
         .run()

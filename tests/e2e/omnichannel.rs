@@ -125,6 +125,7 @@ fn an_sms_becomes_a_task_the_reply_reaches_the_provider_and_nothing_is_lost_on_k
     let (_runtime, received) = provider(stub);
     let extra = format!(
         "[sms.generic]\nprovider_url = \"http://127.0.0.1:{stub}\"\n\
+         [cti]\nallow_private_webhooks = true\n\
          [[cti.webhooks]]\nname = \"crm\"\nurl = \"http://127.0.0.1:{stub}/hook\"\n\
          secret = \"{HOOK_SECRET}\"\nevents = [\"conversation.created\", \"message.received\", \
          \"message.sent\"]\n{}{}",

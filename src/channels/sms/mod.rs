@@ -72,6 +72,8 @@ pub struct GenericSms {
 impl GenericSms {
     /// A gateway per `config`.
     pub fn new(config: &SmsGenericConfig) -> Result<GenericSms, String> {
+        // reqwest is built with rustls and no provider of its own: install ring (security).
+        crate::cti::http_client::install_default_provider();
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(config.provider_timeout_secs.max(1)))
             .build()

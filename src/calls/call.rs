@@ -393,7 +393,7 @@ impl Call {
         let body = Bytes::from(b_offer.to_string());
         self.round = self.forks.len();
         for mut fork in Fork::for_target(self, target) {
-            fork.headers = uac_headers(&self.core.session);
+            fork.headers.extend(uac_headers(&self.core.session));
             self.forks.push(fork);
             let index = self.forks.len() - 1;
             self.send_fork_invite(index, body.clone(), None);

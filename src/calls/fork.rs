@@ -5,6 +5,7 @@
 use bytes::Bytes;
 
 use super::call::{Call, Pending, Phase, sdp_of};
+use super::caller_id::{self, Overrides};
 use super::cdr::{Outcome, Side};
 use super::codecs;
 use super::target::{Target, result_of_status};
@@ -40,7 +41,8 @@ pub(super) struct Fork {
     pub auth_tried: bool,
     /// The SDP offer body, for an authenticated retry.
     pub offer: Bytes,
-    /// Extra headers of the INVITE (RFC 4028 `Supported`, `Session-Expires`, `Min-SE`).
+    /// Extra headers of the INVITE (toward a trunk: `P-Asserted-Identity`, `Privacy`; RFC 4028
+    /// `Supported`, `Session-Expires`, `Min-SE`).
     pub headers: Vec<(&'static str, String)>,
 }
 
@@ -68,9 +70,12 @@ impl Fork {
                     Fork::new(dialog, None)
                 })
                 .collect(),
-            Target::Trunk { trunk, number } => {
-                trunk_fork(trunk, number, &local_uri).into_iter().collect()
-            }
+            // The carrier never sees `caller`: see `calls::caller_id`.
+            Target::Trunk {
+                trunk,
+                number,
+                overrides,
+            } => trunk_fork(trunk, number, overrides).into_iter().collect(),
             Target::Dialplan { .. } => Vec::new(),
         }
     }
@@ -183,9 +188,12 @@ impl Fork {
     }
 }
 
-pub(super) fn trunk_fork(trunk: &Trunk, number: &str, local_uri: &str) -> Option<Fork> {
+/// The fork toward `number` through `trunk` (none without an outbound side), presenting what
+/// `overrides` and the trunk choose (`calls::caller_id`).
+fn trunk_fork(trunk: &Trunk, number: &str, overrides: &Overrides) -> Option<Fork> {
     let out = trunk.outbound.as_ref()?;
-    let host = out.domain.clone().unwrap_or_else(|| out.proxy.to_string());
+    let host = out.host();
+    let shown = caller_id::present(overrides, out);
     let transport = if out.transport == "tcp" {
         Transport::Tcp { conn: None }
     } else {
@@ -193,7 +201,7 @@ pub(super) fn trunk_fork(trunk: &Trunk, number: &str, local_uri: &str) -> Option
     };
     let dialog = Dialog::uac(
         new_call_id(),
-        local_uri.to_owned(),
+        shown.from,
         format!("<sip:{number}@{host}>"),
         format!("sip:{number}@{host}"),
         Peer {
@@ -202,7 +210,9 @@ pub(super) fn trunk_fork(trunk: &Trunk, number: &str, local_uri: &str) -> Option
         },
     );
     let credentials = out.username.clone().zip(out.password.clone());
-    Some(Fork::new(dialog, credentials))
+    let mut fork = Fork::new(dialog, credentials);
+    fork.headers = shown.headers;
+    Some(fork)
 }
 
 fn new_call_id() -> String {

@@ -288,7 +288,15 @@ impl Call {
                         .cloned()
                 });
                 match found {
-                    Some(trunk) => self.dial_target(&Target::Trunk { trunk, number }, timeout),
+                    Some(trunk) => {
+                        let overrides = Default::default();
+                        let target = Target::Trunk {
+                            trunk: Box::new(trunk),
+                            number,
+                            overrides,
+                        };
+                        self.dial_target(&target, timeout)
+                    }
                     None => {
                         tracing::warn!(%trunk, "transfer: no such trunk with an outbound side");
                         self.dial_failed("no outbound trunk");

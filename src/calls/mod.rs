@@ -12,6 +12,7 @@
 mod bridge;
 mod call;
 pub mod callback_dialler;
+pub mod caller_id;
 mod cdr;
 mod cdr_writer;
 mod codecs;
@@ -71,6 +72,9 @@ pub struct CallsConfig {
     pub extensions: HashMap<String, Extension>,
     /// Carrier trunks.
     pub trunks: Vec<Trunk>,
+    /// The caller IDs of the queues that set one (`[[queues]] caller_id`), by queue name:
+    /// presented on the queue's calls out through a trunk (`caller_id`).
+    pub queue_caller_ids: HashMap<String, crate::config::CallerId>,
     /// Address written into SDP.
     pub media_ip: IpAddr,
     /// Where recordings are written.
@@ -195,7 +199,8 @@ impl CallManager {
         origin: &Origin,
         target: &Target,
     ) -> Result<Option<crate::security::outbound::OutboundSlot>, &'static str> {
-        let (Origin::Extension(user), Target::Trunk { trunk, number }) = (origin, target) else {
+        let (Origin::Extension(user), Target::Trunk { trunk, number, .. }) = (origin, target)
+        else {
             return Ok(None);
         };
         let role = self.config.extensions.get(user).map(|e| e.role);

@@ -82,6 +82,9 @@ pub enum OriginateError {
     /// The number is empty or not a phone number.
     #[error("invalid number {0:?}")]
     InvalidNumber(String),
+    /// The call names a queue that is not configured (the request's fault).
+    #[error("unknown queue {0}")]
+    UnknownQueue(String),
     /// Centrala is shutting down and places no new calls.
     #[error("shutting down")]
     ShuttingDown,

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 
 use super::CallsConfig;
+use super::caller_id::Overrides;
 use crate::config::Trunk;
 use crate::dialplan::Dialplan;
 use crate::sip::message::{Message, Uri, unescape};
@@ -34,8 +35,13 @@ pub(super) enum Target {
         number: String,
         contacts: Vec<Binding>,
     },
-    /// A number dialled out through a trunk.
-    Trunk { trunk: Trunk, number: String },
+    /// A number dialled out through a trunk, presenting the caller ID `overrides` choose
+    /// over the trunk's own (`calls::caller_id`).
+    Trunk {
+        trunk: Box<Trunk>,
+        number: String,
+        overrides: Overrides,
+    },
     /// A number the dialplan handles (IVR); `trunk` names the trunk it came in on.
     Dialplan {
         number: String,
@@ -91,8 +97,9 @@ pub(super) fn resolve(
             let prefix = out.dial_prefix.as_deref().unwrap_or("");
             if let Some(number) = dialled.strip_prefix(prefix).filter(|n| !n.is_empty()) {
                 return Ok(Target::Trunk {
-                    trunk: trunk.clone(),
+                    trunk: Box::new(trunk.clone()),
                     number: number.to_owned(),
+                    overrides: Overrides::default(),
                 });
             }
         }

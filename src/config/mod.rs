@@ -13,6 +13,7 @@
 //! the few settings deployments set: `DATABASE_URL`, `CENTRALA_SIP_LISTEN`,
 //! `CENTRALA_HTTP_LISTEN`, `CENTRALA_PUBLIC_IP`.
 
+mod caller_id;
 mod calls;
 mod channels;
 mod cti;
@@ -25,6 +26,7 @@ use std::path::Path;
 use serde::Deserialize;
 use thiserror::Error;
 
+pub use caller_id::{CallerId, CallerNumber, DisplayName, Privacy};
 pub use calls::CallsSection;
 pub use channels::{CustomersConfig, EmailConfig, MailboxConfig, SmsConfig, SmsGenericConfig};
 pub use cti::{

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::caller_id::{CallerId, CallerNumber, DisplayName};
 use super::sections::{Extension, Role};
 use crate::routing::{
     AgentId, AgentProfile, AgentSetup, BullseyeStep, CallbackPolicy, Overflow, QueueId, QueueSetup,
@@ -70,6 +71,13 @@ pub struct QueueSection {
     /// `offered`, `offered_without_short` or `abandoned_after_threshold` (the default).
     #[serde(default)]
     pub service_level_variant: Option<String>,
+    /// The number presented to the carrier on this queue's calls out through a trunk
+    /// (callbacks, click-to-dial naming the queue), over the trunk's own.
+    #[serde(default)]
+    pub caller_id: Option<CallerNumber>,
+    /// The display name presented with `caller_id`.
+    #[serde(default)]
+    pub caller_name: Option<DisplayName>,
 }
 
 /// `overflow = { to = "...", after_secs = N }`.
@@ -171,7 +179,16 @@ impl QueueSection {
             callback: CallbackSection::default(),
             announce_every_secs: 60,
             service_level_variant: None,
+            caller_id: None,
+            caller_name: None,
         }
+    }
+
+    /// The queue's caller ID (`caller_id` with `caller_name`); `Err` when a name comes
+    /// without a number.
+    pub fn caller_id(&self) -> Result<Option<CallerId>, String> {
+        let owner = format!("queue {}", self.name);
+        CallerId::of(&owner, self.caller_id.as_ref(), self.caller_name.as_ref())
     }
 }
 
@@ -190,6 +207,9 @@ pub(super) fn validate(
     extensions: &[Extension],
 ) -> Result<(), String> {
     features.validate()?;
+    for queue in queues {
+        queue.caller_id()?;
+    }
     routing_setup(queues, extensions).map(|_| ())
 }
 

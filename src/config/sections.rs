@@ -5,6 +5,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use serde::Deserialize;
 
+use super::caller_id::{CallerId, CallerNumber, DisplayName, Privacy};
+
 /// `[sip]`: signalling.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -350,6 +352,39 @@ pub struct TrunkOutbound {
     /// Numbers starting with this prefix are sent to this trunk (the prefix is stripped).
     #[serde(default)]
     pub dial_prefix: Option<String>,
+    /// The number presented on calls out through this trunk, unless the call or its queue
+    /// sets one (`calls::caller_id`). Absent everywhere: `From` is the trunk's account
+    /// (`<sip:USERNAME@DOMAIN>`, or `<sip:DOMAIN>` without a username), never an extension.
+    #[serde(default)]
+    pub caller_id: Option<CallerNumber>,
+    /// The display name presented with `caller_id`.
+    #[serde(default)]
+    pub caller_name: Option<DisplayName>,
+    /// Also send the presented identity as `P-Asserted-Identity` (RFC 3325), for carriers
+    /// that trust us to assert it. Needs `caller_id`.
+    #[serde(default)]
+    pub p_asserted_identity: bool,
+    /// `id`: withhold the number from the called party (anonymous `From`, `Privacy: id`).
+    #[serde(default)]
+    pub privacy: Privacy,
+}
+
+impl TrunkOutbound {
+    /// The host of request URIs and `From`: `domain`, else the proxy's address.
+    pub fn host(&self) -> String {
+        self.domain
+            .clone()
+            .unwrap_or_else(|| self.proxy.to_string())
+    }
+
+    /// The trunk's own caller ID (`caller_id` with `caller_name`), if it sets a number.
+    pub fn caller_id(&self) -> Option<CallerId> {
+        let number = self.caller_id.clone()?;
+        Some(CallerId {
+            number,
+            name: self.caller_name.clone(),
+        })
+    }
 }
 
 fn default_transport() -> String {
@@ -431,6 +466,11 @@ pub(super) fn validate_trunks(trunks: &[Trunk]) -> Result<(), String> {
                     "trunk {}: register needs username and password",
                     trunk.name
                 ));
+            }
+            let owner = format!("trunk {}", trunk.name);
+            let caller_id = CallerId::of(&owner, out.caller_id.as_ref(), out.caller_name.as_ref())?;
+            if out.p_asserted_identity && caller_id.is_none() {
+                return Err(format!("{owner}: p_asserted_identity needs a caller_id"));
             }
         }
     }

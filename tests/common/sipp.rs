@@ -45,7 +45,13 @@ pub struct Sipp {
     media: PeerMedia,
     trace_msg: bool,
     local_ip: String,
+    /// `<ereg>` actions put in place of the scenario's `<!-- invite checks -->` marker.
+    invite_checks: Vec<String>,
 }
+
+/// Where [`Sipp::invite_header`] and [`Sipp::no_invite_header`] put their checks: a comment
+/// inside the `<action>` of the scenario's INVITE `<recv>`.
+const INVITE_CHECKS: &str = "<!-- invite checks -->";
 
 /// A SIPp running in the background (callee, agent).
 #[derive(Debug)]
@@ -69,7 +75,37 @@ impl Sipp {
             media: PeerMedia { tone_secs: 4 },
             trace_msg: true,
             local_ip: "127.0.0.1".to_owned(),
+            invite_checks: Vec::new(),
         }
+    }
+
+    /// Fails the call unless the received INVITE's `header` (e.g. "From") matches `regexp`
+    /// (POSIX extended, on the value after the colon, which starts with a space): SIPp's
+    /// `<ereg check_it="true">`. The scenario must hold the `<!-- invite checks -->` marker.
+    pub fn invite_header(self, header: &str, regexp: &str) -> Self {
+        let attrs = format!(r#"search_in="hdr" header="{header}:" check_it="true""#);
+        self.invite_check(regexp, &attrs)
+    }
+
+    /// Fails the call if the received INVITE carries `header` (`check_it_inverse`).
+    pub fn no_invite_header(self, header: &str) -> Self {
+        let regexp = format!("\\n{header}:");
+        self.invite_check(&regexp, r#"search_in="msg" check_it_inverse="true""#)
+    }
+
+    fn invite_check(mut self, regexp: &str, attrs: &str) -> Self {
+        let escaped = regexp
+            .replace('&', "&amp;")
+            .replace('"', "&quot;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        let var = format!("invite_check{}", self.invite_checks.len());
+        // SIPp refuses a variable referenced only once: the log line is its second use.
+        self.invite_checks.push(format!(
+            "<ereg regexp=\"{escaped}\" {attrs} assign_to=\"{var}\"/>\n\
+             <log message=\"INVITE-CHECK {var} [${var}]\"/>"
+        ));
+        self
     }
 
     /// The local address for SIP and media (`-i`/`-mi`), 127.0.0.1 by default; another
@@ -213,6 +249,19 @@ impl Sipp {
             let from = sipp_dir().join(scenario);
             std::fs::copy(&from, self.dir.join(scenario))
                 .with_context(|| format!("copying {from:?}"))?;
+        }
+        if !self.invite_checks.is_empty() {
+            let path = self.dir.join(&self.scenario);
+            let text = std::fs::read_to_string(&path)?;
+            anyhow::ensure!(
+                text.contains(INVITE_CHECKS),
+                "{} has no {INVITE_CHECKS} marker",
+                self.scenario
+            );
+            std::fs::write(
+                &path,
+                text.replace(INVITE_CHECKS, &self.invite_checks.join("\n")),
+            )?;
         }
         self.media.write(&self.dir)?;
         // a port of the block may be briefly held by someone's ephemeral socket (the pool

@@ -6,9 +6,8 @@
 
 use crate::common::capture::{Capture, Pcap};
 use crate::common::ports::PortBlock;
-use crate::support::{self, Pbx, dialplan_dir, enabled};
-
-const CARRIER_IP: &str = "127.0.0.2";
+use crate::common::sipp::Sipp;
+use crate::support::{self, CARRIER_IP, Pbx, carrier_trunk, dialplan_dir, enabled};
 /// The customer's number as the carrier presents it (short: the agent hears it digit by digit).
 const CUSTOMER: &str = "555";
 
@@ -25,24 +24,20 @@ flows:
 
 /// A PBX with the carrier trunk (in from 127.0.0.2, out to peer slot 2 there) and `PLAN`.
 fn pbx(test: &str) -> Pbx {
-    pbx_with(test, "")
+    pbx_with(test, "", "")
 }
 
-/// `pbx` with more configuration (`extra_top`).
-fn pbx_with(test: &str, extra_top: &str) -> Pbx {
+/// `pbx` with more `[trunks.outbound]` keys (`outbound`) and more configuration (`extra_top`).
+pub(crate) fn pbx_with(test: &str, outbound: &str, extra_top: &str) -> Pbx {
     let ports = PortBlock::claim();
-    let trunk = format!(
-        "[[trunks]]\nname = \"carrier\"\ninbound_ips = [\"{CARRIER_IP}\"]\n\
-         [trunks.outbound]\nproxy = \"{CARRIER_IP}:{}\"\n{extra_top}",
-        ports.peer(2).sip
-    );
+    let config = carrier_trunk(ports.peer(2).sip, outbound) + extra_top;
     let dir = dialplan_dir(test, &[("plan.yaml", PLAN)]);
-    Pbx::start_in(ports, test, "", &trunk, &dir)
+    Pbx::start_in(ports, test, "", &config, &dir)
 }
 
 /// The customer calls 8000 through the carrier while no agent is logged in, presses 1 after
 /// 2 s and is hung up on after the confirmation.
-fn customer_keeps_place(pbx: &Pbx) {
+pub(crate) fn customer_keeps_place(pbx: &Pbx) {
     let sipp = pbx
         .sipp(0, "customer-call", "uac_ivr_wait_bye.xml")
         .local_ip(CARRIER_IP)
@@ -70,19 +65,11 @@ fn the_open_callback(pbx: &Pbx) -> centrala::store::TaskRow {
     callback.clone()
 }
 
-/// Agent 1001 registers at slot 1 and answers; the customer (the carrier at slot 2) answers
-/// and hangs up after 2 s. Returns the capture of the whole exchange.
-fn agent_and_customer_answer(pbx: &Pbx) -> Pcap {
+/// Agent 1001 registers at slot 1 and answers; the customer (`carrier`, usually
+/// `Pbx::carrier_hanging_up`) answers and hangs up. Returns the capture of the whole exchange.
+pub(crate) fn agent_and_customer_answer(pbx: &Pbx, carrier: Sipp) -> Pcap {
     let capture = Capture::start(pbx.dir.path(), "lo", "lo", &pbx.ports.capture_filter()).unwrap();
-    let customer = pbx
-        .sipp(2, "customer", "uas_hangup.xml")
-        .local_ip(CARRIER_IP)
-        .set("pt", 0)
-        .set("codec", "PCMU")
-        .set("secs", 2)
-        .media_secs(3)
-        .spawn()
-        .unwrap();
+    let customer = carrier.spawn().unwrap();
     // Registering logs the agent in and the callback is offered at once: the phone starts
     // right after (the INVITE's retransmission reaches it).
     pbx.register(1, "1001");
@@ -150,7 +137,7 @@ fn kept_place_rings_the_agent_first_then_the_customer_on_the_trunk() {
     }
     let pbx = pbx("callback_agent_first");
     customer_keeps_place(&pbx);
-    let pcap = agent_and_customer_answer(&pbx);
+    let pcap = agent_and_customer_answer(&pbx, pbx.carrier_hanging_up());
     assert_agent_first(&pbx, &pcap);
 }
 
@@ -168,7 +155,7 @@ fn a_kept_place_survives_kill_9_and_is_served_after_restart() {
     pbx.cdrs(1);
     pbx.centrala.kill9();
     pbx.centrala.restart().unwrap();
-    let pcap = agent_and_customer_answer(&pbx);
+    let pcap = agent_and_customer_answer(&pbx, pbx.carrier_hanging_up());
     assert_agent_first(&pbx, &pcap);
     let (row, log) = pbx.with_store(async |store| {
         let row = store.task(callback.id).await.unwrap().expect("the task");
@@ -203,7 +190,7 @@ fn a_call_to_a_closed_queue_leaves_a_callback_and_ends() {
     // Sales with a calendar that has no opening hours at all.
     let closed = "[[queues]]\nname = \"sales\"\nskills = { sales = 1 }\n\
                   [queues.calendar]\nutc_offset = \"Z\"\n";
-    let pbx = pbx_with("callback_closed", closed);
+    let pbx = pbx_with("callback_closed", "", closed);
     let uac = pbx
         .sipp(0, "customer-call", "uac_wait_bye.xml")
         .local_ip(CARRIER_IP)

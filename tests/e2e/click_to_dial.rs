@@ -5,9 +5,9 @@
 use serde_json::Value;
 
 use crate::common::ports::PortBlock;
-use crate::support::{Pbx, agent_token, enabled, repo};
+use crate::common::sipp::Sipp;
+use crate::support::{Pbx, agent_token, carrier_trunk, enabled, repo};
 
-const CARRIER_IP: &str = "127.0.0.2";
 const CUSTOMER: &str = "555";
 const AGENT_TOKEN: &str = "agent-1001-token";
 
@@ -16,19 +16,40 @@ fn dial(pbx: &Pbx, body: &str) -> (u16, Value) {
     pbx.api_post(AGENT_TOKEN, "/api/v1/calls", body)
 }
 
+/// A PBX with the carrier trunk (more `[trunks.outbound]` keys in `outbound`), agent 1001's
+/// token and `extra_top`.
+pub(crate) fn pbx_with(test: &str, outbound: &str, extra_top: &str) -> Pbx {
+    let ports = PortBlock::claim();
+    let config = carrier_trunk(ports.peer(2).sip, outbound) + &agent_token("1001") + extra_top;
+    Pbx::start_in(ports, test, "", &config, &repo("dialplans"))
+}
+
+/// Agent 1001 (registered at slot 1 before) answers the click-to-dial call `body` placed with
+/// `token`, then the customer answers at `carrier` and hangs up; both SIPp runs must pass.
+/// Returns the call's id.
+pub(crate) fn dial_and_answer(pbx: &Pbx, token: &str, body: &str, carrier: Sipp) -> String {
+    let customer = carrier.spawn().unwrap();
+    let agent = pbx.answering_phone(1, 20);
+    let (status, placed) = pbx.api_post(token, "/api/v1/calls", body);
+    assert_eq!(status, 201, "{placed}");
+    let customer = customer.wait().unwrap();
+    assert!(customer.check().is_ok(), "{}", customer.describe());
+    let agent = agent.wait().unwrap();
+    assert_eq!(
+        agent.log_lines("ANSWERED ").count(),
+        1,
+        "the agent answered: {}",
+        agent.describe()
+    );
+    placed["call_id"].as_str().unwrap().to_string()
+}
+
 #[test]
 fn click_to_dial_rings_the_agent_then_the_customer_through_the_trunk() {
     if !enabled("click_to_dial") {
         return;
     }
-    let ports = PortBlock::claim();
-    let trunk = format!(
-        "[[trunks]]\nname = \"carrier\"\ninbound_ips = [\"{CARRIER_IP}\"]\n\
-         [trunks.outbound]\nproxy = \"{CARRIER_IP}:{}\"\n{}",
-        ports.peer(2).sip,
-        agent_token("1001")
-    );
-    let pbx = Pbx::start_in(ports, "click_to_dial", "", &trunk, &repo("dialplans"));
+    let pbx = pbx_with("click_to_dial", "", "");
     let (status, answer) = dial(&pbx, r#"{"agent":"1002","number":"555"}"#);
     assert_eq!(
         (status, &answer["error"]["code"]),
@@ -40,31 +61,8 @@ fn click_to_dial_rings_the_agent_then_the_customer_through_the_trunk() {
     let (status, _) = dial(&pbx, r#"{"agent":"1001","number":"five"}"#);
     assert_eq!(status, 400);
 
-    let customer = pbx
-        .sipp(2, "customer", "uas_hangup.xml")
-        .local_ip(CARRIER_IP)
-        .set("pt", 0)
-        .set("codec", "PCMU")
-        .set("secs", 2)
-        .media_secs(3)
-        .spawn()
-        .unwrap();
-    let agent = pbx.answering_phone(1, 20);
-    let (status, placed) = dial(
-        &pbx,
-        &format!(r#"{{"agent":"1001","number":"{CUSTOMER}"}}"#),
-    );
-    assert_eq!(status, 201, "{placed}");
-    let call_id = placed["call_id"].as_str().unwrap().to_string();
-    let customer = customer.wait().unwrap();
-    assert!(customer.check().is_ok(), "{}", customer.describe());
-    let agent = agent.wait().unwrap();
-    assert_eq!(
-        agent.log_lines("ANSWERED ").count(),
-        1,
-        "the agent answered: {}",
-        agent.describe()
-    );
+    let body = format!(r#"{{"agent":"1001","number":"{CUSTOMER}"}}"#);
+    let call_id = dial_and_answer(&pbx, AGENT_TOKEN, &body, pbx.carrier_hanging_up());
     let cdr = pbx
         .cdrs(1)
         .into_iter()

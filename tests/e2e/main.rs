@@ -15,6 +15,7 @@ mod baresip;
 mod call_control;
 mod call_limits;
 mod callbacks;
+mod caller_id;
 mod calls;
 mod cdr_faults;
 mod click_to_dial;

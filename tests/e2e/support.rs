@@ -19,6 +19,18 @@ use crate::common::sipp::{Sipp, SippHandle};
 /// The token the test config sets for `/api/v1`.
 pub const TOKEN: &str = "e2e-token";
 
+/// The carrier's address: a second loopback host (SIPp with `local_ip`).
+pub const CARRIER_IP: &str = "127.0.0.2";
+
+/// A `[[trunks]]` "carrier" taking calls from `CARRIER_IP` and sending calls to it on
+/// `carrier_port` (peer slot 2's SIP port), with more `[trunks.outbound]` keys in `outbound`.
+pub fn carrier_trunk(carrier_port: u16, outbound: &str) -> String {
+    format!(
+        "[[trunks]]\nname = \"carrier\"\ninbound_ips = [\"{CARRIER_IP}\"]\n\
+         [trunks.outbound]\nproxy = \"{CARRIER_IP}:{carrier_port}\"\n{outbound}\n"
+    )
+}
+
 /// Whether end-to-end tests run here (they need root and the real peers).
 pub fn enabled(test: &str) -> bool {
     let on = std::env::var_os("CENTRALA_E2E").is_some();
@@ -170,6 +182,17 @@ impl Pbx {
             .set("pt", 0)
             .set("codec", "PCMU");
         uas.media_secs(secs).spawn().expect("sipp starts")
+    }
+
+    /// The carrier (SIPp on `CARRIER_IP` at peer slot 2, `uas_hangup.xml`): answers one call
+    /// from the PBX in PCMU, plays 440 Hz and hangs up after 2 s.
+    pub fn carrier_hanging_up(&self) -> Sipp {
+        self.sipp(2, "customer", "uas_hangup.xml")
+            .local_ip(CARRIER_IP)
+            .set("pt", 0)
+            .set("codec", "PCMU")
+            .set("secs", 2)
+            .media_secs(3)
     }
 
     /// 1001 calls `number` from peer slot 0 (`secs` of 1 kHz and RFC 4733 digits, then BYE);

@@ -1,7 +1,8 @@
 //! Call control: click-to-dial (`POST /api/v1/calls`), agent-first: Centrala rings the
 //! agent's phones, tells the agent who is called, then dials the number (an extension or
 //! through the outbound trunk) and bridges the two (`calls::CallManager::originate`). An
-//! agent token may only dial from its own extension.
+//! agent token may only dial from its own extension. A call through a trunk presents the
+//! request's `caller_id`, else its `queue`'s, else the trunk's (`calls::caller_id`).
 //! Live calls (`calls::control::LiveCalls`): listed by `GET /api/v1/calls`, hung up by
 //! `POST /api/v1/calls/{id}/hangup`, recorded on demand by `POST /api/v1/calls/{id}/recording`,
 //! held by `.../hold` and `.../unhold`, transferred by `.../transfer` (blind or attended;
@@ -22,6 +23,7 @@ use crate::calls::control::{
     CallCommand, ControlError, LiveCall, LiveCalls, RecordingAction, TransferMode, TransferTarget,
 };
 use crate::calls::originate::{OriginateError, Purpose};
+use crate::config::{CallerId, CallerNumber, DisplayName};
 
 /// A call to place.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -32,6 +34,36 @@ pub struct NewCall {
     /// The number to dial once the agent answered: an extension or a phone number (digits,
     /// optionally a leading `+`).
     number: String,
+    /// The number the customer is shown when the call goes out through a trunk (an optional
+    /// `+` and 2 to 15 digits), over the queue's and the trunk's. An agent token may only
+    /// choose a number a trunk or a queue is configured to present.
+    #[serde(default)]
+    caller_id: Option<String>,
+    /// The display name shown with `caller_id` (needs `caller_id`).
+    #[serde(default)]
+    caller_name: Option<String>,
+    /// The queue the call is made for: its `caller_id` is presented over the trunk's.
+    #[serde(default)]
+    queue: Option<String>,
+}
+
+impl NewCall {
+    /// The call's own caller ID, checked like the configuration's.
+    fn caller_id(&self) -> Result<Option<CallerId>, ApiError> {
+        let number: Option<CallerNumber> = self
+            .caller_id
+            .clone()
+            .map(TryFrom::try_from)
+            .transpose()
+            .map_err(ApiError::BadRequest)?;
+        let name: Option<DisplayName> = self
+            .caller_name
+            .clone()
+            .map(TryFrom::try_from)
+            .transpose()
+            .map_err(ApiError::BadRequest)?;
+        CallerId::of("request", number.as_ref(), name.as_ref()).map_err(ApiError::BadRequest)
+    }
 }
 
 /// A placed call.
@@ -57,11 +89,25 @@ pub async fn create(
         .calls
         .as_ref()
         .ok_or_else(|| ApiError::Unavailable("call control is not running".into()))?;
+    let caller_id = new.caller_id()?;
+    if let (Some(id), Some(_)) = (&caller_id, who.own_agent())
+        && !calls.presents(&id.number)
+    {
+        return Err(ApiError::Forbidden(format!(
+            "caller_id {} is not a number a trunk or a queue presents",
+            id.number
+        )));
+    }
     let call_id = calls
-        .originate(&new.agent, &new.number, Purpose::ClickToDial)
+        .caller_id_overrides(caller_id, new.queue.as_deref())
+        .and_then(|overrides| {
+            calls.originate(&new.agent, &new.number, Purpose::ClickToDial, overrides)
+        })
         .map_err(|err| match err {
             OriginateError::UnknownExtension(_) => ApiError::NotFound(err.to_string()),
-            OriginateError::InvalidNumber(_) => ApiError::BadRequest(err.to_string()),
+            OriginateError::InvalidNumber(_) | OriginateError::UnknownQueue(_) => {
+                ApiError::BadRequest(err.to_string())
+            }
             OriginateError::AgentUnavailable(_) | OriginateError::NoRoute => {
                 ApiError::Conflict(err.to_string())
             }

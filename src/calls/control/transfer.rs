@@ -179,8 +179,9 @@ impl Call {
                 .find(|t| t.outbound.is_some())
                 .map(|trunk| {
                     Resolved::Ring(Box::new(Target::Trunk {
-                        trunk: trunk.clone(),
+                        trunk: Box::new(trunk.clone()),
                         number: number.clone(),
+                        overrides: Default::default(),
                     }))
                 })
                 .ok_or_else(|| ControlError::InvalidState("no trunk dials out".into())),

@@ -268,8 +268,13 @@ impl Originated {
                 .iter()
                 .find(|t| t.outbound.is_some())
                 .map(|trunk| Target::Trunk {
-                    trunk: trunk.clone(),
+                    trunk: Box::new(trunk.clone()),
                     number: number.clone(),
+                    // The carrier sees what the call itself presented to the customer.
+                    overrides: match &self.customer_target {
+                        Target::Trunk { overrides, .. } => overrides.clone(),
+                        _ => Default::default(),
+                    },
                 })
                 .ok_or_else(|| ControlError::InvalidState("no trunk dials out".into())),
             TransferTarget::Queue(_) => Err(ControlError::InvalidState(

@@ -1,5 +1,6 @@
 //! Placing an originated call: checks the request (a configured agent with a registered
-//! phone, a dialable number, a route to it), builds the agent's forks and spawns the task.
+//! phone, a dialable number, a route to it, the caller ID it presents), builds the agent's
+//! forks and spawns the task.
 //!
 //! Part of `calls::originate`; the public entry is `CallManager::originate`.
 
@@ -9,22 +10,61 @@ use tracing::Instrument;
 use super::control::OriginatedControl;
 use super::{OriginateError, Originated, Placed, Purpose};
 use crate::calls::CallManager;
+use crate::calls::caller_id::Overrides;
 use crate::calls::control::LiveCall;
 use crate::calls::fork::Fork;
 use crate::calls::target::Target;
+use crate::config::{CallerId, CallerNumber};
 use crate::media::relay::MediaSession;
 
 impl CallManager {
     /// Rings `agent_extension`'s phones, then dials `customer_number` and bridges them;
     /// returns the call's id (its CDR id) once the agent's phones are being rung.
+    /// A customer reached through a trunk is presented the caller ID `overrides` choose over
+    /// the trunk's (`calls::caller_id`).
     pub fn originate(
         &self,
         agent_extension: &str,
         customer_number: &str,
         purpose: Purpose,
+        overrides: Overrides,
     ) -> Result<String, OriginateError> {
-        self.place(agent_extension, customer_number, purpose)
+        self.place(agent_extension, customer_number, purpose, overrides)
             .map(|placed| placed.id)
+    }
+
+    /// The overrides of a call placed with its own `caller_id` (if any) for `queue` (if any:
+    /// its `[[queues]] caller_id`); `Err` for a queue that is not configured.
+    pub fn caller_id_overrides(
+        &self,
+        caller_id: Option<CallerId>,
+        queue: Option<&str>,
+    ) -> Result<Overrides, OriginateError> {
+        let queue = match queue {
+            None => None,
+            Some(name) if self.acd.setup().queue(name).is_some() => {
+                self.config.queue_caller_ids.get(name).cloned()
+            }
+            Some(name) => return Err(OriginateError::UnknownQueue(name.to_owned())),
+        };
+        Ok(Overrides {
+            call: caller_id,
+            queue,
+        })
+    }
+
+    /// Whether a trunk or a queue is configured to present `number` (the numbers an agent
+    /// may choose for a call of its own).
+    pub fn presents(&self, number: &CallerNumber) -> bool {
+        let trunks = self
+            .config
+            .trunks
+            .iter()
+            .filter_map(|t| t.outbound.as_ref());
+        let mut configured = trunks
+            .filter_map(|out| out.caller_id.as_ref())
+            .chain(self.config.queue_caller_ids.values().map(|id| &id.number));
+        configured.any(|n| n == number)
     }
 
     /// `originate`, keeping the withdraw handle (for offers the ACD may take back).
@@ -33,6 +73,7 @@ impl CallManager {
         agent: &str,
         customer: &str,
         purpose: Purpose,
+        overrides: Overrides,
     ) -> Result<Placed, OriginateError> {
         if self.tasks.draining() {
             return Err(OriginateError::ShuttingDown);
@@ -48,7 +89,7 @@ impl CallManager {
         if contacts.is_empty() {
             return Err(OriginateError::AgentUnavailable(agent.to_owned()));
         }
-        let customer_target = self.customer_target(customer)?;
+        let customer_target = self.customer_target(customer, overrides)?;
         let agent_forks = Fork::toward(
             self.endpoint.domain(),
             customer,
@@ -101,7 +142,11 @@ impl CallManager {
     }
 
     /// An extension's phones for a configured number, else the first trunk that dials out.
-    fn customer_target(&self, number: &str) -> Result<Target, OriginateError> {
+    fn customer_target(
+        &self,
+        number: &str,
+        overrides: Overrides,
+    ) -> Result<Target, OriginateError> {
         if self.config.extensions.contains_key(number) {
             return Ok(Target::Extension {
                 number: number.to_owned(),
@@ -113,8 +158,9 @@ impl CallManager {
             .iter()
             .find(|t| t.outbound.is_some())
             .map(|trunk| Target::Trunk {
-                trunk: trunk.clone(),
+                trunk: Box::new(trunk.clone()),
                 number: number.to_owned(),
+                overrides,
             })
             .ok_or(OriginateError::NoRoute)
     }

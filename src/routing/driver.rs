@@ -260,6 +260,8 @@ pub enum AcdEvent {
         attempts: u32,
         /// How this one ended.
         outcome: AttemptOutcome,
+        /// The attempt's call (its CDR id), when the call layer named it.
+        call: Option<String>,
     },
 }
 
@@ -372,7 +374,7 @@ pub(crate) enum AcdCommand {
     Accepted(TaskId, AgentId, Reply<()>),
     Rejected(TaskId, AgentId, Reply<()>),
     Unanswered(TaskId, AgentId, Reply<()>),
-    CallbackOutcome(TaskId, AttemptOutcome, Reply<Verdict>),
+    CallbackOutcome(TaskId, AttemptOutcome, Option<String>, Reply<Verdict>),
     Completed(TaskId, Reply<()>),
     Transfer(TaskId, String, Reply<()>),
     AgentOnCall(AgentId, bool, Reply<()>),

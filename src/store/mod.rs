@@ -212,6 +212,9 @@ pub(crate) mod testing {
             transferred_to: None,
             caller_quality: None,
             callee_quality: None,
+            queue: None,
+            agent: None,
+            wait_ms: None,
         }
     }
 

@@ -275,3 +275,87 @@ fn a_busy_customer_ends_the_agents_call_and_the_callback_waits_for_a_retry() {
         .expect("a callback CDR");
     assert_eq!(cdr["result"], "busy", "{cdr}");
 }
+
+/// The agent's state as the API shows it.
+fn state_of(pbx: &Pbx, number: &str) -> String {
+    pbx.api(&format!("/api/v1/agents/{number}"))["state"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The kept-place call's CDR names the queue and the wait until the key; the callback's CDR
+/// names the callback's queue and its agent, `callback.attempted` names the callback's call,
+/// and when that call ends the task completes and the agent wraps up (the queue's 10 s
+/// default), like after a queue call.
+#[test]
+fn a_callback_names_its_call_queue_and_agent_then_the_agent_wraps_up() {
+    if !enabled("callback_wrap_up") {
+        return;
+    }
+    let pbx = pbx("callback_wrap_up");
+    pbx.subscribe_outbox(&["callback.attempted", "call.ended"]);
+    customer_keeps_place(&pbx);
+    let kept = pbx.cdrs(1).remove(0);
+    assert_eq!(
+        (&kept["result"], &kept["queue"], &kept["agent"]),
+        (
+            &"kept_place".into(),
+            &"sales".into(),
+            &serde_json::Value::Null
+        ),
+        "{kept}"
+    );
+    let wait = kept["wait_ms"].as_i64().expect("a wait");
+    assert!(
+        (1_500..6_000).contains(&wait),
+        "waited from the queue to the key (2 s): {kept}"
+    );
+    let callback = the_open_callback(&pbx);
+    agent_and_customer_answer(&pbx);
+    let cdr = pbx
+        .cdrs(2)
+        .into_iter()
+        .find(|c| c["origin"] == "callback")
+        .expect("a callback CDR");
+    let wrapping = (0..30).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        state_of(&pbx, "1001") == "wrap_up"
+    });
+    assert!(
+        wrapping,
+        "after the callback 1001 is {}",
+        state_of(&pbx, "1001")
+    );
+    let row = pbx.with_store(async |store| store.task(callback.id).await.unwrap());
+    assert_eq!(row.map(|r| r.state), Some("done".to_owned()));
+    assert_eq!(
+        (&cdr["result"], &cdr["queue"], &cdr["agent"]),
+        (&"answered".into(), &"sales".into(), &"1001".into()),
+        "{cdr}"
+    );
+    let attempted = pbx.outbox_events("callback.attempted", 1).remove(0);
+    assert_eq!(
+        (
+            &attempted["call_id"],
+            &attempted["task_id"],
+            &attempted["data"]["outcome"]
+        ),
+        (
+            &cdr["id"],
+            &callback.id.to_string().into(),
+            &"answered".into()
+        ),
+        "{attempted}"
+    );
+    let ended = pbx.outbox_events("call.ended", 2);
+    let ended = ended
+        .iter()
+        .find(|e| e["call_id"] == cdr["id"])
+        .expect("the callback's call.ended");
+    assert_eq!(
+        (&ended["data"]["queue"], &ended["data"]["agent"]),
+        (&"sales".into(), &"1001".into()),
+        "{ended}"
+    );
+}

@@ -17,6 +17,7 @@ mod call_limits;
 mod callbacks;
 mod calls;
 mod cdr_faults;
+mod cdr_queue;
 mod click_to_dial;
 mod cti;
 mod demo;

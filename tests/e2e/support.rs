@@ -355,6 +355,27 @@ impl Pbx {
         panic!("fewer than {count} rows of {sql}: {:?}", self.query(sql));
     }
 
+    /// Subscribes a webhook to `events` at an address where nobody listens: each event
+    /// stays in the outbox, where `outbox_events` reads it.
+    pub fn subscribe_outbox(&self, events: &[&str]) {
+        self.query(&format!(
+            "INSERT INTO webhook_subscriptions \
+             (id, url, secret, events, active, next_seq, created_at_ms) \
+             VALUES ('e2e-outbox', 'http://127.0.0.1:9/', 'k', ',{},', 1, 0, 0)",
+            events.join(",")
+        ));
+    }
+
+    /// The events of `kind` in the outbox (see `subscribe_outbox`), oldest first, waiting up
+    /// to 10 s until there are at least `count`.
+    pub fn outbox_events(&self, kind: &str, count: usize) -> Vec<Value> {
+        let sql = format!("SELECT body FROM outbox WHERE event_kind = '{kind}' ORDER BY seq");
+        self.query_until(&sql, count)
+            .iter()
+            .map(|body| serde_json::from_str(body).expect("a JSON event"))
+            .collect()
+    }
+
     /// The value of a Prometheus sample line starting with `name` (labels included).
     pub fn metric(&self, name: &str) -> f64 {
         let (_, text) = http_get_with(self.centrala.http(), "/metrics", &[]).expect("metrics");

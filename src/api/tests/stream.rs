@@ -66,6 +66,9 @@ async fn the_offered_agent_gets_a_screen_pop_first_and_others_see_nothing_of_it(
         transferred_to: None,
         caller_quality: None,
         callee_quality: None,
+        queue: None,
+        agent: None,
+        wait_ms: None,
     };
     api.store.insert_cdr(&cdr).await.unwrap();
     api.login("1001").await;

@@ -93,9 +93,13 @@ pub fn events_of(change: &Change) -> Vec<Event> {
             vec![event]
         }
         AcdEvent::CallbackAttempt {
-            attempts, outcome, ..
+            attempts,
+            outcome,
+            call,
+            ..
         } => {
             let mut event = task_event(EventKind::CallbackAttempted, change, true);
+            event.call_id = call.clone();
             event.data["attempt"] = json!(attempts);
             event.data["outcome"] = json!(outcome.as_str());
             vec![event]

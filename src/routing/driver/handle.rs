@@ -97,13 +97,15 @@ impl AcdHandle {
         self.ask(|r| AcdCommand::Unanswered(task, agent, r)).await
     }
 
-    /// How dialling the customer of an accepted callback ended (stored before the reply).
+    /// How dialling the customer of an accepted callback ended (stored before the reply);
+    /// `call` is the attempt's call (its CDR id), named by `callback.attempted`.
     pub async fn callback_outcome(
         &self,
         task: TaskId,
         outcome: AttemptOutcome,
+        call: Option<String>,
     ) -> Result<Verdict, AcdError> {
-        self.ask(|r| AcdCommand::CallbackOutcome(task, outcome, r))
+        self.ask(|r| AcdCommand::CallbackOutcome(task, outcome, call, r))
             .await
     }
 

@@ -4,6 +4,8 @@
 //! who is called) dials the customer through the trunk and bridges them. A callback stored
 //! before a kill -9 is served after the restart.
 
+use serde_json::Value;
+
 use crate::common::capture::{Capture, Pcap};
 use crate::common::ports::PortBlock;
 use crate::support::{self, Pbx, dialplan_dir, enabled};
@@ -296,28 +298,8 @@ fn a_callback_names_its_call_queue_and_agent_then_the_agent_wraps_up() {
     let pbx = pbx("callback_wrap_up");
     pbx.subscribe_outbox(&["callback.attempted", "call.ended"]);
     customer_keeps_place(&pbx);
-    let kept = pbx.cdrs(1).remove(0);
-    assert_eq!(
-        (&kept["result"], &kept["queue"], &kept["agent"]),
-        (
-            &"kept_place".into(),
-            &"sales".into(),
-            &serde_json::Value::Null
-        ),
-        "{kept}"
-    );
-    let wait = kept["wait_ms"].as_i64().expect("a wait");
-    assert!(
-        (1_500..6_000).contains(&wait),
-        "waited from the queue to the key (2 s): {kept}"
-    );
     let callback = the_open_callback(&pbx);
     agent_and_customer_answer(&pbx);
-    let cdr = pbx
-        .cdrs(2)
-        .into_iter()
-        .find(|c| c["origin"] == "callback")
-        .expect("a callback CDR");
     let wrapping = (0..30).any(|_| {
         std::thread::sleep(std::time::Duration::from_millis(100));
         state_of(&pbx, "1001") == "wrap_up"
@@ -329,23 +311,44 @@ fn a_callback_names_its_call_queue_and_agent_then_the_agent_wraps_up() {
     );
     let row = pbx.with_store(async |store| store.task(callback.id).await.unwrap());
     assert_eq!(row.map(|r| r.state), Some("done".to_owned()));
+
+    let cdrs = pbx.cdrs(2);
+    let kept = cdrs
+        .iter()
+        .find(|c| c["result"] == "kept_place")
+        .expect("the kept-place CDR");
+    assert_eq!(
+        (&kept["queue"], &kept["agent"]),
+        (&"sales".into(), &Value::Null),
+        "{kept}"
+    );
+    let wait = kept["wait_ms"].as_i64().unwrap_or(-1);
+    assert!(
+        (1_500..6_000).contains(&wait),
+        "waited from the queue to the key (2 s): {kept}"
+    );
+    let cdr = cdrs
+        .iter()
+        .find(|c| c["origin"] == "callback")
+        .expect("a callback CDR");
     assert_eq!(
         (&cdr["result"], &cdr["queue"], &cdr["agent"]),
         (&"answered".into(), &"sales".into(), &"1001".into()),
         "{cdr}"
     );
     let attempted = pbx.outbox_events("callback.attempted", 1).remove(0);
+    let expected: (&Value, Value, Value) = (
+        &cdr["id"],
+        callback.id.to_string().into(),
+        "answered".into(),
+    );
     assert_eq!(
         (
             &attempted["call_id"],
-            &attempted["task_id"],
-            &attempted["data"]["outcome"]
+            attempted["task_id"].clone(),
+            attempted["data"]["outcome"].clone()
         ),
-        (
-            &cdr["id"],
-            &callback.id.to_string().into(),
-            &"answered".into()
-        ),
+        expected,
         "{attempted}"
     );
     let ended = pbx.outbox_events("call.ended", 2);

@@ -10,6 +10,7 @@
 mod common;
 
 mod agent_busy;
+mod agent_state;
 mod bans;
 mod baresip;
 mod call_control;

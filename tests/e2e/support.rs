@@ -226,13 +226,19 @@ impl Pbx {
     /// `POST path` with `body` (JSON) as `token`: the status and the JSON answer (`Null` when
     /// there is none).
     pub fn api_post(&self, token: &str, path: &str, body: &str) -> (u16, Value) {
+        self.api_send(token, "POST", path, body)
+    }
+
+    /// `method path` with `body` (JSON) as `token`: the status and the JSON answer (`Null`
+    /// when there is none).
+    pub fn api_send(&self, token: &str, method: &str, path: &str, body: &str) -> (u16, Value) {
         let auth = format!("Bearer {token}");
         let headers = [
             ("Authorization", auth.as_str()),
             ("Content-Type", "application/json"),
         ];
         let (status, answer) =
-            http_request(self.centrala.http(), "POST", path, &headers, body).expect("API answers");
+            http_request(self.centrala.http(), method, path, &headers, body).expect("API answers");
         (status, serde_json::from_str(&answer).unwrap_or(Value::Null))
     }
 

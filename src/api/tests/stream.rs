@@ -87,7 +87,12 @@ async fn the_offered_agent_gets_a_screen_pop_first_and_others_see_nothing_of_it(
 
     let frames = drain(&mut own).await;
     let kinds: Vec<&str> = frames.iter().map(|f| f["type"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["screen_pop", "task.offered"], "{frames:?}");
+    // The offer makes the agent busy: the agent's own state change follows.
+    assert_eq!(
+        kinds,
+        ["screen_pop", "task.offered", "agent.state_changed"],
+        "{frames:?}"
+    );
     let pop = &frames[0];
     assert_eq!(pop["task_id"], task.0.to_string());
     assert_eq!(pop["customer"]["id"], "+48600100200");
@@ -102,7 +107,7 @@ async fn the_offered_agent_gets_a_screen_pop_first_and_others_see_nothing_of_it(
         .collect();
     assert_eq!(
         kinds,
-        ["task.queued", "task.offered"],
+        ["task.queued", "task.offered", "agent.state_changed"],
         "supervisors see events, no pops"
     );
 }

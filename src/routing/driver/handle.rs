@@ -10,7 +10,7 @@ use super::persist::Shared;
 use super::{
     AcdCommand, AcdError, AcdEvent, CancelOutcome, NewTask, OfferSink, QueueStatus, Reply,
 };
-use crate::routing::agent::{AgentStatus, Presence};
+use crate::routing::agent::{AgentStatus, Presence, StateCause};
 use crate::routing::callback::{AttemptOutcome, Verdict};
 use crate::routing::decision::TaskStatus;
 use crate::routing::features::FeatureAction;
@@ -70,7 +70,19 @@ impl AcdHandle {
 
     /// Login, logout, break or ready (from the API or a dialled feature code).
     pub async fn agent(&self, agent: AgentId, action: FeatureAction) -> Result<(), AcdError> {
-        self.ask(|r| AcdCommand::Agent(agent, action, r)).await
+        self.agent_from(agent, action, StateCause::Api).await
+    }
+
+    /// As `agent`, for a change that came from `cause` (a phone's registration or feature
+    /// code). A login by registration keeps the agent's presence (a break stays a break).
+    pub async fn agent_from(
+        &self,
+        agent: AgentId,
+        action: FeatureAction,
+        cause: StateCause,
+    ) -> Result<(), AcdError> {
+        self.ask(|r| AcdCommand::Agent(agent, action, cause, r))
+            .await
     }
 
     /// Sets an agent's presence (`agent` with `Ready`/`Pause`).
@@ -147,6 +159,14 @@ impl AcdHandle {
     /// An agent's status.
     pub async fn agent_status(&self, agent: AgentId) -> Result<AgentStatus, AcdError> {
         self.query(|r| AcdCommand::AgentStatus(agent, r)).await
+    }
+
+    /// What the agent is doing and since when (unix ms; `None` before its first change).
+    pub async fn agent_state(
+        &self,
+        agent: AgentId,
+    ) -> Result<(AgentStatus, Option<i64>), AcdError> {
+        self.query(|r| AcdCommand::AgentState(agent, r)).await
     }
 
     /// A live task's status and, while it waits, its position (0: next).

@@ -218,7 +218,10 @@ impl Originated {
             origin_a: OriginState::new(),
             origin_b: OriginState::new(),
             acd: manager.acd.clone(),
-            phones: super::phone_busy::PhoneBusy::new(manager.acd.clone()),
+            phones: super::phone_busy::PhoneBusy::wrapping_up(
+                manager.acd.clone(),
+                manager.config.limits.click_to_dial_wrap_up(),
+            ),
             reports: Vec::new(),
             prompts: manager.prompts.clone(),
             cdr,

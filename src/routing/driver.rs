@@ -383,7 +383,7 @@ pub(crate) enum AcdCommand {
     CallbackOutcome(TaskId, AttemptOutcome, Option<String>, Reply<Verdict>),
     Completed(TaskId, Reply<()>),
     Transfer(TaskId, String, Reply<()>),
-    AgentOnCall(AgentId, bool, Reply<()>),
+    AgentOnCall(AgentId, bool, Duration, Reply<()>),
     QueueStatus(String, oneshot::Sender<Option<QueueStatus>>),
     AgentStatus(AgentId, oneshot::Sender<AgentStatus>),
     AgentState(AgentId, oneshot::Sender<(AgentStatus, Option<i64>)>),

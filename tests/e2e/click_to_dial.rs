@@ -24,7 +24,7 @@ fn click_to_dial_rings_the_agent_then_the_customer_through_the_trunk() {
     let ports = PortBlock::claim();
     let trunk = format!(
         "[[trunks]]\nname = \"carrier\"\ninbound_ips = [\"{CARRIER_IP}\"]\n\
-         [trunks.outbound]\nproxy = \"{CARRIER_IP}:{}\"\n{}",
+         [trunks.outbound]\nproxy = \"{CARRIER_IP}:{}\"\n{}\n[calls]\nclick_to_dial_wrap_up_secs = 3\n",
         ports.peer(2).sip,
         agent_token("1001")
     );
@@ -85,4 +85,16 @@ fn click_to_dial_rings_the_agent_then_the_customer_through_the_trunk() {
         ),
         "{cdr}"
     );
+    // After-call work, as after a queue call: wrap-up (3 s here), then available.
+    let state = || {
+        pbx.api("/api/v1/agents/1001")["state"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    assert_eq!(state().as_deref(), Some("wrap_up"));
+    let available = (0..50).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        state().as_deref() == Some("available")
+    });
+    assert!(available, "1001 still {:?} 5 s after the call", state());
 }

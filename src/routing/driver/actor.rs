@@ -339,8 +339,11 @@ impl Actor {
                 self.channel_sinks[channel.index()] = Some(sink);
             }
             AcdCommand::FlushLog(done) => self.log.flush(done).await,
-            AcdCommand::AgentOnCall(agent, on, reply) => {
-                let result = self.engine.handle_agent_on_call(now, agent, on);
+            AcdCommand::AgentOnCall(agent, on, wrap_up, reply) => {
+                let result = match on {
+                    true => self.engine.handle_agent_on_call(now, agent, true),
+                    false => self.engine.handle_agent_call_ended(now, agent, wrap_up),
+                };
                 let _ = reply.send(result.map_err(AcdError::from));
             }
             other => self.task_command(now, wall_ms, other).await,

@@ -129,7 +129,19 @@ impl AcdHandle {
     /// The agent's phone started (`on`) or ended a call outside routing (a direct call, one
     /// the agent placed, a click-to-dial or callback leg): busy for voice meanwhile.
     pub async fn agent_on_call(&self, agent: AgentId, on: bool) -> Result<(), AcdError> {
-        self.ask(|r| AcdCommand::AgentOnCall(agent, on, r)).await
+        self.ask(|r| AcdCommand::AgentOnCall(agent, on, std::time::Duration::ZERO, r))
+            .await
+    }
+
+    /// The agent's phone ended a call outside routing that is followed by `wrap_up` of
+    /// after-call work (a click-to-dial call).
+    pub async fn agent_call_ended(
+        &self,
+        agent: AgentId,
+        wrap_up: std::time::Duration,
+    ) -> Result<(), AcdError> {
+        self.ask(|r| AcdCommand::AgentOnCall(agent, false, wrap_up, r))
+            .await
     }
 
     /// Moves an accepted task to another queue (blind transfer); it waits there anew.

@@ -14,6 +14,12 @@
 # Environment (all optional):
 #   RATES="250 500 1000 1500 2000 2500 3000"  call rates to try, calls/s, in order
 #   STEP_SECS=15          seconds of new calls per step
+#   REPEAT=3              runs of each rate, back to back in the same process; the report gives
+#                         the median and spread of the CPU per call over them, and the RSS after
+#                         each step's drain (memory must stay flat: the last within 10 % of the
+#                         first)
+#   SETTLE_SECS=35        after a step's calls ended, wait this long before reading the RSS
+#                         (the calls' transactions linger 64*T1 = 32 s, RFC 6026)
 #   SIP_PORT=28060 HTTP_PORT=28080 UAC_PORT=28070 UAS_PORT=28090 (SIPp also uses 28100-28300, 28890-28892)
 #   RTP_MIN=10000 RTP_MAX=27999    Centrala's RTP range (4 ports per call: 4500 calls; keep
 #                         4 x concurrency below the open-files limit, 20000 here)
@@ -34,6 +40,8 @@ BIN=$(realpath "${1:-$ROOT/target/release/centrala}")
 SCEN=$ROOT/benches/sipp
 RATES=${RATES:-"250 500 1000 1500 2000 2500 3000"}
 STEP_SECS=${STEP_SECS:-15}
+REPEAT=${REPEAT:-3}
+SETTLE_SECS=${SETTLE_SECS:-35}
 SIP_PORT=${SIP_PORT:-28060}
 HTTP_PORT=${HTTP_PORT:-28080}
 UAC_PORT=${UAC_PORT:-28070}
@@ -138,7 +146,10 @@ ROWS=()
 BEST=0
 BEST_ROW=""
 step=0
-for RATE in $RATES; do
+STEP_RATES=()
+for R in $RATES; do for ((run = 1; run <= REPEAT; run++)); do STEP_RATES+=("$R"); done; done
+AFTER=()
+for RATE in "${STEP_RATES[@]}"; do
     step=$((step + 1))
     CALLS=$((RATE * STEP_SECS))
     LIMIT=$((RATE * 5 + 1000)); [ "$LIMIT" -gt 15000 ] && LIMIT=15000
@@ -200,7 +211,9 @@ for RATE in $RATES; do
     B1=$(box_busy)
     T2=$(now_ms)
     SHED1=$(metric centrala_sip_load_shed_total)
+    sleep "$SETTLE_SECS"
     AFTER_RSS=$(rss_kib "$CPID")
+    AFTER+=("$AFTER_RSS")
     LEFT=$(metric centrala_active_calls)
 
     # stop the callee softly (SIGUSR1: finish the calls in progress, dump stats, exit)
@@ -245,9 +258,9 @@ for RATE in $RATES; do
         other = 100 * ((b1 - b0) - (c1 - c0) - (u1 - u0)) / hz / ((t2 - t0) / 1000) - sc
         if (other < 0) other = 0
         verdict = (worst < maxf && achieved >= 0.95 * rate) ? "pass" : (worst >= maxf ? "FAIL" : "gen-limited")
-        printf "%d|%d|%d|%d|%d|%d|%d|%.3f|%.0f|%.3f|%.0f|%d|%.1f|%.0f|%.0f|%.0f|%d|%d|%d|%s\n",
+        printf "%d|%d|%d|%d|%d|%d|%d|%.3f|%.0f|%.3f|%.0f|%d|%.1f|%.1f|%.0f|%.0f|%.0f|%d|%d|%d|%s\n",
             rate, created, ok, fail, uin, uok, ufail, worst, achieved, cms, ccore, pact, kib,
-            sc, se, other, shed, rc, left, verdict
+            arss / 1024, sc, se, other, shed, rc, left, verdict
     }' >"$D/row.txt"
     ROW=$(cat "$D/row.txt")
     ROWS+=("$ROW")
@@ -270,8 +283,8 @@ echo "steps of ${STEP_SECS}s, 1 s calls, $BUF_NOTE"
 echo "$MEM_NOTE"
 echo "(RSS at peak: Centrala's RSS at the sample with most calls up; it also holds the state of calls ended in the last 32 s and what the allocator kept from earlier steps)"
 echo
-echo "| rate/s | placed | caller ok | caller failed | callee in | callee ok | callee failed | worst leg fail % | achieved/s | Centrala CPU ms/call | Centrala CPU % | peak active | RSS at peak MiB | SIPp caller CPU % | SIPp callee CPU % | other load CPU % | 503 shed | sipp rc | left | verdict |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+echo "| rate/s | placed | caller ok | caller failed | callee in | callee ok | callee failed | worst leg fail % | achieved/s | Centrala CPU ms/call | Centrala CPU % | peak active | RSS at peak MiB | RSS settled after MiB | SIPp caller CPU % | SIPp callee CPU % | other load CPU % | 503 shed | sipp rc | left | verdict |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 for r in "${ROWS[@]}"; do echo "| ${r//|/ | } |"; done
 echo
 if [ "$BEST" -gt 0 ]; then
@@ -280,5 +293,15 @@ if [ "$BEST" -gt 0 ]; then
     [ -n "$MEM_KIB" ] && echo "memory per active call (memory phase): $MEM_KIB KiB"
 else
     echo "no step passed"
+fi
+for R in $RATES; do
+    cpu=$(for r in "${ROWS[@]}"; do IFS='|' read -r rate _ _ _ _ _ _ _ _ cms _ <<<"$r"; [ "$rate" = "$R" ] && echo "$cms"; done | spread)
+    echo "REPEATED $R calls/s: Centrala CPU ms per call $cpu"
+done
+if [ "${#AFTER[@]}" -ge 2 ]; then
+    awk -v first="${AFTER[0]}" -v last="${AFTER[${#AFTER[@]} - 1]}" -v all="${AFTER[*]}" -v s="$SETTLE_SECS" 'BEGIN {
+        d = 100 * (last - first) / first
+        printf "memory across steps (RSS %d s after each drain, KiB): %s; last vs first %+.1f %%: %s (target within 10 %%)\n",
+            s, all, d, (d <= 10) ? "flat" : "GROWS" }'
 fi
 echo "targets: >= 2000 calls/s, <= 0.5 ms Centrala CPU per call, < 64 KiB per active call"

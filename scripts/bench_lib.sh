@@ -73,6 +73,13 @@ csv_col() {
                           {v = $k} END {print (k && v != "") ? v : 0}' "$1" 2>/dev/null || echo 0
 }
 now_ms() { date +%s%3N; }
+# spread: the numbers on stdin (one per line) as "median M (min A, max B, N runs)".
+spread() {
+    sort -g | awk '{v[NR] = $1} END {
+        if (NR == 0) {print "no runs"; exit}
+        m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        printf "median %g (min %g, max %g, %d runs)", m, v[1], v[NR], NR }'
+}
 box_busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8; exit}' /proc/stat; }  # all CPUs, ticks
 wait_exit() { # wait_exit PID SECONDS -> 0 when it exited
     local i

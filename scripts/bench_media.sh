@@ -14,6 +14,12 @@
 #              PCMU: Opus <-> G.711 through the decode path.
 #   ivr        IVR_RATE (400) calls/s for IVR_SECS (15) s: the IVR answers, plays a 1 s prompt,
 #              then dials the callee and bridges; the caller hangs up 2 s after the answer.
+#   shutdown   CALLS_SHUTDOWN (1000) concurrent relayed calls, then SIGTERM with [calls]
+#              drain_secs = SHUTDOWN_DRAIN (5): the time until Centrala has exited (target: the
+#              drain time plus at most 5 s) and the CDRs written (target: one per call).
+#
+# Each mode runs REPEAT (3) times, each on a fresh process; the report ends with one
+# "REPEATED <mode>: median (min, max, runs)" line per mode over its runs.
 #
 # Reported per concurrent mode, over the steady state (every sample with all calls up):
 # Centrala's CPU per call in % of one core (utime+stime of its PID / seconds / calls up), its
@@ -43,7 +49,7 @@ BIN=$ROOT/target/release/centrala
 MODES=()
 for arg in "$@"; do
     case $arg in
-    relay | recording | transcode | ivr) MODES+=("$arg") ;;
+    relay | recording | transcode | ivr | shutdown) MODES+=("$arg") ;;
     *) BIN=$arg ;;
     esac
 done
@@ -57,6 +63,9 @@ RAMP_RATE=${RAMP_RATE:-100}
 IVR_RATE=${IVR_RATE:-400}
 IVR_SECS=${IVR_SECS:-15}
 IVR_HOLD_MS=${IVR_HOLD_MS:-2000}
+CALLS_SHUTDOWN=${CALLS_SHUTDOWN:-1000}
+SHUTDOWN_DRAIN=${SHUTDOWN_DRAIN:-5}
+REPEAT=${REPEAT:-3}
 SIP_PORT=${SIP_PORT:-31060}
 HTTP_PORT=${HTTP_PORT:-31080}
 UAC_PORT=${UAC_PORT:-31070}
@@ -114,6 +123,8 @@ record = "$1"
 [[extensions]]
 number = "2000"
 password = "p2000"
+[calls]
+drain_secs = ${DRAIN_SECS:-30}
 EOF
     } >"$WORK/bench.toml"
 }
@@ -230,6 +241,7 @@ run_concurrent() {
     fi
     kib="$kib KiB per call"
     [ "$mode" = relay ] || kib="$kib (codec/recording state included)"
+    RUNS[$mode]+="$per "
     SUMMARIES+=("SUMMARY $mode: $n concurrent calls, failed $worst %, Centrala $per % of a core per call (target <= $target)$extra, $kib, RTP $pk packets received, $lost lost, $dr kernel drops, steady state ${w} s: $verdict")
 }
 
@@ -274,18 +286,57 @@ run_ivr() {
     ROWS+=("$row")
     echo "$row" >&2
     IFS='|' read -r _ _ _ _ worst _ _ ms _ _ _ _ pk lost _ _ verdict <<<"$row"
+    RUNS[ivr]+="${ms% ms} "
     SUMMARIES+=("SUMMARY ivr: $IVR_RATE calls/s x ${IVR_SECS} s, failed $worst %, Centrala $ms per call (target <= 1.5 ms), RTP $pk packets received, $lost lost: $verdict")
 }
 
-ROWS=()
-for mode in "${MODES[@]}"; do
-    case $mode in
-    relay) run_concurrent relay "$CALLS_RELAY" media_uac.xml never 0.07 ;;
-    recording) run_concurrent recording "$CALLS_RECORDING" media_uac.xml always 0.12 ;;
-    transcode) run_concurrent transcode "$CALLS_TRANSCODE" media_uac_opus.xml never 100 ;;
-    ivr) run_ivr ;;
-    esac
+# Graceful shutdown under load: CALLS_SHUTDOWN calls up, then SIGTERM.
+run_shutdown() {
+    local n=$CALLS_SHUTDOWN D="$WORK/shutdown" act=0 t0 ts te up i
+    mkdir -p "$D"
+    log "shutdown: $n concurrent calls, then SIGTERM with drain_secs = $SHUTDOWN_DRAIN"
+    DRAIN_SECS=$SHUTDOWN_DRAIN fresh_centrala never
+    start_uas "$D"
+    t0=$(now_ms)
+    start_uac "$D" media_uac.xml 2000 "$RAMP_RATE" "$n" "$n" 600000
+    for ((i = 0; i < (n / RAMP_RATE + 60) * 2; i++)); do
+        act=$(metric centrala_active_calls); act=${act%.*}
+        [ "${act:-0}" -ge "$n" ] && break
+        sleep 0.5
+    done
+    up=${act:-0}
     sleep 2
+    ts=$(now_ms)
+    kill -TERM "$CPID"
+    wait_exit "$CPID" $((SHUTDOWN_DRAIN + 120)) || log "shutdown: still running 120 s after the drain"
+    te=$(now_ms)
+    wait "$CPID" 2>/dev/null
+    local rc=$?
+    stop_soft "$UAC"
+    stop_soft "$UAS"
+    read -r ncdr _ <<<"$(cdr_media "$WORK/data/bench.db" "$t0")"
+    local secs verdict
+    secs=$(awk -v a="$ts" -v b="$te" 'BEGIN {printf "%.2f", (b - a) / 1000}')
+    verdict=$(awk -v s="$secs" -v d="$SHUTDOWN_DRAIN" -v c="$ncdr" -v n="$n" -v up="$up" \
+        'BEGIN {print (s <= d + 5 && c >= n && up >= n) ? "pass" : "FAIL"}')
+    ROWS+=("shutdown|$n|-|-|-|$up up|$secs s to exit|-|-|-|-|-|-|-|-|-|$verdict (exit $rc, $ncdr CDRs)")
+    RUNS[shutdown]+="$secs "
+    SUMMARIES+=("SUMMARY shutdown: $up calls up, SIGTERM with drain_secs = $SHUTDOWN_DRAIN: exited after $secs s (target <= $((SHUTDOWN_DRAIN + 5)) s), exit status $rc, $ncdr CDRs written of $n: $verdict")
+}
+
+ROWS=()
+declare -A RUNS
+for mode in "${MODES[@]}"; do
+    for ((run = 1; run <= REPEAT; run++)); do
+        case $mode in
+        relay) run_concurrent relay "$CALLS_RELAY" media_uac.xml never 0.07 ;;
+        recording) run_concurrent recording "$CALLS_RECORDING" media_uac.xml always 0.12 ;;
+        transcode) run_concurrent transcode "$CALLS_TRANSCODE" media_uac_opus.xml never 100 ;;
+        ivr) run_ivr ;;
+        shutdown) run_shutdown ;;
+        esac
+        sleep 2
+    done
 done
 
 echo
@@ -297,4 +348,9 @@ echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:
 for r in "${ROWS[@]}"; do echo "| ${r//|/ | } |"; done
 echo
 for s in "${SUMMARIES[@]}"; do echo "$s"; done
+declare -A UNIT=([relay]="% of a core per call" [recording]="% of a core per call"
+    [transcode]="% of a core per call" [ivr]="ms Centrala CPU per call" [shutdown]="s from SIGTERM to exit")
+for mode in "${!RUNS[@]}"; do
+    echo "REPEATED $mode (${UNIT[$mode]}): $(tr ' ' '\n' <<<"${RUNS[$mode]}" | grep . | spread)"
+done
 echo "targets: relay >= 1000 calls at <= 0.07 % of a core per call; recording >= 600 adding <= 0.05 % per call (recording minus relay); transcode >= 300; ivr >= 400 calls/s at <= 1.5 ms per call; no RTP loss, < 0.1 % failed, < 64 KiB per bridged call"

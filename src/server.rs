@@ -26,7 +26,7 @@ use crate::dialplan::live::LiveDialplan;
 use crate::media::player::PromptCache;
 use crate::media::ports::PortPool;
 use crate::routing::driver::{AcdOptions, SystemClock};
-use crate::routing::{self, AcdHandle, Channel, FeatureAction, Notices};
+use crate::routing::{self, AcdHandle, Channel, FeatureAction, Notices, StateCause};
 use crate::sip::auth::{Algorithm, AuthGuard, GuardConfig};
 use crate::sip::endpoint::{Endpoint, EndpointConfig};
 use crate::sip::peer::{Peer, Transport};
@@ -349,11 +349,29 @@ async fn start_acd(
         .await
         .context("starting the callback dialler")?;
     let presence = acd.clone();
+    // Only a change between registered and not is a login or logout: a refresh is neither
+    // (and must not log back in an agent who logged out at the desktop).
+    let registered = std::sync::Mutex::new(std::collections::HashMap::<String, bool>::new());
+    for ext in &config.extensions {
+        let on = !registrar.lookup(&ext.number).is_empty();
+        registered
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(ext.number.clone(), on);
+    }
     registrar.observe(Box::new(move |aor, contacts| {
         let Some(agent) = presence.agent_id(aor) else {
             return;
         };
-        let action = if contacts > 0 {
+        let on = contacts > 0;
+        let was = registered
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(aor.to_string(), on);
+        if was == Some(on) {
+            return;
+        }
+        let action = if on {
             FeatureAction::Login
         } else {
             FeatureAction::Logout
@@ -361,15 +379,22 @@ async fn start_acd(
         let acd = presence.clone();
         let number = aor.to_string();
         tokio::spawn(async move {
-            if let Err(err) = acd.agent(agent, action).await {
+            if let Err(err) = acd
+                .agent_from(agent, action, StateCause::Registration)
+                .await
+            {
                 tracing::debug!(%err, agent = %number, "agent presence unchanged");
             }
         });
     }));
+    // Phones registered before the restart log their agents in, unless a stored state says
+    // otherwise (a break stays a break, a logged-out agent stays out).
     for ext in &config.extensions {
         if let Some(agent) = acd.agent_id(&ext.number)
             && !registrar.lookup(&ext.number).is_empty()
-            && let Err(err) = acd.agent(agent, FeatureAction::Login).await
+            && let Err(err) = acd
+                .agent_from(agent, FeatureAction::Login, StateCause::Restart)
+                .await
         {
             tracing::debug!(%err, agent = %ext.number, "agent presence unchanged");
         }

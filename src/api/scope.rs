@@ -5,8 +5,8 @@
 //! Driven by: `v1::customers`, for agent principals only (other roles see everything their
 //! route admits).
 //!
-//! An agent sees a past call when they were its caller, callee, or the agent it was
-//! transferred to; tasks carry no agent, so an agent sees none. An agent may ask the CRM about
+//! An agent sees a past call when they were its caller, callee, the agent who answered it from
+//! a queue, or the agent it was transferred to; tasks carry no agent, so an agent sees none. An agent may ask the CRM about
 //! a number only while that number is a party of one of their live calls (the leg that reached
 //! their phone decides, as for call control) or when they have a visible past call with it.
 
@@ -14,14 +14,14 @@ use serde_json::Value;
 
 use crate::calls::control::LiveCall;
 
-/// Keeps the calls (history JSON objects with `caller`, `callee`, `transferred_to`) that
-/// `agent` took part in.
+/// Keeps the calls (history JSON objects with `caller`, `callee`, `agent`, `transferred_to`)
+/// that `agent` took part in.
 pub fn own_calls(agent: &str, calls: Value) -> Value {
     let Value::Array(calls) = calls else {
         return Value::Array(Vec::new());
     };
     let involved = |call: &Value| {
-        ["caller", "callee", "transferred_to"]
+        ["caller", "callee", "agent", "transferred_to"]
             .iter()
             .any(|field| call[*field].as_str() == Some(agent))
     };
@@ -66,6 +66,8 @@ mod tests {
             {"call_id": "a", "caller": "+48600100200", "callee": "1001"},
             {"call_id": "b", "caller": "+48600100200", "callee": "1002"},
             {"call_id": "c", "caller": "+48600100200", "callee": "800", "transferred_to": "1001"},
+            {"call_id": "d", "caller": "+48600100200", "callee": "8000", "agent": "1001"},
+            {"call_id": "e", "caller": "+48600100200", "callee": "8000", "agent": "1002"},
         ]);
         let own = own_calls("1001", calls);
         let ids: Vec<&str> = own
@@ -74,7 +76,7 @@ mod tests {
             .iter()
             .map(|c| c["call_id"].as_str().unwrap())
             .collect();
-        assert_eq!(ids, ["a", "c"]);
+        assert_eq!(ids, ["a", "c", "d"]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
-use super::cdr::{CallStore, CdrDraft, Outcome, Side, now_ms};
+use super::cdr::{CallStore, CdrDraft, Outcome, QueuePath, Side, now_ms};
 use super::control::{CallControl, next_control};
 use super::core::session_timer::uac_headers;
 use super::core_link::{CallerTimer, CoreLegs};
@@ -236,6 +236,7 @@ impl Call {
             answered_at_ms: None,
             ended: None,
             transferred_to: None,
+            queue: QueuePath::default(),
         };
         Some(Call {
             a: CallerLeg {

@@ -18,7 +18,7 @@ use super::target::Target;
 use crate::dialplan::Event;
 use crate::media::player::Playback;
 use crate::media::relay::Side as MediaSide;
-use crate::routing::AcdError;
+use crate::routing::{AcdError, StateCause};
 use crate::sip::endpoint::{Endpoint, IncomingRequest, TuSender};
 use crate::sip::message::{MessageBuilder, Uri, unescape};
 
@@ -75,7 +75,7 @@ impl CallManager {
         let number = user.to_owned();
         tokio::spawn(async move {
             let _running = running;
-            let refusal = match acd.agent(agent, action).await {
+            let refusal = match acd.agent_from(agent, action, StateCause::FeatureCode).await {
                 Ok(()) => None,
                 Err(err @ (AcdError::Routing(_) | AcdError::Invalid(_))) => {
                     Some((409, "Conflict", err))

@@ -332,10 +332,11 @@ impl Call {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.lookup = Some(rx);
         tokio::spawn(async move {
-            let answer = lookups.lookup(&name, params).await.map_err(|err| {
-                tracing::info!(lookup = %name, %err, "CRM lookup failed; the flow takes its fallback");
-                err.to_string()
-            });
+            // A failure is logged once, with its cause, by the lookup service.
+            let answer = lookups
+                .lookup(&name, params)
+                .await
+                .map_err(|err| err.to_string());
             let _ = tx.send(answer);
         });
     }

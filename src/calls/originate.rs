@@ -31,7 +31,7 @@ use tokio::sync::mpsc;
 
 use super::CallManager;
 use super::call::{next_media_event, sleep_until};
-use super::cdr::{CallStore, CdrDraft, Outcome, Side, now_ms};
+use super::cdr::{CallStore, CdrDraft, Outcome, QueuePath, Side, now_ms};
 use super::fork::Fork;
 use super::target::Target;
 use crate::dialplan::say;
@@ -199,6 +199,7 @@ impl Originated {
             answered_at_ms: None,
             ended: None,
             transferred_to: None,
+            queue: QueuePath::originated(None, agent),
         };
         Originated {
             endpoint: manager.endpoint.clone(),
@@ -220,7 +221,10 @@ impl Originated {
             origin_a: OriginState::new(),
             origin_b: OriginState::new(),
             acd: manager.acd.clone(),
-            phones: super::phone_busy::PhoneBusy::new(manager.acd.clone()),
+            phones: super::phone_busy::PhoneBusy::wrapping_up(
+                manager.acd.clone(),
+                manager.config.limits.click_to_dial_wrap_up(),
+            ),
             reports: Vec::new(),
             prompts: manager.prompts.clone(),
             cdr,
@@ -240,6 +244,7 @@ impl Originated {
             self.phones.mark(&agent);
         }
         self.ring_agent();
+        self.name_callback_queue().await;
         while self.stage != Stage::Done {
             let deadline = [self.ring_until, self.end_by].into_iter().flatten().min();
             tokio::select! {
@@ -260,6 +265,15 @@ impl Originated {
             }
         }
         self.finish().await;
+    }
+
+    /// A callback's CDR names the callback's queue (asked while the agent's phones ring).
+    async fn name_callback_queue(&mut self) {
+        if let Purpose::Callback { task, .. } = self.purpose
+            && let Ok(Some(view)) = self.acd.task(task).await
+        {
+            self.cdr.queue.queue = Some(view.queue);
+        }
     }
 
     /// No RTP ports: the agent is never rung; a callback offer goes back to the ACD.
@@ -376,7 +390,7 @@ impl Originated {
                 Report::Unanswered => self.acd.offer_unanswered(task, agent).await,
                 Report::Attempt(outcome) => self
                     .acd
-                    .callback_outcome(task, outcome)
+                    .callback_outcome(task, outcome, Some(self.cdr.id.clone()))
                     .await
                     .map(|verdict| tracing::info!(?outcome, %verdict, "callback attempt")),
                 Report::Completed => self.acd.completed(task).await,

@@ -3,8 +3,11 @@
 //! and callbacks are already busy through their routing task and are not marked again.
 //!
 //! Owns: which agents a call marked busy (`AcdHandle::agent_on_call`), so that exactly the
-//! same agents are released when the call ends. Must not touch: routing decisions (the ACD's
+//! same agents are released when the call ends, into wrap-up when the call is one that has
+//! after-call work (click-to-dial). Must not touch: routing decisions (the ACD's
 //! capacity model decides what "busy" excludes). Driven by: `Call` and `Originated`.
+
+use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
@@ -13,15 +16,24 @@ use crate::routing::{AcdHandle, AgentId};
 /// The agents a call holds busy.
 pub(super) struct PhoneBusy {
     acd: AcdHandle,
+    /// After-call work of the released agents (zero: none).
+    wrap_up: Duration,
     /// Each marked agent, with the task telling the ACD (awaited before the release, so the
     /// two never cross).
     marked: Vec<(AgentId, JoinHandle<()>)>,
 }
 
 impl PhoneBusy {
+    /// Agents released with no wrap-up (direct calls, transfers).
     pub fn new(acd: AcdHandle) -> PhoneBusy {
+        PhoneBusy::wrapping_up(acd, Duration::ZERO)
+    }
+
+    /// Agents released into `wrap_up` of after-call work.
+    pub fn wrapping_up(acd: AcdHandle, wrap_up: Duration) -> PhoneBusy {
         PhoneBusy {
             acd,
+            wrap_up,
             marked: Vec::new(),
         }
     }
@@ -49,7 +61,7 @@ impl PhoneBusy {
     pub async fn release(&mut self) {
         for (agent, marking) in std::mem::take(&mut self.marked) {
             let _ = marking.await;
-            if let Err(err) = self.acd.agent_on_call(agent, false).await {
+            if let Err(err) = self.acd.agent_call_ended(agent, self.wrap_up).await {
                 tracing::debug!(%err, %agent, "agent not released");
             }
         }

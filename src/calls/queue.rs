@@ -15,7 +15,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 
 use super::call::{Call, Phase};
-use super::cdr::{Outcome, Side};
+use super::cdr::{Outcome, Side, now_ms};
 use super::queue_hold::Hold;
 use super::target::Target;
 use crate::cti::events::{CALL_ID, SIP_CALL_ID};
@@ -152,6 +152,7 @@ impl Call {
             hold,
             kept: None,
         });
+        self.cdr.queue.entered(&queue, now_ms());
         self.hold_music();
         tracing::info!(%queue, "queued");
     }
@@ -188,6 +189,10 @@ impl Call {
                     self.back_to_queue();
                 }
             }
+            QueueInput::Notice(TaskNotice::Overflowed { to, .. }) => {
+                tracing::info!(queue = %to, "the call overflowed to another queue");
+                self.cdr.queue.moved(&to);
+            }
             QueueInput::Notice(TaskNotice::Position {
                 ahead,
                 estimated_wait,
@@ -221,6 +226,9 @@ impl Call {
         q.accepted = true;
         let acd = q.acd.clone();
         let number = acd.setup().agent_by_id(agent).map(|a| a.number.clone());
+        if let Some(number) = &number {
+            self.cdr.queue.answered_by(number, now_ms());
+        }
         tokio::spawn(async move {
             let _ = acd.offer_accepted(task, agent).await;
         });

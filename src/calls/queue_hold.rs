@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use super::call::{Call, Phase};
-use super::cdr::{Outcome, Side};
+use super::cdr::{Outcome, Side, now_ms};
 use crate::dialplan::Event;
 use crate::dialplan::model::Announce;
 use crate::dialplan::say::{self, Gender};
@@ -252,6 +252,7 @@ impl Call {
         }
         q.hold.leaving = true;
         tracing::info!("place kept; the caller will be called back");
+        self.cdr.queue.wait_ended(now_ms());
         self.cdr
             .end(Outcome::KeptPlace, "kept_place_callback", Side::Caller);
         let confirmation = q.hold.speak(&["callback_confirmed".to_owned()]);

@@ -22,6 +22,9 @@ pub struct CallsSection {
     pub min_se_secs: u32,
     /// On SIGTERM or Ctrl-C, how long live calls may go on before they are ended (seconds).
     pub drain_secs: u64,
+    /// After a click-to-dial call the agent wraps up this long before the next offer
+    /// (seconds; 0: none), as after a queue call.
+    pub click_to_dial_wrap_up_secs: u64,
 }
 
 impl Default for CallsSection {
@@ -33,6 +36,7 @@ impl Default for CallsSection {
             session_expires_secs: 1800,
             min_se_secs: 90,
             drain_secs: 30,
+            click_to_dial_wrap_up_secs: 10,
         }
     }
 }
@@ -51,6 +55,11 @@ impl CallsSection {
     /// The RTP inactivity limit, if any.
     pub fn rtp_timeout(&self) -> Option<Duration> {
         (self.rtp_timeout_secs > 0).then(|| Duration::from_secs(self.rtp_timeout_secs))
+    }
+
+    /// The agent's after-call work following a click-to-dial call.
+    pub fn click_to_dial_wrap_up(&self) -> Duration {
+        Duration::from_secs(self.click_to_dial_wrap_up_secs)
     }
 
     /// The maximum call duration, if any.

@@ -260,7 +260,8 @@ impl FlowRun {
                 self.advance();
             }
             Err(reason) => {
-                tracing::info!(%reason, lookup = %l.name, "lookup failed");
+                // The lookup service logged the failure with its cause.
+                tracing::debug!(%reason, lookup = %l.name, "lookup failed: the flow's fallback");
                 self.set_var("lookup_error", Value::String(reason));
                 self.jump_or_advance(l.on_error.clone());
             }

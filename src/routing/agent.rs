@@ -1,7 +1,8 @@
 //! Agents as the engine sees them: skills, per-channel proficiency, capacity and presence.
 //!
 //! Owns: `AgentProfile` (given at login), `CapacityModel`, `Presence` (what the agent sets)
-//! and `AgentStatus` (what the engine reports, including busy and wrap-up).
+//! `AgentStatus` (what the engine reports, including busy and wrap-up) and `StateCause` (why
+//! it changed).
 //! Must not touch: queue state, timers; the engine keeps the live per-agent record.
 //! Driven by: `Engine::handle_agent_logged_in` and `Engine::handle_agent_state`.
 
@@ -116,6 +117,50 @@ pub enum AgentStatus {
     Break(ReasonCode),
 }
 
+/// Why an agent's status changed: the `cause` of `agent.state_changed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateCause {
+    /// The agent's phone registered (its first binding) or its last registration ended.
+    Registration,
+    /// The API: the agent desktop, a supervisor or an integration.
+    Api,
+    /// A feature code dialled on the agent's phone (`*21` log in, `*22` break, ...).
+    FeatureCode,
+    /// Work began or ended: a task offered or accepted, a call on the agent's phone.
+    Busy,
+    /// Wrap-up began or ended.
+    WrapUp,
+    /// An offer rang unanswered, and the agent was put on a not-ready break.
+    RingNoAnswer,
+    /// The state stored before a restart was restored.
+    Restart,
+}
+
+impl StateCause {
+    /// The wire name (events and the API).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StateCause::Registration => "registration",
+            StateCause::Api => "api",
+            StateCause::FeatureCode => "feature_code",
+            StateCause::Busy => "busy",
+            StateCause::WrapUp => "wrap_up",
+            StateCause::RingNoAnswer => "ring_no_answer",
+            StateCause::Restart => "restart",
+        }
+    }
+
+    /// The cause of a change from `old` to `new` that no command asked for: work starting
+    /// or ending, wrap-up starting or ending, or a ring-no-answer break.
+    pub fn of_transition(old: AgentStatus, new: AgentStatus) -> StateCause {
+        match (old, new) {
+            (_, AgentStatus::Break(ReasonCode::RING_NO_ANSWER)) => StateCause::RingNoAnswer,
+            (_, AgentStatus::WrapUp) | (AgentStatus::WrapUp, _) => StateCause::WrapUp,
+            _ => StateCause::Busy,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +194,22 @@ mod tests {
         let cap = CapacityModel::single(Channel::Chat, 2, false);
         assert!(!cap.has_room(&[0; Channel::COUNT], Channel::Voice));
         assert!(cap.has_room(&[0; Channel::COUNT], Channel::Chat));
+    }
+
+    #[test]
+    fn unasked_changes_name_their_cause() {
+        use AgentStatus::*;
+        let rna = Break(ReasonCode::RING_NO_ANSWER);
+        assert_eq!(
+            StateCause::of_transition(Busy, rna),
+            StateCause::RingNoAnswer
+        );
+        assert_eq!(StateCause::of_transition(Busy, WrapUp), StateCause::WrapUp);
+        assert_eq!(
+            StateCause::of_transition(WrapUp, Available),
+            StateCause::WrapUp
+        );
+        assert_eq!(StateCause::of_transition(Available, Busy), StateCause::Busy);
+        assert_eq!(StateCause::of_transition(Busy, Available), StateCause::Busy);
     }
 }

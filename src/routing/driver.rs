@@ -39,6 +39,7 @@
 //! for before handing the offer out (the agent's screen pop goes first; `offer.rs`).
 
 mod actor;
+mod agents;
 mod announce;
 mod backend;
 mod commands;
@@ -58,7 +59,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::routing::RoutingError;
-use crate::routing::agent::AgentStatus;
+use crate::routing::agent::{AgentStatus, StateCause};
 use crate::routing::callback::{AttemptOutcome, Verdict};
 use crate::routing::decision::{Decision, TaskStatus};
 use crate::routing::features::FeatureAction;
@@ -245,12 +246,17 @@ pub enum AcdEvent {
         /// The task.
         task: TaskId,
     },
-    /// An agent logged in, out, or changed presence.
+    /// An agent's status changed, whatever caused it (login or logout, a break, work
+    /// starting or ending, wrap-up, a ring-no-answer).
     AgentChanged {
         /// The agent.
         agent: AgentId,
         /// The new status.
         status: AgentStatus,
+        /// The status before.
+        previous: AgentStatus,
+        /// Why it changed.
+        cause: StateCause,
     },
     /// A callback attempt ended.
     CallbackAttempt {
@@ -260,6 +266,8 @@ pub enum AcdEvent {
         attempts: u32,
         /// How this one ended.
         outcome: AttemptOutcome,
+        /// The attempt's call (its CDR id), when the call layer named it.
+        call: Option<String>,
     },
 }
 
@@ -368,16 +376,17 @@ pub(crate) enum AcdCommand {
     Enqueue(Box<persist::TaskMeta>, Reply<TaskId>),
     Cancel(TaskId, Reply<CancelOutcome>),
     KeepPlace(TaskId, Reply<()>),
-    Agent(AgentId, FeatureAction, Reply<()>),
+    Agent(AgentId, FeatureAction, StateCause, Reply<()>),
     Accepted(TaskId, AgentId, Reply<()>),
     Rejected(TaskId, AgentId, Reply<()>),
     Unanswered(TaskId, AgentId, Reply<()>),
-    CallbackOutcome(TaskId, AttemptOutcome, Reply<Verdict>),
+    CallbackOutcome(TaskId, AttemptOutcome, Option<String>, Reply<Verdict>),
     Completed(TaskId, Reply<()>),
     Transfer(TaskId, String, Reply<()>),
-    AgentOnCall(AgentId, bool, Reply<()>),
+    AgentOnCall(AgentId, bool, Duration, Reply<()>),
     QueueStatus(String, oneshot::Sender<Option<QueueStatus>>),
     AgentStatus(AgentId, oneshot::Sender<AgentStatus>),
+    AgentState(AgentId, oneshot::Sender<(AgentStatus, Option<i64>)>),
     TaskStatus(TaskId, oneshot::Sender<Option<(TaskStatus, Option<usize>)>>),
     Tasks(oneshot::Sender<Vec<TaskView>>),
     Task(TaskId, oneshot::Sender<Option<TaskView>>),

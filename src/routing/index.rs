@@ -257,11 +257,17 @@ pub(crate) struct FreeAgents {
     /// Per channel, ordered with level 0.
     pub any: [BTreeSet<FreeKey>; Channel::COUNT],
     pub by_skill: BTreeMap<(Channel, SkillId), BTreeSet<FreeKey>>,
+    /// Agents whose record was updated since the engine last looked (every change of an
+    /// agent's presence, load or wrap-up passes through `update`), so that the engine can
+    /// report status changes without comparing every agent. A set: bounded by the agents
+    /// however long nobody looks (the simulator never does).
+    pub touched: BTreeSet<AgentId>,
 }
 
 impl FreeAgents {
     /// Brings the agent's index entries in line with its record.
     pub fn update(&mut self, rec: &mut AgentRecord) {
+        self.touched.insert(rec.profile.id);
         if rec.indexed_idle != rec.idle_since {
             for channel in Channel::ALL {
                 if rec.indexed[channel.index()] {

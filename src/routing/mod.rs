@@ -25,7 +25,7 @@ pub mod task;
 mod decision;
 mod index;
 
-pub use agent::{AgentProfile, AgentStatus, CapacityModel, Presence};
+pub use agent::{AgentProfile, AgentStatus, CapacityModel, Presence, StateCause};
 pub use calendar::{Calendar, CalendarError, Weekday};
 pub use callback::{AttemptOutcome, CallbackPolicy, CallbackScheduler, Verdict};
 pub use decision::{Decision, TaskStatus, TimeoutReason};

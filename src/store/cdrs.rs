@@ -23,7 +23,8 @@ pub struct CdrRecord {
     pub answered_at_ms: Option<i64>,
     /// Unix ms of the end.
     pub ended_at_ms: i64,
-    /// How the call ended: `answered`, `busy`, `no_answer`, `cancelled`, `unavailable`, `failed`.
+    /// How the call ended: `answered`, `busy`, `no_answer`, `cancelled`, `unavailable`, `failed`,
+    /// `abandoned` (hung up in a queue), `kept_place` (left a callback behind).
     pub result: String,
     /// Why, e.g. `normal_clearing` or the SIP status that ended it.
     pub hangup_cause: String,
@@ -36,6 +37,18 @@ pub struct CdrRecord {
     pub caller_quality: Option<MediaQuality>,
     /// What Centrala received from the callee's side, when the call had media.
     pub callee_quality: Option<MediaQuality>,
+    /// The queue the call waited in (the last one, after a transfer to a queue or an
+    /// overflow); a callback's queue for a callback call.
+    #[serde(default)]
+    pub queue: Option<String>,
+    /// The extension of the agent who answered the call from the queue (a callback's or
+    /// click-to-dial call's agent).
+    #[serde(default)]
+    pub agent: Option<String>,
+    /// How long the caller waited in the queue, ms: until an agent answered, or until the
+    /// caller hung up (abandoned) or kept their place.
+    #[serde(default)]
+    pub wait_ms: Option<i64>,
 }
 
 /// Media quality of one side of a call, as Centrala received it.
@@ -142,7 +155,8 @@ impl Store {
             "SELECT id, call_id, caller, callee, origin, started_at_ms, answered_at_ms, \
              ended_at_ms, result, hangup_cause, hangup_side, transferred_to, \
              caller_packets, caller_lost, caller_jitter_us, caller_mos, \
-             callee_packets, callee_lost, callee_jitter_us, callee_mos FROM cdrs \
+             callee_packets, callee_lost, callee_jitter_us, callee_mos, \
+             queue, agent, wait_ms FROM cdrs \
              ORDER BY started_at_ms DESC, id DESC LIMIT $1 OFFSET $2",
         )
         .bind(limit)
@@ -162,7 +176,8 @@ impl Store {
             "SELECT id, call_id, caller, callee, origin, started_at_ms, answered_at_ms, \
              ended_at_ms, result, hangup_cause, hangup_side, transferred_to, \
              caller_packets, caller_lost, caller_jitter_us, caller_mos, \
-             callee_packets, callee_lost, callee_jitter_us, callee_mos FROM cdrs \
+             callee_packets, callee_lost, callee_jitter_us, callee_mos, \
+             queue, agent, wait_ms FROM cdrs \
              WHERE caller = $1 OR callee = $1 ORDER BY started_at_ms DESC, id DESC LIMIT $2",
         )
         .bind(party)
@@ -189,6 +204,9 @@ fn row_to_cdr(row: &sqlx::any::AnyRow) -> Result<CdrRecord, StoreError> {
         transferred_to: row.try_get(11)?,
         caller_quality: quality_at(row, 12)?,
         callee_quality: quality_at(row, 16)?,
+        queue: row.try_get(20)?,
+        agent: row.try_get(21)?,
+        wait_ms: row.try_get(22)?,
     })
 }
 
@@ -218,13 +236,13 @@ impl Store {
     }
 }
 
-/// CDRs per INSERT statement at most (22 parameters each).
+/// CDRs per INSERT statement at most (25 parameters each).
 const CDR_CHUNK: usize = 5;
 
 /// The multi-row INSERT statement for `rows` CDRs (1 to `CDR_CHUNK`), built once per size:
 /// the writer runs one per batch, and building the text cost as much as binding the rows.
 fn insert_cdrs_sql(rows: usize) -> &'static str {
-    const COLUMNS: usize = 22;
+    const COLUMNS: usize = 25;
     static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     let all = SQL.get_or_init(|| {
         (1..=CDR_CHUNK)
@@ -241,7 +259,8 @@ fn insert_cdrs_sql(rows: usize) -> &'static str {
                     "INSERT INTO cdrs (id, call_id, caller, callee, origin, started_at_ms, \
                      answered_at_ms, ended_at_ms, duration_ms, billsec_ms, result, hangup_cause, \
                      hangup_side, transferred_to, caller_packets, caller_lost, caller_jitter_us, \
-                     caller_mos, callee_packets, callee_lost, callee_jitter_us, callee_mos) VALUES {}",
+                     caller_mos, callee_packets, callee_lost, callee_jitter_us, callee_mos, \
+                     queue, agent, wait_ms) VALUES {}",
                     values.join(", ")
                 )
             })
@@ -281,6 +300,7 @@ async fn insert_cdr_rows<'e>(
                 .bind(quality.map(|q| q.jitter_us))
                 .bind(quality.map(|q| q.mos));
         }
+        query = query.bind(&cdr.queue).bind(&cdr.agent).bind(cdr.wait_ms);
     }
     query.execute(executor).await?;
     Ok(())
@@ -307,6 +327,9 @@ mod tests {
             transferred_to: None,
             caller_quality: None,
             callee_quality: None,
+            queue: None,
+            agent: None,
+            wait_ms: None,
         }
     }
 
@@ -461,6 +484,9 @@ mod tests {
                 mos: 4.31,
             }),
             callee_quality: Some(MediaQuality::default()),
+            queue: Some("sales".into()),
+            agent: Some("1002".into()),
+            wait_ms: Some(1_500),
         };
         store.insert_cdr(&cdr).await.unwrap();
         assert_eq!(store.recent_cdrs(10, 0).await.unwrap(), vec![cdr.clone()]);
@@ -485,6 +511,9 @@ mod tests {
             transferred_to: None,
             caller_quality: None,
             callee_quality: None,
+            queue: None,
+            agent: None,
+            wait_ms: None,
         };
         let full = CdrRecord {
             id: "t2".into(),
@@ -497,6 +526,9 @@ mod tests {
                 mos: 4.4,
             }),
             callee_quality: Some(MediaQuality::default()),
+            queue: Some("sales".into()),
+            agent: Some("1002".into()),
+            wait_ms: Some(0),
             ..bare.clone()
         };
         // Every pooled connection prepares the statement with NULLs first.

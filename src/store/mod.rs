@@ -11,6 +11,7 @@
 //! default, PostgreSQL when the URL says `postgres://`. The SQL is kept portable (no
 //! database-specific types; `ON CONFLICT` upserts work on both).
 
+mod agent_states;
 mod bindings;
 pub mod cdr_journal;
 mod cdrs;
@@ -33,6 +34,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use thiserror::Error;
 
+pub use agent_states::AgentStateRow;
 pub use bindings::StoredBinding;
 pub use cdrs::{CdrRecord, MediaQuality};
 pub use conversations::{ConversationFilter, ConversationRow, MessageRow};
@@ -212,6 +214,9 @@ pub(crate) mod testing {
             transferred_to: None,
             caller_quality: None,
             callee_quality: None,
+            queue: None,
+            agent: None,
+            wait_ms: None,
         }
     }
 

@@ -4,6 +4,8 @@
 //! who is called) dials the customer through the trunk and bridges them. A callback stored
 //! before a kill -9 is served after the restart.
 
+use serde_json::Value;
+
 use crate::common::capture::{Capture, Pcap};
 use crate::common::ports::PortBlock;
 use crate::common::sipp::Sipp;
@@ -261,4 +263,89 @@ fn a_busy_customer_ends_the_agents_call_and_the_callback_waits_for_a_retry() {
         .find(|c| c["origin"] == "callback")
         .expect("a callback CDR");
     assert_eq!(cdr["result"], "busy", "{cdr}");
+}
+
+/// The agent's state as the API shows it.
+fn state_of(pbx: &Pbx, number: &str) -> String {
+    pbx.api(&format!("/api/v1/agents/{number}"))["state"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The kept-place call's CDR names the queue and the wait until the key; the callback's CDR
+/// names the callback's queue and its agent, `callback.attempted` names the callback's call,
+/// and when that call ends the task completes and the agent wraps up (the queue's 10 s
+/// default), like after a queue call.
+#[test]
+fn a_callback_names_its_call_queue_and_agent_then_the_agent_wraps_up() {
+    if !enabled("callback_wrap_up") {
+        return;
+    }
+    let pbx = pbx("callback_wrap_up");
+    pbx.subscribe_outbox(&["callback.attempted", "call.ended"]);
+    customer_keeps_place(&pbx);
+    let callback = the_open_callback(&pbx);
+    agent_and_customer_answer(&pbx, pbx.carrier_hanging_up());
+    let wrapping = (0..30).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        state_of(&pbx, "1001") == "wrap_up"
+    });
+    assert!(
+        wrapping,
+        "after the callback 1001 is {}",
+        state_of(&pbx, "1001")
+    );
+    let row = pbx.with_store(async |store| store.task(callback.id).await.unwrap());
+    assert_eq!(row.map(|r| r.state), Some("done".to_owned()));
+
+    let cdrs = pbx.cdrs(2);
+    let kept = cdrs
+        .iter()
+        .find(|c| c["result"] == "kept_place")
+        .expect("the kept-place CDR");
+    assert_eq!(
+        (&kept["queue"], &kept["agent"]),
+        (&"sales".into(), &Value::Null),
+        "{kept}"
+    );
+    let wait = kept["wait_ms"].as_i64().unwrap_or(-1);
+    assert!(
+        (1_500..6_000).contains(&wait),
+        "waited from the queue to the key (2 s): {kept}"
+    );
+    let cdr = cdrs
+        .iter()
+        .find(|c| c["origin"] == "callback")
+        .expect("a callback CDR");
+    assert_eq!(
+        (&cdr["result"], &cdr["queue"], &cdr["agent"]),
+        (&"answered".into(), &"sales".into(), &"1001".into()),
+        "{cdr}"
+    );
+    let attempted = pbx.outbox_events("callback.attempted", 1).remove(0);
+    let expected: (&Value, Value, Value) = (
+        &cdr["id"],
+        callback.id.to_string().into(),
+        "answered".into(),
+    );
+    assert_eq!(
+        (
+            &attempted["call_id"],
+            attempted["task_id"].clone(),
+            attempted["data"]["outcome"].clone()
+        ),
+        expected,
+        "{attempted}"
+    );
+    let ended = pbx.outbox_events("call.ended", 2);
+    let ended = ended
+        .iter()
+        .find(|e| e["call_id"] == cdr["id"])
+        .expect("the callback's call.ended");
+    assert_eq!(
+        (&ended["data"]["queue"], &ended["data"]["agent"]),
+        (&"sales".into(), &"1001".into()),
+        "{ended}"
+    );
 }

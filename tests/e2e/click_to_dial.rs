@@ -49,7 +49,8 @@ fn click_to_dial_rings_the_agent_then_the_customer_through_the_trunk() {
     if !enabled("click_to_dial") {
         return;
     }
-    let pbx = pbx_with("click_to_dial", "", "");
+    let wrap_up = "[calls]\nclick_to_dial_wrap_up_secs = 3\n";
+    let pbx = pbx_with("click_to_dial", "", wrap_up);
     let (status, answer) = dial(&pbx, r#"{"agent":"1002","number":"555"}"#);
     assert_eq!(
         (status, &answer["error"]["code"]),
@@ -83,4 +84,16 @@ fn click_to_dial_rings_the_agent_then_the_customer_through_the_trunk() {
         ),
         "{cdr}"
     );
+    // After-call work, as after a queue call: wrap-up (3 s here), then available.
+    let state = || {
+        pbx.api("/api/v1/agents/1001")["state"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    assert_eq!(state().as_deref(), Some("wrap_up"));
+    let available = (0..50).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        state().as_deref() == Some("available")
+    });
+    assert!(available, "1001 still {:?} 5 s after the call", state());
 }

@@ -201,3 +201,37 @@ fn a_failing_crm_takes_the_fallback() {
         "(support, collections) answered"
     );
 }
+
+#[test]
+fn a_crm_that_refuses_connections_is_logged_once_with_the_cause() {
+    if !enabled("cti_crm_refused") {
+        return;
+    }
+    // The CRM's port is closed before the call: connecting is refused.
+    let (pbx, crm) = pbx("cti_crm_refused", false);
+    drop(crm);
+    assert_eq!(
+        call_from(&pbx, OVERDUE),
+        (1, 0),
+        "(support, collections) answered"
+    );
+    let mut log = String::new();
+    for file in ["centrala-1.out", "centrala-1.err"] {
+        log += &std::fs::read_to_string(pbx.dir.path().join(file)).unwrap_or_default();
+    }
+    let failures: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("\"customer_by_phone\""))
+        .collect();
+    let [line] = &failures[..] else {
+        panic!("one line about the failed lookup: {failures:#?}")
+    };
+    assert!(
+        line.to_lowercase().contains("connection refused"),
+        "the cause is named: {line}"
+    );
+    assert!(
+        !line.contains(&OVERDUE[3..]),
+        "the line carries no customer number: {line}"
+    );
+}

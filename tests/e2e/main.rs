@@ -10,6 +10,7 @@
 mod common;
 
 mod agent_busy;
+mod agent_state;
 mod bans;
 mod baresip;
 mod call_control;
@@ -18,6 +19,7 @@ mod callbacks;
 mod caller_id;
 mod calls;
 mod cdr_faults;
+mod cdr_queue;
 mod click_to_dial;
 mod cti;
 mod demo;

@@ -249,13 +249,19 @@ impl Pbx {
     /// `POST path` with `body` (JSON) as `token`: the status and the JSON answer (`Null` when
     /// there is none).
     pub fn api_post(&self, token: &str, path: &str, body: &str) -> (u16, Value) {
+        self.api_send(token, "POST", path, body)
+    }
+
+    /// `method path` with `body` (JSON) as `token`: the status and the JSON answer (`Null`
+    /// when there is none).
+    pub fn api_send(&self, token: &str, method: &str, path: &str, body: &str) -> (u16, Value) {
         let auth = format!("Bearer {token}");
         let headers = [
             ("Authorization", auth.as_str()),
             ("Content-Type", "application/json"),
         ];
         let (status, answer) =
-            http_request(self.centrala.http(), "POST", path, &headers, body).expect("API answers");
+            http_request(self.centrala.http(), method, path, &headers, body).expect("API answers");
         (status, serde_json::from_str(&answer).unwrap_or(Value::Null))
     }
 
@@ -376,6 +382,27 @@ impl Pbx {
             std::thread::sleep(Duration::from_millis(100));
         }
         panic!("fewer than {count} rows of {sql}: {:?}", self.query(sql));
+    }
+
+    /// Subscribes a webhook to `events` at an address where nobody listens: each event
+    /// stays in the outbox, where `outbox_events` reads it.
+    pub fn subscribe_outbox(&self, events: &[&str]) {
+        self.query(&format!(
+            "INSERT INTO webhook_subscriptions \
+             (id, url, secret, events, active, next_seq, created_at_ms) \
+             VALUES ('e2e-outbox', 'http://127.0.0.1:9/', 'k', ',{},', 1, 0, 0)",
+            events.join(",")
+        ));
+    }
+
+    /// The events of `kind` in the outbox (see `subscribe_outbox`), oldest first, waiting up
+    /// to 10 s until there are at least `count`.
+    pub fn outbox_events(&self, kind: &str, count: usize) -> Vec<Value> {
+        let sql = format!("SELECT body FROM outbox WHERE event_kind = '{kind}' ORDER BY seq");
+        self.query_until(&sql, count)
+            .iter()
+            .map(|body| serde_json::from_str(body).expect("a JSON event"))
+            .collect()
     }
 
     /// The value of a Prometheus sample line starting with `name` (labels included).

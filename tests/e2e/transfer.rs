@@ -320,7 +320,15 @@ fn blind_transfer_to_a_queue_makes_the_customer_a_task_there() {
     assert_eq!(post(&pbx, TOKEN, &id, "hangup", "").0, 204);
     ended_ok(customer);
     ended_ok(target);
-    assert_eq!(cdr_of(&pbx, &id, 2)["transferred_to"], "queue:sales");
+    let cdr = cdr_of(&pbx, &id, 2);
+    assert_eq!(cdr["transferred_to"], "queue:sales");
+    // The direct call had no queue; the transfer made it wait in sales until 1003 answered.
+    assert_eq!(
+        (&cdr["queue"], &cdr["agent"]),
+        (&"sales".into(), &"1003".into()),
+        "{cdr}"
+    );
+    assert!(cdr["wait_ms"].as_i64().is_some_and(|w| w < 10_000), "{cdr}");
 }
 
 #[test]

@@ -308,6 +308,9 @@ async fn customer_history_lists_their_calls_and_call_ended_is_an_event() {
         transferred_to: None,
         caller_quality: None,
         callee_quality: None,
+        queue: None,
+        agent: None,
+        wait_ms: None,
     };
     api.store
         .insert_cdrs(&[
@@ -356,6 +359,9 @@ async fn an_agent_sees_only_their_own_calls_with_a_customer() {
         transferred_to: None,
         caller_quality: None,
         callee_quality: None,
+        queue: None,
+        agent: None,
+        wait_ms: None,
     };
     api.store
         .insert_cdrs(&[cdr("to-1001", "1001"), cdr("to-1002", "1002")])

@@ -66,6 +66,9 @@ async fn the_offered_agent_gets_a_screen_pop_first_and_others_see_nothing_of_it(
         transferred_to: None,
         caller_quality: None,
         callee_quality: None,
+        queue: None,
+        agent: None,
+        wait_ms: None,
     };
     api.store.insert_cdr(&cdr).await.unwrap();
     api.login("1001").await;
@@ -84,7 +87,12 @@ async fn the_offered_agent_gets_a_screen_pop_first_and_others_see_nothing_of_it(
 
     let frames = drain(&mut own).await;
     let kinds: Vec<&str> = frames.iter().map(|f| f["type"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["screen_pop", "task.offered"], "{frames:?}");
+    // The offer makes the agent busy: the agent's own state change follows.
+    assert_eq!(
+        kinds,
+        ["screen_pop", "task.offered", "agent.state_changed"],
+        "{frames:?}"
+    );
     let pop = &frames[0];
     assert_eq!(pop["task_id"], task.0.to_string());
     assert_eq!(pop["customer"]["id"], "+48600100200");
@@ -99,7 +107,7 @@ async fn the_offered_agent_gets_a_screen_pop_first_and_others_see_nothing_of_it(
         .collect();
     assert_eq!(
         kinds,
-        ["task.queued", "task.offered"],
+        ["task.queued", "task.offered", "agent.state_changed"],
         "supervisors see events, no pops"
     );
 }

@@ -20,6 +20,8 @@ pub struct AgentDto {
     state: String,
     /// The break's reason code.
     reason: Option<u16>,
+    /// When this state began, unix ms (kept across restarts for a stored login or break).
+    since_ms: Option<i64>,
 }
 
 /// The state an agent asks for.
@@ -146,11 +148,12 @@ fn agent_id(state: &ApiState, number: &str) -> Result<AgentId, ApiError> {
 }
 
 async fn status_of(state: &ApiState, number: &str) -> Result<AgentDto, ApiError> {
-    let status = state.acd.agent_status(agent_id(state, number)?).await?;
+    let (status, since_ms) = state.acd.agent_state(agent_id(state, number)?).await?;
     let (name, reason) = crate::cti::events::agent_state(status);
     Ok(AgentDto {
         number: number.to_string(),
         state: name.to_string(),
         reason,
+        since_ms,
     })
 }

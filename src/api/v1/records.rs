@@ -24,6 +24,8 @@ pub struct CdrDto {
     ended_at_ms: i64,
     duration_ms: i64,
     billsec_ms: i64,
+    /// `answered`, `busy`, `no_answer`, `cancelled`, `unavailable`, `failed`, `abandoned`
+    /// (the caller hung up in a queue) or `kept_place` (a callback follows).
     result: String,
     hangup_cause: String,
     hangup_side: String,
@@ -34,6 +36,15 @@ pub struct CdrDto {
     caller_quality: Option<QualityDto>,
     /// What Centrala received from the callee's side.
     callee_quality: Option<QualityDto>,
+    /// The queue the call waited in (the last one, after a transfer to a queue or an
+    /// overflow); for a callback call, the callback's queue.
+    queue: Option<String>,
+    /// The extension of the agent who answered the call from the queue; for a callback or
+    /// click-to-dial call, its agent.
+    agent: Option<String>,
+    /// How long the caller waited in the queue, ms: until an agent answered, or until the
+    /// caller hung up (`abandoned`) or kept their place (`kept_place`).
+    wait_ms: Option<i64>,
 }
 
 /// Media quality of one side of a call.
@@ -79,6 +90,9 @@ impl From<CdrRecord> for CdrDto {
             transferred_to: c.transferred_to,
             caller_quality: c.caller_quality.map(QualityDto::from),
             callee_quality: c.callee_quality.map(QualityDto::from),
+            queue: c.queue,
+            agent: c.agent,
+            wait_ms: c.wait_ms,
         }
     }
 }

@@ -93,18 +93,33 @@ pub fn events_of(change: &Change) -> Vec<Event> {
             vec![event]
         }
         AcdEvent::CallbackAttempt {
-            attempts, outcome, ..
+            attempts,
+            outcome,
+            call,
+            ..
         } => {
             let mut event = task_event(EventKind::CallbackAttempted, change, true);
+            event.call_id = call.clone();
             event.data["attempt"] = json!(attempts);
             event.data["outcome"] = json!(outcome.as_str());
             vec![event]
         }
-        AcdEvent::AgentChanged { status, .. } => {
+        AcdEvent::AgentChanged {
+            status,
+            previous,
+            cause,
+            ..
+        } => {
             let mut event = Event::new(EventKind::AgentStateChanged, change.at_ms);
             event.agent_id = change.agent.clone();
             let (state, reason) = agent_state(*status);
-            event.data = json!({ "state": state, "reason": reason });
+            let (previous, _) = agent_state(*previous);
+            event.data = json!({
+                "state": state,
+                "reason": reason,
+                "previous": previous,
+                "cause": cause.as_str(),
+            });
             vec![event]
         }
         _ => Vec::new(),

@@ -140,7 +140,8 @@ pub async fn interaction_history(
             json!({
                 "call_id": c.id, "caller": c.caller, "callee": c.callee,
                 "started_at_ms": c.started_at_ms, "result": c.result,
-                "billsec_ms": c.billsec_ms(),
+                "billsec_ms": c.billsec_ms(), "queue": c.queue, "agent": c.agent,
+                "wait_ms": c.wait_ms, "transferred_to": c.transferred_to,
             })
         })
         .collect();

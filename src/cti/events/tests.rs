@@ -109,6 +109,38 @@ fn a_calls_task_and_call_events_name_the_call() {
     assert!(events[0].call_id.is_none());
 }
 
+#[test]
+fn a_callback_attempt_names_the_attempts_call() {
+    // A kept-place callback carries the attributes of the call that asked for it: the
+    // attempt's event names the call that dialled the customer, not that one.
+    let mut callback = call_task();
+    callback.channel = Channel::Callback;
+    let attempt = AcdEvent::CallbackAttempt {
+        task: TaskId(7),
+        attempts: 1,
+        outcome: crate::routing::AttemptOutcome::Answered,
+        call: Some("cdr-9".into()),
+    };
+    let events = events_of(&change(attempt, callback));
+    let [event] = &events[..] else {
+        panic!("one event: {events:?}")
+    };
+    let json = event.to_json();
+    assert_eq!(
+        (&json["type"], &json["call_id"], &json["agent_id"]),
+        (
+            &Value::from("callback.attempted"),
+            &Value::from("cdr-9"),
+            &Value::from("1002")
+        ),
+        "{json}"
+    );
+    assert_eq!(
+        (&json["data"]["attempt"], &json["data"]["outcome"]),
+        (&Value::from(1), &Value::from("answered"))
+    );
+}
+
 async fn publisher() -> (Publisher, ScreenPops, tempfile::TempDir) {
     let (store, dir) = fresh_store().await;
     let publisher = Publisher::new(store.clone(), Arc::new(Notify::new()));

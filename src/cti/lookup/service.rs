@@ -96,7 +96,7 @@ impl LookupService {
             Err(_) => LookupMetrics::bump(&metrics.failures),
         }
         if let Err(err) = &result {
-            tracing::debug!(lookup = name, error = %err, "CRM lookup failed");
+            log_failure(err);
         }
         result
     }
@@ -183,16 +183,11 @@ impl Endpoint {
         if let Some(body) = &body {
             request = request.json(body);
         }
-        let transport = |err: reqwest::Error| {
-            let message = describe(&err);
-            if is_certificate_error(&message) {
-                tracing::warn!(lookup = %name, url = %err.url().map_or("", |u| u.as_str()),
-                    error = %message, "CRM certificate not trusted; taking the fallback");
-            }
-            LookupError::Transport {
-                lookup: name.clone(),
-                message,
-            }
+        // Without the URL: it may carry the customer's number, and the lookup's name says
+        // which CRM it was.
+        let transport = |err: reqwest::Error| LookupError::Transport {
+            lookup: name.clone(),
+            message: describe(&err.without_url()),
         };
         let response = request.send().await.map_err(transport)?;
         let status = response.status();
@@ -225,6 +220,25 @@ impl Endpoint {
             }
             _ => breaker.handle_success(now()),
         }
+    }
+}
+
+/// The one log line of a failed lookup, with its cause (the callers only take the fallback):
+/// a warning when the CRM failed (the breaker counts it) or its certificate is not trusted,
+/// a note when our request was at fault, nothing above debug for an unknown customer or an
+/// open circuit (its opening was warned about).
+fn log_failure(err: &LookupError) {
+    match err {
+        LookupError::NotFound { .. } | LookupError::CircuitOpen { .. } => {
+            tracing::debug!(error = %err, "CRM lookup gave no answer");
+        }
+        LookupError::Transport { message, .. } if is_certificate_error(message) => {
+            tracing::warn!(error = %err, "CRM certificate not trusted; taking the fallback");
+        }
+        err if err.is_crm_failure() => {
+            tracing::warn!(error = %err, "CRM lookup failed; taking the fallback");
+        }
+        err => tracing::info!(error = %err, "CRM lookup not sent; taking the fallback"),
     }
 }
 

@@ -237,3 +237,68 @@ async fn post_sends_params_headers_and_auth() {
                "body": {"email": "ann@example.com", "channel": "chat"}})
     );
 }
+
+/// Log lines at info and above written by what runs on this thread until the guard drops.
+#[derive(Clone, Default)]
+struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn capture(&self) -> tracing::subscriber::DefaultGuard {
+        let writer = self.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::INFO)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    fn lines(&self) -> Vec<String> {
+        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
+        text.lines().map(str::to_owned).collect()
+    }
+}
+
+#[tokio::test]
+async fn a_crm_that_refuses_connections_is_logged_once_with_the_cause() {
+    // A port nobody listens on: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/customers/by-phone/{{number}}");
+    let svc = service(vec![lookup("crm", url, 1000, 0)], 5, 30);
+    let logs = Logs::default();
+    let guard = logs.capture();
+    let err = svc
+        .lookup("crm", params(json!({"number": "+48221112233"})))
+        .await
+        .unwrap_err();
+    drop(guard);
+    assert!(matches!(err, LookupError::Transport { .. }), "{err}");
+    let lines = logs.lines();
+    let [line] = &lines[..] else {
+        panic!("one log line: {lines:#?}")
+    };
+    assert!(line.contains("WARN"), "{line}");
+    assert!(
+        line.to_lowercase().contains("connection refused"),
+        "the cause is named: {line}"
+    );
+    assert!(line.contains("\"crm\""), "the lookup is named: {line}");
+    assert!(
+        !line.contains("221112233"),
+        "no customer number from the URL: {line}"
+    );
+}

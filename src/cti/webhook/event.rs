@@ -28,7 +28,7 @@ pub enum EventKind {
     /// A call was answered.
     #[serde(rename = "call.answered")]
     CallAnswered,
-    /// A call ended.
+    /// A call ended; its data is the CDR's (with `queue`, `agent`, `wait_ms`).
     #[serde(rename = "call.ended")]
     CallEnded,
     /// A task entered a queue.
@@ -56,7 +56,7 @@ pub enum EventKind {
     /// A recording is closed and can be fetched.
     #[serde(rename = "recording.ready")]
     RecordingReady,
-    /// A callback was dialled.
+    /// A callback was dialled; `call_id` is the call that dialled the customer.
     #[serde(rename = "callback.attempted")]
     CallbackAttempted,
     /// A conversation (SMS, e-mail, chat, ...) started.

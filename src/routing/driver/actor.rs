@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use tokio::sync::{broadcast, mpsc};
 
+use super::agents::Reported;
 use super::announce::Announcer;
 use super::backend::RoutingStore;
 use super::journal::{Journal, RowWrite};
@@ -14,11 +15,10 @@ use super::log::{Entry, LogSink};
 use super::persist::{Shared, TaskMeta, to_instant, unix_ms};
 use super::{AcdCommand, AcdError, AcdEvent, AcdHandle, AcdHooks, AcdOptions, AcdTask, OfferSink};
 use super::{QueueStatus, TaskNotice, TaskView, WallClock};
-use crate::routing::agent::Presence;
+use crate::routing::agent::StateCause;
 use crate::routing::callback::CallbackScheduler;
 use crate::routing::decision::TaskStatus;
 use crate::routing::engine::Engine;
-use crate::routing::features::FeatureAction;
 use crate::routing::ids::{AgentId, QueueId, TaskId};
 use crate::routing::setup::RoutingSetup;
 use crate::routing::task::Channel;
@@ -38,6 +38,10 @@ pub(super) struct Actor {
     pub wrapping: HashMap<AgentId, (TaskId, QueueId, Channel, Instant)>,
     /// A task whose `Abandoned` decision is a keep-place, not an abandon.
     pub quiet_abandon: Option<TaskId>,
+    /// What was last reported of each agent (see `agents`).
+    pub reported: HashMap<AgentId, Reported>,
+    /// The causes of the agent changes the current input asked for.
+    pub causes: HashMap<AgentId, StateCause>,
 }
 
 /// Starts the routing shell on `store` with no hooks (see `start_with`).
@@ -60,6 +64,7 @@ pub async fn start_with(
     hooks: AcdHooks,
 ) -> Result<(AcdHandle, AcdTask), AcdError> {
     let rows = store.open_tasks().await?;
+    let agent_states = store.agent_states().await?;
     let max_stored = store.max_task_id().await?;
     let (journal, journal_writer) = Journal::spawn(store.clone(), hooks.events.clone());
     let shared = Arc::new(Shared::new(setup, store.clone(), clock, hooks, max_stored));
@@ -100,7 +105,10 @@ pub async fn start_with(
         journal,
         wrapping: HashMap::new(),
         quiet_abandon: None,
+        reported: HashMap::new(),
+        causes: HashMap::new(),
     };
+    actor.restore_agents(now, agent_states);
     for (meta, next_attempt) in restored {
         actor.restore(now, wall_ms, meta, next_attempt);
     }
@@ -292,8 +300,8 @@ impl Actor {
                 }
                 let _ = reply.send(result);
             }
-            AcdCommand::Agent(agent, action, reply) => {
-                let _ = reply.send(self.agent(now, wall_ms, agent, action));
+            AcdCommand::Agent(agent, action, cause, reply) => {
+                let _ = reply.send(self.agent(now, wall_ms, agent, action, cause));
             }
             AcdCommand::QueueStatus(name, reply) => {
                 let status = self.shared.setup.queue(&name).map(|q| QueueStatus {
@@ -310,6 +318,9 @@ impl Actor {
             }
             AcdCommand::AgentStatus(agent, reply) => {
                 let _ = reply.send(self.engine.agent_status(agent));
+            }
+            AcdCommand::AgentState(agent, reply) => {
+                let _ = reply.send(self.agent_state(agent));
             }
             AcdCommand::TaskStatus(task, reply) => {
                 let status = self
@@ -328,8 +339,11 @@ impl Actor {
                 self.channel_sinks[channel.index()] = Some(sink);
             }
             AcdCommand::FlushLog(done) => self.log.flush(done).await,
-            AcdCommand::AgentOnCall(agent, on, reply) => {
-                let result = self.engine.handle_agent_on_call(now, agent, on);
+            AcdCommand::AgentOnCall(agent, on, wrap_up, reply) => {
+                let result = match on {
+                    true => self.engine.handle_agent_on_call(now, agent, true),
+                    false => self.engine.handle_agent_call_ended(now, agent, wrap_up),
+                };
                 let _ = reply.send(result.map_err(AcdError::from));
             }
             other => self.task_command(now, wall_ms, other).await,
@@ -347,52 +361,5 @@ impl Actor {
     /// What the API and the events see of one task now.
     pub fn task_view(&self, meta: &TaskMeta) -> TaskView {
         self.shared.view(meta, self.engine.task_status(meta.id))
-    }
-
-    fn agent(
-        &mut self,
-        now: Instant,
-        wall_ms: i64,
-        agent: AgentId,
-        action: FeatureAction,
-    ) -> Result<(), AcdError> {
-        let setup = self
-            .shared
-            .setup
-            .agent_by_id(agent)
-            .ok_or(AcdError::UnknownAgent(agent))?;
-        let number = setup.number.clone();
-        let (event, detail) = match action {
-            FeatureAction::Login => {
-                self.engine
-                    .handle_agent_logged_in(now, setup.profile.clone());
-                ("login", None)
-            }
-            FeatureAction::Logout => {
-                self.engine.handle_agent_logged_out(now, agent)?;
-                ("logout", None)
-            }
-            FeatureAction::Pause(reason) => {
-                self.engine
-                    .handle_agent_state(now, agent, Presence::Break(reason))?;
-                ("break", Some(reason.0.to_string()))
-            }
-            FeatureAction::Ready => {
-                self.engine
-                    .handle_agent_state(now, agent, Presence::Available)?;
-                ("ready", None)
-            }
-        };
-        let mut entry = Entry::new("", Channel::Voice, TaskId(0), event).agent(number);
-        entry.detail = detail;
-        self.log.push(wall_ms, entry);
-        let status = self.engine.agent_status(agent);
-        self.emit(
-            wall_ms,
-            AcdEvent::AgentChanged { agent, status },
-            None,
-            Some(agent),
-        );
-        Ok(())
     }
 }

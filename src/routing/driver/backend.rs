@@ -2,18 +2,19 @@
 //! PostgreSQL; the shell's tests use an in-memory one, whose futures complete at once so that
 //! tokio's paused clock is never advanced while a write is in flight.
 //!
-//! Task writes carry the change's outbox events: the row and its events commit together or
+//! Task writes carry the change's outbox events (agent state writes too): the row and its events commit together or
 //! not at all (see `journal`).
 
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::store::{OutboxEvent, QueueLogRow, Store, StoreError, TaskRow};
+use crate::store::{AgentStateRow, OutboxEvent, QueueLogRow, Store, StoreError, TaskRow};
 
 /// A boxed future borrowing the store.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
-/// Task and queue-log persistence (see `store::tasks` and `store::queue_log`).
+/// Task, agent-state and queue-log persistence (see `store::tasks`, `store::agent_states` and
+/// `store::queue_log`).
 pub trait RoutingStore: Send + Sync + 'static {
     /// Stores a new task and `events`, in one transaction; resolves once committed.
     fn insert_task<'a>(
@@ -28,8 +29,15 @@ pub trait RoutingStore: Send + Sync + 'static {
         row: &'a TaskRow,
         events: &'a [OutboxEvent],
     ) -> StoreFuture<'a, bool>;
-    /// Stores `events` (of changes no row records), in one transaction.
-    fn write_events<'a>(&'a self, events: &'a [OutboxEvent]) -> StoreFuture<'a, ()>;
+    /// Stores `events` (of changes no task row records) and agents' new states, in one
+    /// transaction.
+    fn write_changes<'a>(
+        &'a self,
+        events: &'a [OutboxEvent],
+        agents: &'a [AgentStateRow],
+    ) -> StoreFuture<'a, ()>;
+    /// Every stored agent state (read at start-up).
+    fn agent_states(&self) -> StoreFuture<'_, Vec<AgentStateRow>>;
     /// Every open task, oldest first.
     fn open_tasks(&self) -> StoreFuture<'_, Vec<TaskRow>>;
     /// The largest task id ever stored.
@@ -69,12 +77,21 @@ impl RoutingStore for Store {
         })
     }
 
-    fn write_events<'a>(&'a self, events: &'a [OutboxEvent]) -> StoreFuture<'a, ()> {
+    fn write_changes<'a>(
+        &'a self,
+        events: &'a [OutboxEvent],
+        agents: &'a [AgentStateRow],
+    ) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             let mut tx = self.begin().await?;
             enqueue_all(&mut tx, events).await?;
+            Store::upsert_agent_states_in(&mut tx, agents).await?;
             tx.commit().await
         })
+    }
+
+    fn agent_states(&self) -> StoreFuture<'_, Vec<AgentStateRow>> {
+        Box::pin(Store::agent_states(self))
     }
 
     fn open_tasks(&self) -> StoreFuture<'_, Vec<TaskRow>> {
@@ -183,7 +200,7 @@ mod tests {
                 .unwrap()
         );
         routing
-            .write_events(&[event("offered-3", "task.offered")])
+            .write_changes(&[event("offered-3", "task.offered")], &[])
             .await
             .unwrap();
         assert_eq!(store.task(1).await.unwrap().unwrap().state, "done");

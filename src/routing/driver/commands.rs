@@ -53,8 +53,11 @@ impl Actor {
                 let result = self.engine.handle_offer_unanswered(now, task, agent);
                 let _ = reply.send(result.map_err(AcdError::from));
             }
-            AcdCommand::CallbackOutcome(task, outcome, reply) => {
-                let _ = reply.send(self.callback_outcome(now, wall_ms, task, outcome).await);
+            AcdCommand::CallbackOutcome(task, outcome, call, reply) => {
+                let answer = self
+                    .callback_outcome(now, wall_ms, task, outcome, call)
+                    .await;
+                let _ = reply.send(answer);
             }
             AcdCommand::Completed(task, reply) => {
                 let _ = reply.send(self.complete(now, wall_ms, task, "done", "complete").await);
@@ -221,6 +224,7 @@ impl Actor {
         wall_ms: i64,
         task: TaskId,
         outcome: AttemptOutcome,
+        call: Option<String>,
     ) -> Result<Verdict, AcdError> {
         let meta = self.meta(task)?.clone();
         let Some((agent, _)) = meta.answered.filter(|_| meta.channel == Channel::Callback) else {
@@ -252,8 +256,11 @@ impl Actor {
             task,
             attempts,
             outcome,
+            call,
         };
-        let write = self.write(wall_ms, &updated, state, Some(event)).await;
+        let write = self
+            .write(wall_ms, &updated, state, Some(event.clone()))
+            .await;
         if let Err(err) = write {
             self.callbacks.cancel(task);
             return Err(err);
@@ -263,11 +270,7 @@ impl Actor {
         }
         let detail = format!("{} attempt {attempts}", outcome.as_str());
         self.log_task(wall_ms, task, "callback_attempt", Some(agent), Some(detail));
-        let _ = self.events.send(AcdEvent::CallbackAttempt {
-            task,
-            attempts,
-            outcome,
-        });
+        let _ = self.events.send(event);
         match verdict {
             Verdict::Reached => {}
             Verdict::RetryAt(_) => {

@@ -33,6 +33,7 @@ impl Actor {
                 }
             }
             if orphans.is_empty() {
+                self.report_agents(wall_ms);
                 return;
             }
             for task in orphans {
@@ -129,9 +130,6 @@ impl Actor {
                     .agent(self.shared.agent_number(agent))
                     .detail(reason.0.to_string());
                 self.log.push(wall_ms, entry);
-                let status = self.engine.agent_status(agent);
-                let event = AcdEvent::AgentChanged { agent, status };
-                self.emit(wall_ms, event, None, Some(agent));
             }
             // Logged by the command that caused it (abandon or keep-place).
             Decision::Abandoned { .. } => {}

@@ -10,7 +10,7 @@ use super::persist::Shared;
 use super::{
     AcdCommand, AcdError, AcdEvent, CancelOutcome, NewTask, OfferSink, QueueStatus, Reply,
 };
-use crate::routing::agent::{AgentStatus, Presence};
+use crate::routing::agent::{AgentStatus, Presence, StateCause};
 use crate::routing::callback::{AttemptOutcome, Verdict};
 use crate::routing::decision::TaskStatus;
 use crate::routing::features::FeatureAction;
@@ -70,7 +70,19 @@ impl AcdHandle {
 
     /// Login, logout, break or ready (from the API or a dialled feature code).
     pub async fn agent(&self, agent: AgentId, action: FeatureAction) -> Result<(), AcdError> {
-        self.ask(|r| AcdCommand::Agent(agent, action, r)).await
+        self.agent_from(agent, action, StateCause::Api).await
+    }
+
+    /// As `agent`, for a change that came from `cause` (a phone's registration or feature
+    /// code). A login by registration keeps the agent's presence (a break stays a break).
+    pub async fn agent_from(
+        &self,
+        agent: AgentId,
+        action: FeatureAction,
+        cause: StateCause,
+    ) -> Result<(), AcdError> {
+        self.ask(|r| AcdCommand::Agent(agent, action, cause, r))
+            .await
     }
 
     /// Sets an agent's presence (`agent` with `Ready`/`Pause`).
@@ -97,13 +109,15 @@ impl AcdHandle {
         self.ask(|r| AcdCommand::Unanswered(task, agent, r)).await
     }
 
-    /// How dialling the customer of an accepted callback ended (stored before the reply).
+    /// How dialling the customer of an accepted callback ended (stored before the reply);
+    /// `call` is the attempt's call (its CDR id), named by `callback.attempted`.
     pub async fn callback_outcome(
         &self,
         task: TaskId,
         outcome: AttemptOutcome,
+        call: Option<String>,
     ) -> Result<Verdict, AcdError> {
-        self.ask(|r| AcdCommand::CallbackOutcome(task, outcome, r))
+        self.ask(|r| AcdCommand::CallbackOutcome(task, outcome, call, r))
             .await
     }
 
@@ -115,7 +129,19 @@ impl AcdHandle {
     /// The agent's phone started (`on`) or ended a call outside routing (a direct call, one
     /// the agent placed, a click-to-dial or callback leg): busy for voice meanwhile.
     pub async fn agent_on_call(&self, agent: AgentId, on: bool) -> Result<(), AcdError> {
-        self.ask(|r| AcdCommand::AgentOnCall(agent, on, r)).await
+        self.ask(|r| AcdCommand::AgentOnCall(agent, on, std::time::Duration::ZERO, r))
+            .await
+    }
+
+    /// The agent's phone ended a call outside routing that is followed by `wrap_up` of
+    /// after-call work (a click-to-dial call).
+    pub async fn agent_call_ended(
+        &self,
+        agent: AgentId,
+        wrap_up: std::time::Duration,
+    ) -> Result<(), AcdError> {
+        self.ask(|r| AcdCommand::AgentOnCall(agent, false, wrap_up, r))
+            .await
     }
 
     /// Moves an accepted task to another queue (blind transfer); it waits there anew.
@@ -145,6 +171,14 @@ impl AcdHandle {
     /// An agent's status.
     pub async fn agent_status(&self, agent: AgentId) -> Result<AgentStatus, AcdError> {
         self.query(|r| AcdCommand::AgentStatus(agent, r)).await
+    }
+
+    /// What the agent is doing and since when (unix ms; `None` before its first change).
+    pub async fn agent_state(
+        &self,
+        agent: AgentId,
+    ) -> Result<(AgentStatus, Option<i64>), AcdError> {
+        self.query(|r| AcdCommand::AgentState(agent, r)).await
     }
 
     /// A live task's status and, while it waits, its position (0: next).

@@ -3,7 +3,8 @@
 //! event format) and writes them. A change of a stored task is written together with its task
 //! row, in one transaction, and the actor waits for that commit (as it waited for the row
 //! alone before); other changes (offers, answers, agent states, live calls) are queued
-//! without waiting and written in batches. One writer for both keeps each task's events in
+//! without waiting and written in batches, together with the agents' stored states
+//! (`store::agent_states`). One writer for both keeps each task's events in
 //! order: a stored change is only written after every change queued before it.
 //!
 //! A failed batch is logged and its events lost (the changes were in memory only); a failed
@@ -19,7 +20,7 @@ use tokio::task::JoinHandle;
 
 use super::backend::{RoutingStore, StoreFuture};
 use super::{AcdError, AcdEvent, OfferReady, TaskView};
-use crate::store::{OutboxEvent, StoreError, TaskRow};
+use crate::store::{AgentStateRow, OutboxEvent, StoreError, TaskRow};
 
 /// Most in-memory changes written in one transaction.
 const BATCH: usize = 256;
@@ -57,6 +58,8 @@ pub(crate) enum RowWrite {
 
 enum Job {
     Change(Change),
+    /// An agent's new stored state, written with the changes around it.
+    Agent(AgentStateRow),
     Row {
         row: Box<TaskRow>,
         write: RowWrite,
@@ -96,6 +99,12 @@ impl Journal {
         if self.on {
             let _ = self.tx.send(Job::Change(change));
         }
+    }
+
+    /// Queues an agent's new stored state (not waited for), written in the same transaction
+    /// as the changes queued around it, whether or not changes become events.
+    pub fn push_agent_state(&self, row: AgentStateRow) {
+        let _ = self.tx.send(Job::Agent(row));
     }
 
     /// Queues the update of a stored task's row that a routing decision made (an overflow to
@@ -186,21 +195,23 @@ async fn write_loop(
             },
         };
         match job {
-            Job::Change(first) => {
-                let mut changes = vec![first];
-                while changes.len() < BATCH {
-                    match rx.try_recv() {
-                        Ok(Job::Change(change)) => changes.push(change),
-                        Ok(row) => {
+            Job::Change(_) | Job::Agent(_) => {
+                let mut batch = Batch::default();
+                let mut job = Some(job);
+                while let Some(next_job) = job.take() {
+                    match next_job {
+                        Job::Change(change) => batch.changes.push(change),
+                        Job::Agent(row) => batch.agents.push(row),
+                        row @ Job::Row { .. } => {
                             next = Some(row);
                             break;
                         }
-                        Err(_) => break,
+                    }
+                    if batch.len() < BATCH {
+                        job = rx.try_recv().ok();
                     }
                 }
-                if let Some(hook) = &hook {
-                    write_changes(&*store, &**hook, changes).await;
-                }
+                write_changes(&*store, hook.as_deref(), batch).await;
             }
             Job::Row {
                 row,
@@ -225,16 +236,38 @@ async fn write_loop(
     }
 }
 
-async fn write_changes(store: &dyn RoutingStore, hook: &dyn ChangeEvents, changes: Vec<Change>) {
-    let mut events = Vec::new();
-    for change in &changes {
-        events.extend(events_of(hook, change).await);
+/// In-memory changes and agent states written in one transaction.
+#[derive(Default)]
+struct Batch {
+    changes: Vec<Change>,
+    agents: Vec<AgentStateRow>,
+}
+
+impl Batch {
+    fn len(&self) -> usize {
+        self.changes.len() + self.agents.len()
     }
-    if !events.is_empty()
-        && let Err(err) = store.write_events(&events).await
+}
+
+async fn write_changes(store: &dyn RoutingStore, hook: Option<&dyn ChangeEvents>, batch: Batch) {
+    let mut events = Vec::new();
+    if let Some(hook) = hook {
+        for change in &batch.changes {
+            events.extend(events_of(hook, change).await);
+        }
+    }
+    if (!events.is_empty() || !batch.agents.is_empty())
+        && let Err(err) = store.write_changes(&events, &batch.agents).await
     {
-        tracing::error!(%err, events = events.len(), "ACD events could not be stored; lost");
+        tracing::error!(
+            %err,
+            events = events.len(),
+            agents = batch.agents.len(),
+            "ACD events and agent states could not be stored; lost"
+        );
         return;
     }
-    hook.committed(&changes, events);
+    if let Some(hook) = hook {
+        hook.committed(&batch.changes, events);
+    }
 }

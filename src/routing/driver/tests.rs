@@ -15,7 +15,7 @@ use crate::routing::callback::CallbackPolicy;
 use crate::routing::ids::{QueueId, ReasonCode, SkillId};
 use crate::routing::setup::{AgentSetup, QueueSetup, RoutingSetup, SkillNames};
 use crate::routing::task::SkillRequirement;
-use crate::store::{OutboxEvent, QueueLogRow, TaskRow};
+use crate::store::{AgentStateRow, OutboxEvent, QueueLogRow, TaskRow};
 
 /// 2024-01-01 10:00 UTC, a Monday.
 const START_MS: u64 = 1_704_103_200_000;
@@ -34,6 +34,8 @@ impl WallClock for PausedClock {
 struct MemStore {
     tasks: Mutex<BTreeMap<i64, TaskRow>>,
     log: Mutex<Vec<QueueLogRow>>,
+    /// Agent states by extension.
+    agents: Mutex<BTreeMap<String, AgentStateRow>>,
     /// Outbox rows, by kind, in commit order.
     outbox: Mutex<Vec<String>>,
     /// Task writes fail while set (a database outage).
@@ -85,12 +87,25 @@ impl RoutingStore for MemStore {
         Box::pin(async move { Ok(found.is_some()) })
     }
 
-    fn write_events<'a>(&'a self, events: &'a [OutboxEvent]) -> StoreFuture<'a, ()> {
+    fn write_changes<'a>(
+        &'a self,
+        events: &'a [OutboxEvent],
+        agents: &'a [AgentStateRow],
+    ) -> StoreFuture<'a, ()> {
         let result = self.check();
         if result.is_ok() {
             self.store_events(events);
+            let mut stored = self.agents.lock().unwrap();
+            for row in agents {
+                stored.insert(row.agent.clone(), row.clone());
+            }
         }
         Box::pin(async { result })
+    }
+
+    fn agent_states(&self) -> StoreFuture<'_, Vec<AgentStateRow>> {
+        let rows = self.agents.lock().unwrap().values().cloned().collect();
+        Box::pin(async { Ok(rows) })
     }
 
     fn open_tasks(&self) -> StoreFuture<'_, Vec<TaskRow>> {
@@ -409,6 +424,7 @@ async fn a_call_whose_owner_is_gone_is_abandoned_not_offered_forever() {
     let _ = A2;
 }
 
+mod agents;
 mod callbacks;
 mod durability;
 mod journal;

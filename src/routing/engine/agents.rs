@@ -15,27 +15,67 @@ use crate::routing::task::Channel;
 
 impl Engine {
     /// An agent logs in (or re-logs in with a new profile) and becomes available.
-    pub fn handle_agent_logged_in(&mut self, now: Instant, mut profile: AgentProfile) {
+    pub fn handle_agent_logged_in(&mut self, now: Instant, profile: AgentProfile) {
+        self.log_in(now, profile, Some(Presence::Available));
+    }
+
+    /// An agent's phone registered: the agent is logged in with its profile and keeps the
+    /// presence it had (a break stays a break); a new agent starts available.
+    pub fn handle_agent_registered(&mut self, now: Instant, profile: AgentProfile) {
+        self.log_in(now, profile, None);
+    }
+
+    /// At start-up, an agent's stored state: logged in or not, with its presence. An agent
+    /// the engine already knows keeps its record.
+    pub fn handle_agent_restored(
+        &mut self,
+        now: Instant,
+        profile: AgentProfile,
+        online: bool,
+        presence: Presence,
+    ) {
+        let id = profile.id;
+        if self.agents.contains_key(&id) {
+            return;
+        }
+        let mut rec = AgentRecord::new(profile, now);
+        rec.online = online;
+        rec.presence = presence;
+        self.free.update(&mut rec);
+        self.agents.insert(id, rec);
+        self.route_agent(now, id);
+    }
+
+    /// Logs an agent in with `presence`, or the presence it had when `None`.
+    fn log_in(&mut self, now: Instant, mut profile: AgentProfile, presence: Option<Presence>) {
         let id = profile.id;
         normalise_skills(&mut profile.skills);
         match self.agents.get_mut(&id) {
             Some(rec) => {
                 self.free.clear(rec);
-                if !rec.online || rec.presence != Presence::Available {
+                let presence = presence.unwrap_or(rec.presence);
+                if !rec.online || rec.presence != presence {
                     rec.idle_since = now;
                 }
                 rec.profile = profile;
                 rec.online = true;
-                rec.presence = Presence::Available;
+                rec.presence = presence;
                 self.free.update(rec);
             }
             None => {
                 let mut rec = AgentRecord::new(profile, now);
+                rec.presence = presence.unwrap_or(Presence::Available);
                 self.free.update(&mut rec);
                 self.agents.insert(id, rec);
             }
         }
         self.route_agent(now, id);
+    }
+
+    /// The next agent whose record changed since the last call, in id order; its status may
+    /// or may not have changed (the shell compares it with the status it last reported).
+    pub fn poll_touched_agent(&mut self) -> Option<AgentId> {
+        self.free.touched.pop_first()
     }
 
     /// An agent logs out: pending offers are withdrawn (`Decision::OfferWithdrawn`) and

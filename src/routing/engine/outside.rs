@@ -5,7 +5,7 @@
 //! Part of `Engine`. Must not touch: tasks and queues (no task exists for these calls).
 //! Driven by: the call layer, through `AcdHandle::agent_on_call`, at the call's start and end.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::Engine;
 use crate::routing::RoutingError;
@@ -19,6 +19,27 @@ impl Engine {
         now: Instant,
         agent: AgentId,
         on: bool,
+    ) -> Result<(), RoutingError> {
+        self.handle_agent_call_change(now, agent, on, Duration::ZERO)
+    }
+
+    /// The agent's phone ended a call outside routing that is followed by `wrap_up` of
+    /// after-call work (a click-to-dial call): the agent takes no offer until it ends.
+    pub fn handle_agent_call_ended(
+        &mut self,
+        now: Instant,
+        agent: AgentId,
+        wrap_up: Duration,
+    ) -> Result<(), RoutingError> {
+        self.handle_agent_call_change(now, agent, false, wrap_up)
+    }
+
+    fn handle_agent_call_change(
+        &mut self,
+        now: Instant,
+        agent: AgentId,
+        on: bool,
+        wrap_up: Duration,
     ) -> Result<(), RoutingError> {
         let rec = self
             .agents
@@ -39,6 +60,9 @@ impl Engine {
         }
         self.free.update(rec);
         if !on {
+            if !wrap_up.is_zero() {
+                self.start_wrap_up(agent, now + wrap_up);
+            }
             self.route_agent(now, agent);
         }
         Ok(())
@@ -78,6 +102,29 @@ mod tests {
             agent,
         };
         assert_eq!(sim.drain(), vec![offer], "offered once the call ended");
+    }
+
+    #[test]
+    fn after_a_click_to_dial_call_the_agent_wraps_up_before_the_next_offer() {
+        let mut sim = Sim::new(vec![QueueConfig::new(QueueId(1))]);
+        sim.login(1, &[]);
+        let agent = AgentId(1);
+        sim.engine
+            .handle_agent_on_call(sim.now, agent, true)
+            .unwrap();
+        assert_eq!(sim.queue(voice(10, 1)), vec![]);
+        let ended = sim.now + Duration::from_secs(30);
+        sim.engine
+            .handle_agent_call_ended(ended, agent, Duration::from_secs(15))
+            .unwrap();
+        assert_eq!(sim.engine.agent_status(agent), AgentStatus::WrapUp);
+        assert_eq!(sim.drain(), vec![], "no offer during wrap-up");
+        sim.engine.handle_timeout(ended + Duration::from_secs(15));
+        let offer = Decision::Offer {
+            task: TaskId(10),
+            agent,
+        };
+        assert!(sim.drain().contains(&offer), "offered once wrap-up ended");
     }
 
     #[test]

@@ -37,6 +37,14 @@ impl Engine {
         ))
     }
 
+    /// Whether the agent is logged in, and the presence it set (kept while logged out);
+    /// `None` for an agent the engine has never seen.
+    pub fn agent_presence(&self, agent: AgentId) -> Option<(bool, Presence)> {
+        self.agents
+            .get(&agent)
+            .map(|rec| (rec.online, rec.presence))
+    }
+
     /// What the agent is doing (`Offline` for unknown agents).
     pub fn agent_status(&self, agent: AgentId) -> AgentStatus {
         match self.agents.get(&agent) {

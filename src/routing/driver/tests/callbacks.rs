@@ -87,7 +87,7 @@ async fn callback_attempts_retry_then_give_up_and_are_stored() {
     assert_eq!(offered(offers.recv().await), (id, A1));
     acd.offer_accepted(id, A1).await.unwrap();
     let verdict = acd
-        .callback_outcome(id, AttemptOutcome::NoAnswer)
+        .callback_outcome(id, AttemptOutcome::NoAnswer, None)
         .await
         .unwrap();
     let t0 = tokio::time::Instant::now();
@@ -103,7 +103,7 @@ async fn callback_attempts_retry_then_give_up_and_are_stored() {
     assert_eq!(t0.elapsed(), Duration::from_secs(300));
     acd.offer_accepted(id, A1).await.unwrap();
     let verdict = acd
-        .callback_outcome(id, AttemptOutcome::Busy)
+        .callback_outcome(id, AttemptOutcome::Busy, None)
         .await
         .unwrap();
     assert_eq!(verdict, Verdict::GaveUp);

@@ -111,10 +111,13 @@ async fn a_stored_tasks_events_commit_with_its_row_in_order() {
         *store.outbox.lock().unwrap(),
         [
             format!("queued:{task}"),
-            "agent:1001".to_string(),
             format!("offered:{task}"),
+            // Logged in and offered at once: one change, offline to busy.
+            "agent:1001".to_string(),
             format!("accepted:{task}"),
             format!("completed:{task}"),
+            // Wrap-up.
+            "agent:1001".to_string(),
         ]
     );
 }
@@ -144,8 +147,11 @@ async fn a_calls_events_are_journalled_without_a_row() {
             "agent:1001".to_string(),
             format!("queued:{task}"),
             format!("offered:{task}"),
+            // Busy, then wrap-up.
+            "agent:1001".to_string(),
             format!("accepted:{task}"),
             format!("completed:{task}"),
+            "agent:1001".to_string(),
         ]
     );
     assert!(

@@ -277,11 +277,13 @@ async fn start_sip(
                 .map(|e| (e.number.clone(), e.clone()))
                 .collect(),
             trunks: config.trunks.clone(),
-            queue_caller_ids: config
-                .queues
-                .iter()
-                .filter_map(|q| Some((q.name.clone(), q.caller_id().ok().flatten()?)))
-                .collect(),
+            queue_caller_ids: Arc::new(
+                config
+                    .queues
+                    .iter()
+                    .filter_map(|q| Some((q.name.clone(), q.caller_id().ok().flatten()?)))
+                    .collect(),
+            ),
             media_ip,
             recordings_dir: config.media.recordings_dir.clone(),
             features: config.features.codes(),

@@ -1,8 +1,7 @@
 //! The callback dialler: the owner of every callback task the ACD offers. Each offer becomes
 //! an agent-first originated call (`originate`), placed once the agent's screen pop is out
 //! (`Notices` holds the offer until then); an offer the ACD takes back (ring-no-answer,
-//! logout) stops the agent's phones ringing. The customer is presented the callback's queue's
-//! caller ID over the trunk's (`calls::caller_id`).
+//! logout) stops the agent's phones ringing.
 //!
 //! Owns: the map of callback offers being rung (task → withdraw handle).
 //! Must not touch: the ACD's state (it only answers offers through `AcdHandle`), SIP (through
@@ -39,7 +38,8 @@ pub fn spawn(manager: Arc<CallManager>, mut notices: Notices) {
                     tracing::info!(%task, agent = %agent_number, attempt, "callback offered; ringing the agent");
                     let customer = customer.unwrap_or_default();
                     let purpose = Purpose::Callback { task, agent };
-                    let overrides = queue_caller_id(&manager, task).await;
+                    // The queue's caller ID joins once the call knows its queue (`originate`).
+                    let overrides = Overrides::default();
                     match manager.place(&agent_number, &customer, purpose, overrides) {
                         Ok(placed) => {
                             ringing.insert(task, placed.withdraw);
@@ -61,20 +61,4 @@ pub fn spawn(manager: Arc<CallManager>, mut notices: Notices) {
             }
         }
     });
-}
-
-/// A callback presents its queue's caller ID (`[[queues]] caller_id`) over the trunk's.
-async fn queue_caller_id(manager: &CallManager, task: TaskId) -> Overrides {
-    let queue = match manager.acd.task(task).await {
-        Ok(Some(view)) => view.queue,
-        Ok(None) => return Overrides::default(),
-        Err(err) => {
-            tracing::warn!(%err, %task, "the callback's queue is unknown; the trunk's number is presented");
-            return Overrides::default();
-        }
-    };
-    Overrides {
-        call: None,
-        queue: manager.config.queue_caller_ids.get(&queue).cloned(),
-    }
 }

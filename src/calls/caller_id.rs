@@ -11,7 +11,9 @@
 //! Owns: the precedence rule and the header values, as pure functions.
 //! Must not touch: the INVITE itself (`calls::fork` builds it), configuration checks
 //! (`config::caller_id`).
-//! Driven by: `calls::fork::trunk_fork`, for every fork toward a trunk.
+//! Driven by: `calls::fork::trunk_fork`, for every fork toward a trunk (`Target::Trunk` carries
+//! the overrides: a click-to-dial request's, filled in by `CallManager::caller_id_overrides`;
+//! a callback's queue's, filled in by `originate` once it knows the queue).
 
 use crate::config::{CallerId, Privacy, TrunkOutbound};
 

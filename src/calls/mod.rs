@@ -74,7 +74,7 @@ pub struct CallsConfig {
     pub trunks: Vec<Trunk>,
     /// The caller IDs of the queues that set one (`[[queues]] caller_id`), by queue name:
     /// presented on the queue's calls out through a trunk (`caller_id`).
-    pub queue_caller_ids: HashMap<String, crate::config::CallerId>,
+    pub queue_caller_ids: Arc<HashMap<String, crate::config::CallerId>>,
     /// Address written into SDP.
     pub media_ip: IpAddr,
     /// Where recordings are written.

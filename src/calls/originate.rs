@@ -34,6 +34,7 @@ use super::call::{next_media_event, sleep_until};
 use super::cdr::{CallStore, CdrDraft, Outcome, QueuePath, Side, now_ms};
 use super::fork::Fork;
 use super::target::Target;
+use crate::config::CallerId;
 use crate::dialplan::say;
 use crate::media::player::{PlayItem, Playback, PromptCache};
 use crate::media::relay::{MediaEvent, MediaSession, Side as MediaSide};
@@ -171,6 +172,8 @@ struct Originated {
     store: Arc<dyn CallStore>,
     /// Commands from the API; the guard keeps the call listed in `LiveCalls`.
     control: Option<control::OriginatedControl>,
+    /// The queues' caller IDs: a callback presents its queue's to the carrier.
+    queue_caller_ids: Arc<HashMap<String, CallerId>>,
 }
 
 impl Originated {
@@ -230,6 +233,7 @@ impl Originated {
             cdr,
             store: manager.store.clone(),
             control: None,
+            queue_caller_ids: manager.config.queue_caller_ids.clone(),
         }
     }
 
@@ -267,11 +271,15 @@ impl Originated {
         self.finish().await;
     }
 
-    /// A callback's CDR names the callback's queue (asked while the agent's phones ring).
+    /// A callback's CDR names the callback's queue (asked while the agent's phones ring), and
+    /// the carrier is presented the queue's caller ID over the trunk's (`calls::caller_id`).
     async fn name_callback_queue(&mut self) {
         if let Purpose::Callback { task, .. } = self.purpose
             && let Ok(Some(view)) = self.acd.task(task).await
         {
+            if let Target::Trunk { overrides, .. } = &mut self.customer_target {
+                overrides.queue = self.queue_caller_ids.get(&view.queue).cloned();
+            }
             self.cdr.queue.queue = Some(view.queue);
         }
     }

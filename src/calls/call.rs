@@ -178,7 +178,7 @@ pub(super) enum Recording {
 
 impl Call {
     /// Prepares a call, or answers the INVITE with an error and returns `None`.
-    pub fn new(setup: Setup) -> Option<Call> {
+    pub fn new(setup: Setup) -> Option<Box<Call>> {
         let Setup {
             endpoint,
             request,
@@ -238,7 +238,7 @@ impl Call {
             transferred_to: None,
             queue: QueuePath::default(),
         };
-        Some(Call {
+        Some(Box::new(Call {
             a: CallerLeg {
                 dialog,
                 invite: msg,
@@ -288,16 +288,18 @@ impl Call {
             recordings_made: 0,
             endpoint,
             events,
-        })
+        }))
     }
 
-    /// Runs the call to its end.
-    pub async fn run(self, rx: mpsc::UnboundedReceiver<TuEvent>) {
+    /// Runs the call to its end. The call is boxed so that each nested future of its task
+    /// holds a pointer rather than its own copy of the call's state (a `Call` is about 3.4 KB,
+    /// and the task's future is allocated once per call).
+    pub async fn run(self: Box<Self>, rx: mpsc::UnboundedReceiver<TuEvent>) {
         let span = tracing::info_span!("call", id = %self.cdr.id, call_id = %self.cdr.call_id);
         self.drive(rx).instrument(span).await;
     }
 
-    async fn drive(mut self, mut rx: mpsc::UnboundedReceiver<TuEvent>) {
+    async fn drive(mut self: Box<Self>, mut rx: mpsc::UnboundedReceiver<TuEvent>) {
         self.endpoint.metrics().active_calls.inc();
         tracing::info!(callee = %crate::security::pii::masked(&self.cdr.callee), origin = %self.cdr.origin, "call offered");
         if self.cdr.origin == "extension" {
@@ -521,7 +523,7 @@ impl Call {
         }
     }
 
-    async fn finish(mut self) {
+    async fn finish(mut self: Box<Self>) {
         if let Some(control) = self.control.as_mut() {
             control.guard = None;
         }

@@ -101,8 +101,11 @@ wait_idle() { # wait_idle SECONDS: until Centrala's active calls are back to 0
 
 # base_config: the loopback [sip], [http] and [media] settings every benchmark's config starts
 # with (the script sets SIP_PORT, HTTP_PORT, RTP_MIN and RTP_MAX); more [media] keys may follow.
+# E-mail intake is off: a benchmark must not hold the demo's shared SMTP port.
 base_config() {
     cat <<EOF
+[email]
+enabled = false
 [sip]
 listen = "127.0.0.1:$SIP_PORT"
 no_answer_timeout_secs = 30

@@ -7,13 +7,6 @@ use std::time::Duration;
 use crate::queues::PLAN;
 use crate::support::{Pbx, dialplan_dir, enabled};
 
-fn state_of(pbx: &Pbx, number: &str) -> String {
-    pbx.api(&format!("/api/v1/agents/{number}"))["state"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
 #[test]
 fn an_agent_on_a_direct_call_is_busy_and_offered_no_queue_call() {
     if !enabled("agent_busy_direct_call") {
@@ -23,7 +16,7 @@ fn an_agent_on_a_direct_call_is_busy_and_offered_no_queue_call() {
     let dir = dialplan_dir(test, &[("plan.yaml", PLAN)]);
     let pbx = Pbx::start_with_dialplan(test, "", "", &dir);
     pbx.register(1, "1002");
-    assert_eq!(state_of(&pbx, "1002"), "available");
+    assert_eq!(pbx.agent_state("1002"), "available");
     // 1001 calls agent 1002 directly; the call lasts 8 s.
     let phone = pbx.answering_phone(1, 20);
     let direct = pbx
@@ -36,9 +29,9 @@ fn an_agent_on_a_direct_call_is_busy_and_offered_no_queue_call() {
         .unwrap();
     let busy = (0..50).any(|_| {
         std::thread::sleep(Duration::from_millis(100));
-        state_of(&pbx, "1002") == "busy"
+        pbx.agent_state("1002") == "busy"
     });
-    assert!(busy, "1002 on a direct call is {}", state_of(&pbx, "1002"));
+    assert!(busy, "1002 on a direct call is {}", pbx.agent_state("1002"));
     // A caller queues for support (1002's skill) meanwhile and hangs up after 3 s (its
     // digits keep its place: the callback is offered to 1002 only after the direct call).
     let queued = pbx

@@ -79,7 +79,7 @@ fn a_break_survives_a_restart_and_every_change_is_an_event_with_its_cause() {
     // The phone's next REGISTER is no login: the break stays.
     pbx.register(1, "1002");
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(pbx.api("/api/v1/agents/1002")["state"], "break");
+    assert_eq!(pbx.agent_state("1002"), "break");
     // A caller waits for support (1002's skill) 3 s: 1002 is offered nothing.
     let caller = pbx
         .sipp(2, "queued", "uac_call.xml")

@@ -265,14 +265,6 @@ fn a_busy_customer_ends_the_agents_call_and_the_callback_waits_for_a_retry() {
     assert_eq!(cdr["result"], "busy", "{cdr}");
 }
 
-/// The agent's state as the API shows it.
-fn state_of(pbx: &Pbx, number: &str) -> String {
-    pbx.api(&format!("/api/v1/agents/{number}"))["state"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// The kept-place call's CDR names the queue and the wait until the key; the callback's CDR
 /// names the callback's queue and its agent, `callback.attempted` names the callback's call,
 /// and when that call ends the task completes and the agent wraps up (the queue's 10 s
@@ -289,12 +281,12 @@ fn a_callback_names_its_call_queue_and_agent_then_the_agent_wraps_up() {
     agent_and_customer_answer(&pbx, pbx.carrier_hanging_up());
     let wrapping = (0..30).any(|_| {
         std::thread::sleep(std::time::Duration::from_millis(100));
-        state_of(&pbx, "1001") == "wrap_up"
+        pbx.agent_state("1001") == "wrap_up"
     });
     assert!(
         wrapping,
         "after the callback 1001 is {}",
-        state_of(&pbx, "1001")
+        pbx.agent_state("1001")
     );
     let row = pbx.with_store(async |store| store.task(callback.id).await.unwrap());
     assert_eq!(row.map(|r| r.state), Some("done".to_owned()));

@@ -85,15 +85,14 @@ fn click_to_dial_rings_the_agent_then_the_customer_through_the_trunk() {
         "{cdr}"
     );
     // After-call work, as after a queue call: wrap-up (3 s here), then available.
-    let state = || {
-        pbx.api("/api/v1/agents/1001")["state"]
-            .as_str()
-            .map(str::to_owned)
-    };
-    assert_eq!(state().as_deref(), Some("wrap_up"));
+    assert_eq!(pbx.agent_state("1001"), "wrap_up");
     let available = (0..50).any(|_| {
         std::thread::sleep(std::time::Duration::from_millis(100));
-        state().as_deref() == Some("available")
+        pbx.agent_state("1001") == "available"
     });
-    assert!(available, "1001 still {:?} 5 s after the call", state());
+    assert!(
+        available,
+        "1001 still {} 5 s after the call",
+        pbx.agent_state("1001")
+    );
 }

@@ -237,6 +237,14 @@ impl Pbx {
         (baresip, ctrl)
     }
 
+    /// The agent's state as the API shows it (`available`, `busy`, `wrap_up`, ...).
+    pub fn agent_state(&self, number: &str) -> String {
+        self.api(&format!("/api/v1/agents/{number}"))["state"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     /// GET on the API with the test token; panics unless 200.
     pub fn api(&self, path: &str) -> Value {
         let auth = format!("Bearer {TOKEN}");
